@@ -1,0 +1,170 @@
+// Execution backends: the Context that owns an executor (CPU/OpenMP or CUDA), its counters
+// (kernel launches, host<->device transfers, synchronisations) and device memory.
+// Every array the time loop touches is a DeviceArray; host code reads or writes one only
+// through Context::to_host / Context::to_device, which are counted on both executors so a
+// CPU test can prove the GPU contract (no transfers or syncs on steps without output).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#if defined(__CUDACC__)
+#define MD_HD __host__ __device__
+#define MD_INLINE __host__ __device__ inline
+#else
+#define MD_HD
+#define MD_INLINE inline
+#endif
+
+namespace md {
+
+using Index = std::int64_t;
+
+enum class Backend { cpu, cuda };
+
+const char* backend_name(Backend b);
+
+// Parses "auto" | "cpu" | "cuda"; "auto" resolves to cuda when a device is usable.
+Backend resolve_backend(const std::string& name);
+
+// True when this binary was built with the CUDA executor.
+bool cuda_compiled();
+// Number of usable CUDA devices (0 when not compiled with CUDA or no driver/device).
+int cuda_device_count();
+// One line per device ("0: NVIDIA A100 ... (sm_80)"), or the reason none is usable.
+std::vector<std::string> cuda_device_descriptions();
+
+struct Counters {
+  long launches = 0;   // kernel launches (parallel_for / reduce phases)
+  long h2d = 0;        // host->device transfers
+  long d2h = 0;        // device->host transfers
+  long syncs = 0;      // explicit synchronisations
+  long h2d_bytes = 0;
+  long d2h_bytes = 0;
+};
+
+template <class T>
+class DeviceArray;
+
+// Owns an executor. Not copyable; DeviceArrays keep a pointer to their Context.
+class Context {
+ public:
+  explicit Context(Backend backend);
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  Backend backend() const { return backend_; }
+  bool on_cuda() const { return backend_ == Backend::cuda; }
+  Counters& counters() { return counters_; }
+  const Counters& counters() const { return counters_; }
+  void* stream() const { return stream_; }
+
+  // Waits until all enqueued device work is complete (counted).
+  void synchronize();
+
+  // Raw memory (used by DeviceArray). Device memory on CUDA, aligned host memory on CPU.
+  void* allocate(std::size_t bytes);
+  void deallocate(void* p) noexcept;
+  // Counted transfers.
+  void copy_h2d(void* dst, const void* src, std::size_t bytes);
+  void copy_d2h(void* dst, const void* src, std::size_t bytes);
+  // Device-to-device copy: not a host transfer, not counted.
+  void copy_d2d(void* dst, const void* src, std::size_t bytes);
+
+  // Reusable device workspace of at least `bytes` (for reductions and scans). Growing it
+  // reallocates, so call with the final size during setup; enqueued users are stream-ordered.
+  void* scratch(std::size_t bytes);
+
+  template <class T>
+  void to_device(const std::vector<T>& host, DeviceArray<T>& dev);
+  template <class T>
+  std::vector<T> to_host(const DeviceArray<T>& dev);
+  template <class T>
+  std::vector<T> to_host(const DeviceArray<T>& dev, std::size_t count);
+
+ private:
+  Backend backend_;
+  Counters counters_;
+  void* stream_ = nullptr;
+  void* scratch_ = nullptr;
+  std::size_t scratch_bytes_ = 0;
+};
+
+// Move-only RAII device buffer of trivially copyable T.
+template <class T>
+class DeviceArray {
+ public:
+  DeviceArray() = default;
+  DeviceArray(Context& ctx, std::size_t n) : ctx_(&ctx) { resize(n); }
+  ~DeviceArray() { release(); }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  DeviceArray(DeviceArray&& o) noexcept
+      : ctx_(o.ctx_), data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  DeviceArray& operator=(DeviceArray&& o) noexcept {
+    if (this != &o) {
+      release();
+      ctx_ = o.ctx_;
+      data_ = std::exchange(o.data_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+    }
+    return *this;
+  }
+
+  void bind(Context& ctx) { ctx_ = &ctx; }
+  // Reallocates to n elements; contents are undefined afterwards.
+  void resize(std::size_t n) {
+    if (n == size_) return;
+    if (!ctx_) throw std::logic_error("DeviceArray::resize without a Context");
+    release();
+    if (n > 0) data_ = static_cast<T*>(ctx_->allocate(n * sizeof(T)));
+    size_ = n;
+  }
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  std::size_t size() const { return size_; }
+  Context* context() const { return ctx_; }
+
+ private:
+  void release() noexcept {
+    if (data_ && ctx_) ctx_->deallocate(data_);
+    data_ = nullptr;
+    size_ = 0;
+  }
+  Context* ctx_ = nullptr;
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+template <class T>
+void Context::to_device(const std::vector<T>& host, DeviceArray<T>& dev) {
+  if (dev.size() < host.size()) dev.resize(host.size());
+  if (!host.empty()) copy_h2d(dev.data(), host.data(), host.size() * sizeof(T));
+}
+
+template <class T>
+std::vector<T> Context::to_host(const DeviceArray<T>& dev) {
+  return to_host(dev, dev.size());
+}
+
+template <class T>
+std::vector<T> Context::to_host(const DeviceArray<T>& dev, std::size_t count) {
+  if (count > dev.size()) throw std::out_of_range("to_host: count exceeds array size");
+  std::vector<T> host(count);
+  if (count) copy_d2h(host.data(), dev.data(), count * sizeof(T));
+  return host;
+}
+
+// Copies src[0..n) into dst (device to device), growing dst if needed.
+template <class T>
+void copy_device(Context& ctx, const DeviceArray<T>& src, DeviceArray<T>& dst, std::size_t n) {
+  if (dst.size() < n) dst.resize(n);
+  if (n) ctx.copy_d2d(dst.data(), src.data(), n * sizeof(T));
+}
+
+}  // namespace md

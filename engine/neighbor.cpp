@@ -1,0 +1,185 @@
+// Sequencing of the device neighbour build (functors in kernels/neighbor_kernels.hpp).
+#include "engine/neighbor.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/error.hpp"
+#include "kernels/neighbor_kernels.hpp"
+
+namespace md {
+
+static CellGrid make_grid(const Box& box, double rlist, Index n_atoms) {
+  CellGrid g{};
+  double w[3];
+  box.perpendicular_widths(w);
+  for (int d = 0; d < 3; ++d) {
+    g.n_inside[d] = std::max(1, static_cast<int>(std::floor(w[d] / rlist)));
+    g.ghost_frac[d] = box.periodic[d] ? rlist / w[d] : 0.0;
+    g.image_range[d] = box.periodic[d] ? static_cast<int>(std::ceil(g.ghost_frac[d])) : 0;
+  }
+  // Coarsen very dilute grids so the cell arrays stay proportional to the atom count.
+  const double limit = 8.0 * static_cast<double>(n_atoms) + 64.0;
+  for (;;) {
+    double total = 1.0;
+    for (int d = 0; d < 3; ++d) {
+      g.pad[d] = box.periodic[d] ? static_cast<int>(std::ceil(g.ghost_frac[d] * g.n_inside[d])) : 0;
+      g.n[d] = g.n_inside[d] + 2 * g.pad[d];
+      total *= g.n[d];
+    }
+    if (total <= limit) break;
+    int widest = 0;
+    for (int d = 1; d < 3; ++d)
+      if (g.n_inside[d] > g.n_inside[widest]) widest = d;
+    if (g.n_inside[widest] == 1) break;
+    g.n_inside[widest] = std::max(1, g.n_inside[widest] / 2);
+  }
+  return g;
+}
+
+NeighborList::NeighborList(System& sys, double cutoff, double skin)
+    : status(sys.ctx(), 1), neigh(sys.ctx(), 0), num_neigh(sys.ctx(), sys.n_local()),
+      ghost_owner(sys.ctx(), 0), ghost_image(sys.ctx(), 0),
+      ghost_count(sys.ctx(), sys.n_local()), ghost_offset(sys.ctx(), sys.n_local()),
+      scan_work(sys.ctx(), 0), atom_cell(sys.ctx(), 0), cell_count(sys.ctx(), 0),
+      cell_start(sys.ctx(), 0), cell_fill(sys.ctx(), 0), cell_atoms(sys.ctx(), 0),
+      x0(sys.ctx(), sys.n_local()), y0(sys.ctx(), sys.n_local()), z0(sys.ctx(), sys.n_local()),
+      ctx_(&sys.ctx()), cutoff_(cutoff), skin_(skin) {
+  if (!(cutoff > 0.0)) throw Error("the interaction cutoff must be positive");
+  if (!(skin >= 0.0)) throw Error("[neighbor] skin must be non-negative");
+  const double r = list_radius();
+  for (int d = 0; d < 3; ++d)
+    if (!sys.box().periodic[d] && !(sys.box().l[d] > 0.0))
+      throw Error("the box has a non-positive length");
+
+  std::vector<NeighborStatus> st(1, NeighborStatus{});
+  ctx_->to_device(st, status);
+
+  // Initial capacities from the density; build_now() grows them if they do not suffice.
+  const Index n = sys.n_local();
+  const Box& box = sys.box();
+  grid_ = make_grid(box, r, n);
+  double shell = 1.0;
+  for (int d = 0; d < 3; ++d) shell *= 1.0 + 2.0 * grid_.ghost_frac[d];
+  const Index ghosts = static_cast<Index>(1.1 * static_cast<double>(n) * (shell - 1.0)) + 64;
+  sys.reserve_ghosts(ghosts);
+  const double density = static_cast<double>(n) / box.volume();
+  max_neigh_ = static_cast<int>(1.3 * density * 4.18879 * r * r * r) + 16;
+  neigh.resize(static_cast<std::size_t>(n) * max_neigh_);
+  ghost_owner.resize(static_cast<std::size_t>(sys.ghost_capacity()));
+  ghost_image.resize(3 * static_cast<std::size_t>(sys.ghost_capacity()));
+  scan_work.resize(static_cast<std::size_t>(scan_work_size(std::max(n, grid_.total()))));
+  ensure_cell_arrays(sys);
+}
+
+void NeighborList::ensure_cell_arrays(const System& sys) {
+  const std::size_t atoms = static_cast<std::size_t>(sys.n_local() + sys.ghost_capacity());
+  atom_cell.resize(atoms);
+  cell_atoms.resize(atoms);
+  const std::size_t cells = static_cast<std::size_t>(grid_.total());
+  cell_count.resize(cells);
+  cell_start.resize(cells);
+  cell_fill.resize(cells);
+  const std::size_t work =
+      static_cast<std::size_t>(scan_work_size(std::max<Index>(sys.n_local(), grid_.total())));
+  if (scan_work.size() < work) scan_work.resize(work);
+}
+
+void NeighborList::set_box(const System& sys) {
+  grid_ = make_grid(sys.box(), list_radius(), sys.n_local());
+  ensure_cell_arrays(sys);
+}
+
+void NeighborList::request_rebuild() { parallel_for(*ctx_, 1, RequestRebuild{status.data()}); }
+
+void NeighborList::reset_needed() { parallel_for(*ctx_, 1, ResetNeeded{status.data()}); }
+
+void NeighborList::update(System& sys) {
+  Context& ctx = *ctx_;
+  const Index n = sys.n_local();
+  const Box box = sys.box();
+  NeighborStatus* st = status.data();
+  const int cap = static_cast<int>(sys.ghost_capacity());
+
+  // 1. displacement check
+  reduce(ctx, n, Displacement2{sys.x.data(), sys.y.data(), sys.z.data(), x0.data(), y0.data(),
+                               z0.data()},
+         MaxOp{}, 0.0, &st->max_disp2);
+  parallel_for(ctx, 1, DecideRebuild{st, 0.25 * skin_ * skin_});
+  // 2. wrap owned atoms into the box, remember build positions
+  parallel_for(ctx, n, WrapAtoms{st, box, sys.x.data(), sys.y.data(), sys.z.data(), x0.data(),
+                                 y0.data(), z0.data(), sys.ix.data(), sys.iy.data(),
+                                 sys.iz.data()});
+  // 3. ghost map: count, scan, write
+  parallel_for(ctx, n, CountGhosts{st, box, grid_, sys.x.data(), sys.y.data(), sys.z.data(),
+                                   ghost_count.data()});
+  exclusive_scan_gated(ctx, &st->rebuild, n, ghost_count.data(), ghost_offset.data(),
+                       &st->ghost_needed, scan_work.data());
+  parallel_for(ctx, n, WriteGhosts{st, box, grid_, n, cap, sys.x.data(), sys.y.data(),
+                                   sys.z.data(), ghost_offset.data(), ghost_owner.data(),
+                                   ghost_image.data(), sys.type.data()});
+  parallel_for(ctx, 1, CommitGhostCount{st, cap});
+  // 4. ghost positions from their owners (every step)
+  refresh_ghosts(sys);
+  // 5. cell list (counting sort) and Verlet list
+  const Index atoms = n + cap;
+  const Index cells = grid_.total();
+  parallel_for(ctx, cells, GatedFill<int>{st, cell_count.data(), 0});
+  parallel_for(ctx, cells, GatedFill<int>{st, cell_fill.data(), 0});
+  parallel_for(ctx, atoms, BinAtoms{st, box, grid_, n, sys.x.data(), sys.y.data(), sys.z.data(),
+                                    atom_cell.data(), cell_count.data()});
+  exclusive_scan_gated(ctx, &st->rebuild, cells, cell_count.data(), cell_start.data(),
+                       &st->pad0, scan_work.data());
+  parallel_for(ctx, atoms, PlaceAtoms{st, n, atom_cell.data(), cell_start.data(),
+                                      cell_fill.data(), cell_atoms.data()});
+  parallel_for(ctx, cells, SortCells{st, cell_start.data(), cell_count.data(), cell_atoms.data()});
+  const double r = list_radius();
+  parallel_for(ctx, n, BuildVerlet{st, grid_, n, max_neigh_, r * r, sys.x.data(), sys.y.data(),
+                                   sys.z.data(), atom_cell.data(), cell_start.data(),
+                                   cell_count.data(), cell_atoms.data(), neigh.data(),
+                                   num_neigh.data()});
+  parallel_for(ctx, 1, FinishBuild{st});
+}
+
+void NeighborList::refresh_ghosts(System& sys) {
+  parallel_for(*ctx_, sys.ghost_capacity(),
+               RefreshGhosts{status.data(), sys.box(), sys.n_local(), ghost_owner.data(),
+                             ghost_image.data(), sys.x.data(), sys.y.data(), sys.z.data()});
+}
+
+NeighborStatus NeighborList::read_status() { return ctx_->to_host(status, 1)[0]; }
+
+bool NeighborList::overflowed(const NeighborStatus& st, const System& sys) const {
+  return st.ghost_needed > sys.ghost_capacity() || st.neigh_needed > max_neigh_;
+}
+
+void NeighborList::grow(System& sys, const NeighborStatus& st) {
+  if (st.ghost_needed > sys.ghost_capacity()) {
+    sys.reserve_ghosts(static_cast<Index>(1.25 * st.ghost_needed) + 32);
+    ghost_owner.resize(static_cast<std::size_t>(sys.ghost_capacity()));
+    ghost_image.resize(3 * static_cast<std::size_t>(sys.ghost_capacity()));
+    ensure_cell_arrays(sys);
+  }
+  if (st.neigh_needed > max_neigh_) {
+    max_neigh_ = static_cast<int>(1.2 * st.neigh_needed) + 8;
+    neigh.resize(static_cast<std::size_t>(sys.n_local()) * max_neigh_);
+  }
+}
+
+void NeighborList::build_now(System& sys) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    request_rebuild();
+    update(sys);
+    const NeighborStatus st = read_status();
+    if (!overflowed(st, sys)) return;
+    grow(sys, st);
+  }
+  throw Error("neighbour list capacities did not converge (atoms overlapping or box collapsed?)");
+}
+
+NeighborView NeighborList::view() const {
+  return NeighborView{num_neigh.size() ? static_cast<Index>(num_neigh.size()) : 0, max_neigh_,
+                      neigh.data(), num_neigh.data(), ghost_owner.data()};
+}
+
+}  // namespace md

@@ -1,0 +1,97 @@
+// Device neighbour search: periodic images as ghost atoms (owner + image, refreshed from
+// the owners every step), a cell list over local+ghost atoms (counting sort in fractional
+// coordinates, so triclinic cells work), and a full Verlet list with skin in neighbour-major
+// layout neigh[k*n_local + i]. Rebuilds are decided on the device (max displacement since
+// the last build > skin/2); every rebuild kernel reads that flag and returns early, so the
+// host never looks during a step. Capacity overflow (ghosts, neighbours) is recorded on the
+// device; the host reads it at synchronisation points (Simulation rolls back and regrows).
+#pragma once
+
+#include <cstdint>
+
+#include "engine/backend.hpp"
+#include "engine/box.hpp"
+#include "engine/system.hpp"
+
+namespace md {
+
+// Device-side bookkeeping, one instance per list.
+struct NeighborStatus {
+  int rebuild;        // this step rebuilds
+  int force_rebuild;  // set by the host (setup, restore); consumed at the next check
+  int n_ghost;        // ghosts in use (<= ghost capacity)
+  int ghost_needed;   // ghosts required at the last rebuild
+  int neigh_needed;   // most neighbours of any atom seen at a rebuild since the last reset
+  int n_builds;       // rebuilds since construction
+  int pad0, pad1;
+  double max_disp2;   // largest squared displacement since the last build
+};
+
+// What force kernels read.
+struct NeighborView {
+  Index n_local;
+  int max_neigh;
+  const int* neigh;       // [max_neigh * n_local], neigh[k*n_local + i]
+  const int* num_neigh;   // [n_local]
+  const int* ghost_owner; // [ghost capacity]: local index owning ghost g (= atom n_local+g)
+  MD_HD int owner(int j) const { return j < n_local ? j : ghost_owner[j - n_local]; }
+};
+
+struct CellGrid {
+  int n[3];          // cells per fractional dimension, including ghost padding
+  int n_inside[3];   // cells spanning [0, 1)
+  int pad[3];        // padding cells on each side (periodic dims)
+  int image_range[3];  // largest |image| a ghost may have per dimension
+  double ghost_frac[3];  // ghost region thickness in fractional units
+  Index total() const { return static_cast<Index>(n[0]) * n[1] * n[2]; }
+};
+
+class NeighborList {
+ public:
+  // cutoff: the largest interaction cutoff; skin: Verlet skin (list radius = cutoff + skin).
+  NeighborList(System& sys, double cutoff, double skin);
+
+  double cutoff() const { return cutoff_; }
+  double skin() const { return skin_; }
+  double list_radius() const { return cutoff_ + skin_; }
+  int max_neigh() const { return max_neigh_; }
+  const CellGrid& grid() const { return grid_; }
+
+  // The per-step device sequence: displacement check, then (gated) wrap into the box,
+  // ghost map, binning and list build; then ghost positions refreshed from their owners.
+  void update(System& sys);
+  // Ghost positions from their owners' current positions (part of update()).
+  void refresh_ghosts(System& sys);
+  // Makes the next update() rebuild regardless of displacements (no host transfer).
+  void request_rebuild();
+  // Builds until capacities suffice (setup and after a restore; synchronises).
+  void build_now(System& sys);
+  // Reads the device status (one counted transfer). True when a capacity was exceeded.
+  NeighborStatus read_status();
+  bool overflowed(const NeighborStatus& st, const System& sys) const;
+  // Grows capacities to fit what the last rebuild needed (with margin).
+  void grow(System& sys, const NeighborStatus& st);
+  // Resets the recorded maxima (after the host has checked them).
+  void reset_needed();
+  // Recomputes the cell grid after a box change (host-side, at rebuild decisions).
+  void set_box(const System& sys);
+
+  NeighborView view() const;
+
+  // Device arrays (public for tests and diagnostics).
+  DeviceArray<NeighborStatus> status;
+  DeviceArray<int> neigh, num_neigh;
+  DeviceArray<int> ghost_owner, ghost_image;  // ghost_image packs 3 ints per ghost
+  DeviceArray<int> ghost_count, ghost_offset, scan_work;
+  DeviceArray<int> atom_cell, cell_count, cell_start, cell_fill, cell_atoms;
+  DeviceArray<double> x0, y0, z0;  // positions at the last build
+
+ private:
+  void ensure_cell_arrays(const System& sys);
+  Context* ctx_;
+  double cutoff_, skin_;
+  int max_neigh_ = 0;
+  CellGrid grid_{};
+};
+
+}  // namespace md

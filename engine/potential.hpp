@@ -1,0 +1,39 @@
+// The Potential interface every force field implements (LAMMPS' compute(eflag, vflag)):
+// forces always, per-atom energy and per-atom virial only when the caller asks. Energies in
+// the unit system's energy, forces energy/length, virial energy (sum of r_ij (x) f_ij).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/backend.hpp"
+#include "engine/neighbor.hpp"
+#include "engine/system.hpp"
+
+namespace md {
+
+struct ForceRequest {
+  bool energy = false;  // fill ForceOut::energy
+  bool virial = false;  // fill ForceOut::virial
+};
+
+// Device pointers the potential writes; energy/virial may be null when not requested.
+struct ForceOut {
+  double *fx, *fy, *fz;  // [n_local]
+  double* energy;        // [n_local] per-atom energy
+  double* virial;        // [6 * n_local], component-major v[c*n + i], c = xx yy zz xy xz yz
+  bool accumulate;       // add to what is there (overlays) instead of overwriting
+};
+
+class Potential {
+ public:
+  virtual ~Potential() = default;
+  virtual std::string style() const = 0;
+  // Largest interaction cutoff (sets the neighbour-list radius with the skin).
+  virtual double cutoff() const = 0;
+  virtual void compute(Context& ctx, const SystemView& sys, const NeighborView& nl,
+                       const ForceOut& out, ForceRequest req) = 0;
+};
+
+}  // namespace md

@@ -1,0 +1,79 @@
+// The time loop (GPUMD's perform_a_run shape): step_one -> neighbour update -> forces ->
+// step_two, all enqueued on the device. The host synchronises only at sync steps (output
+// steps, the end, and at least every `max_check_interval` steps), where it reads the
+// neighbour status and thermo sums. If a capacity overflowed since the last sync, the run
+// rolls back to the snapshot taken then, grows the capacities and replays: forces computed
+// from a truncated list never reach the output.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "engine/neighbor.hpp"
+#include "engine/potential.hpp"
+#include "engine/system.hpp"
+#include "engine/thermo.hpp"
+#include "integrators/integrator.hpp"
+#include "io/structure.hpp"
+
+namespace md {
+
+struct Observers {
+  long thermo_every = 0;  // 0: only at start and end
+  std::function<void(const ThermoSample&)> on_thermo;
+  long frame_every = 0;  // 0: none
+  std::function<void(const ThermoSample&, const Structure&)> on_frame;
+  // Called after every step with the step number (tests inspect counters here).
+  std::function<void(long)> after_step;
+  long max_check_interval = 1000;
+};
+
+struct RunStats {
+  long steps = 0;
+  double wall_seconds = 0;
+  long rollbacks = 0;
+  long rebuilds = 0;
+};
+
+class Simulation {
+ public:
+  Simulation(Context& ctx, System& sys, Potential& pot, Integrator& integ, double dt, double skin);
+
+  // Builds the neighbour list and computes forces, energy and virial at the current state.
+  void setup();
+  // Runs n steps; thermo output at step 0 of the first run and at every thermo step.
+  RunStats run(long nsteps, const Observers& obs);
+  // Current thermodynamic state (synchronises; recomputes energy and virial).
+  ThermoSample thermo_now();
+
+  long step() const { return step_; }
+  double time() const { return static_cast<double>(step_) * dt_; }
+  System& system() { return *sys_; }
+  NeighborList& neighbors() { return *nlist_; }
+  const DeviceArray<double>& per_atom_energy() const { return energy_; }
+
+ private:
+  void compute_forces(ForceRequest req);
+  void one_step(bool need_energy);
+  void take_snapshot();
+  void restore_snapshot();
+  ThermoSample sample();
+
+  Context* ctx_;
+  System* sys_;
+  Potential* pot_;
+  Integrator* integ_;
+  double dt_;
+  std::unique_ptr<NeighborList> nlist_;
+  ThermoCompute thermo_;
+  DeviceArray<double> energy_, virial_;
+  long step_ = 0;
+  bool setup_done_ = false;
+  bool energy_current_ = false;  // energy_/virial_ describe the current state
+  // roll-back snapshot
+  long snap_step_ = 0;
+  DeviceArray<double> sx_, sy_, sz_, svx_, svy_, svz_, sfx_, sfy_, sfz_;
+  DeviceArray<int> six_, siy_, siz_;
+};
+
+}  // namespace md

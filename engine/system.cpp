@@ -1,0 +1,88 @@
+#include "engine/system.hpp"
+
+#include <cmath>
+
+#include "engine/error.hpp"
+#include "io/structure.hpp"
+
+namespace md {
+
+System::System(Context& ctx, const Structure& s, const Units& units)
+    : x(ctx, 0), y(ctx, 0), z(ctx, 0), vx(ctx, 0), vy(ctx, 0), vz(ctx, 0), fx(ctx, 0),
+      fy(ctx, 0), fz(ctx, 0), type(ctx, 0), id(ctx, 0), ix(ctx, 0), iy(ctx, 0), iz(ctx, 0),
+      mass_of_type(ctx, 0), ctx_(&ctx), n_local_(static_cast<Index>(s.size())),
+      type_names_(s.type_names), type_masses_(s.type_masses), units_(units), box_(s.box) {
+  if (n_local_ == 0) throw Error("the system has no atoms");
+  if (type_masses_.size() != type_names_.size())
+    throw Error("internal: type_masses and type_names differ in size");
+  for (std::size_t t = 0; t < type_masses_.size(); ++t)
+    if (!(type_masses_[t] > 0.0) || !std::isfinite(type_masses_[t]))
+      throw Error("type \"" + type_names_[t] + "\" has no valid mass; give it in [system] masses");
+  for (int d = 0; d < 3; ++d)
+    if (!(box_.l[d] > 0.0)) throw Error("the box has a non-positive length");
+  for (int t : s.type)
+    if (t < 0 || t >= n_types()) throw Error("an atom has a type outside the declared types");
+
+  const std::size_t n = s.size();
+  std::vector<double> zeros(n, 0.0);
+  std::vector<int> izero(n, 0);
+  ctx.to_device(s.x, x);
+  ctx.to_device(s.y, y);
+  ctx.to_device(s.z, z);
+  ctx.to_device(s.has_velocities ? s.vx : zeros, vx);
+  ctx.to_device(s.has_velocities ? s.vy : zeros, vy);
+  ctx.to_device(s.has_velocities ? s.vz : zeros, vz);
+  ctx.to_device(zeros, fx);
+  ctx.to_device(zeros, fy);
+  ctx.to_device(zeros, fz);
+  ctx.to_device(s.type, type);
+  ctx.to_device(s.id, id);
+  ctx.to_device(s.ix.size() == n ? s.ix : izero, ix);
+  ctx.to_device(s.iy.size() == n ? s.iy : izero, iy);
+  ctx.to_device(s.iz.size() == n ? s.iz : izero, iz);
+  ctx.to_device(type_masses_, mass_of_type);
+}
+
+void System::reserve_ghosts(Index capacity) {
+  if (capacity <= ghost_capacity_) return;
+  const std::size_t total = static_cast<std::size_t>(n_local_ + capacity);
+  auto grow = [&](auto& arr) {
+    using A = std::decay_t<decltype(arr)>;
+    A bigger(*ctx_, total);
+    copy_device(*ctx_, arr, bigger, static_cast<std::size_t>(n_local_));
+    arr = std::move(bigger);
+  };
+  grow(x);
+  grow(y);
+  grow(z);
+  grow(type);
+  ghost_capacity_ = capacity;
+}
+
+SystemView System::view() const {
+  return SystemView{n_local_,      n_types(),    x.data(), y.data(), z.data(),
+                    type.data(),   mass_of_type.data(), box_};
+}
+
+Structure System::download() const {
+  Structure s;
+  s.box = box_;
+  s.type_names = type_names_;
+  s.type_masses = type_masses_;
+  const std::size_t n = static_cast<std::size_t>(n_local_);
+  s.x = ctx_->to_host(x, n);
+  s.y = ctx_->to_host(y, n);
+  s.z = ctx_->to_host(z, n);
+  s.vx = ctx_->to_host(vx, n);
+  s.vy = ctx_->to_host(vy, n);
+  s.vz = ctx_->to_host(vz, n);
+  s.has_velocities = true;
+  s.type = ctx_->to_host(type, n);
+  s.id = ctx_->to_host(id, n);
+  s.ix = ctx_->to_host(ix, n);
+  s.iy = ctx_->to_host(iy, n);
+  s.iz = ctx_->to_host(iz, n);
+  return s;
+}
+
+}  // namespace md

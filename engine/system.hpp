@@ -1,0 +1,70 @@
+// Device-resident atomic state in structure-of-arrays form: positions, velocities, forces,
+// types, ids, image flags for the n_local owned atoms, followed in x/y/z/type by ghost
+// slots (periodic images, filled by the neighbour module). Units are the run's units.
+// SystemView is the POD of raw device pointers that kernels receive.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/backend.hpp"
+#include "engine/box.hpp"
+#include "engine/units.hpp"
+
+namespace md {
+
+struct Structure;
+
+struct SystemView {
+  Index n_local;
+  int n_types;
+  const double* x;
+  const double* y;
+  const double* z;
+  const int* type;  // [n_local + n_ghost], ghosts carry their owner's type
+  const double* mass_of_type;
+  Box box;
+};
+
+class System {
+ public:
+  System(Context& ctx, const Structure& s, const Units& units);
+
+  Context& ctx() { return *ctx_; }
+  Index n_local() const { return n_local_; }
+  Index ghost_capacity() const { return ghost_capacity_; }
+  int n_types() const { return static_cast<int>(type_names_.size()); }
+  const std::vector<std::string>& type_names() const { return type_names_; }
+  const std::vector<double>& type_masses() const { return type_masses_; }
+  const Units& units() const { return units_; }
+  const Box& box() const { return box_; }
+  void set_box(const Box& b) { box_ = b; }
+
+  // Grows the ghost part of x/y/z/type, keeping the local atoms.
+  void reserve_ghosts(Index capacity);
+
+  SystemView view() const;
+
+  // Copies of the local state to the host (counted transfers; output steps only).
+  Structure download() const;
+
+  // Positions, velocities, forces: [n_local + ghost_capacity] for x/y/z and type,
+  // [n_local] for the rest.
+  DeviceArray<double> x, y, z, vx, vy, vz, fx, fy, fz;
+  DeviceArray<int> type;
+  DeviceArray<std::int64_t> id;
+  DeviceArray<int> ix, iy, iz;  // image flags
+  DeviceArray<double> mass_of_type;
+
+ private:
+  Context* ctx_;
+  Index n_local_ = 0;
+  Index ghost_capacity_ = 0;
+  std::vector<std::string> type_names_;
+  std::vector<double> type_masses_;
+  Units units_;
+  Box box_;
+};
+
+}  // namespace md

@@ -1,0 +1,60 @@
+#include "engine/thermo.hpp"
+
+namespace md {
+
+namespace {
+struct ThermoTerms {
+  const int* type;
+  const double* mass_of_type;
+  const double *vx, *vy, *vz;
+  const double* energy;
+  const double* virial;
+  Index n;
+  MD_HD ThermoSums operator()(Index i) const {
+    ThermoSums s;
+    const double m = mass_of_type[type[i]];
+    const double u = vx[i], v = vy[i], w = vz[i];
+    s.v[0] = m * u * u;
+    s.v[1] = m * v * v;
+    s.v[2] = m * w * w;
+    s.v[3] = m * u * v;
+    s.v[4] = m * u * w;
+    s.v[5] = m * v * w;
+    s.v[6] = energy[i];
+    for (int c = 0; c < 6; ++c) s.v[7 + c] = virial[c * n + i];
+    return s;
+  }
+};
+}  // namespace
+
+void ThermoCompute::enqueue(Context& ctx, const System& sys, const double* energy,
+                            const double* virial) {
+  reduce_sum(ctx, sys.n_local(),
+             ThermoTerms{sys.type.data(), sys.mass_of_type.data(), sys.vx.data(), sys.vy.data(),
+                         sys.vz.data(), energy, virial, sys.n_local()},
+             sums_.data());
+}
+
+ThermoSample ThermoCompute::fetch(Context& ctx, const System& sys, long step, double time) {
+  const ThermoSums s = ctx.to_host(sums_, 1)[0];
+  const Units& u = sys.units();
+  ThermoSample t;
+  t.step = step;
+  t.time = time;
+  t.natoms = sys.n_local();
+  t.volume = sys.box().volume();
+  const double mvv = s.v[0] + s.v[1] + s.v[2];
+  t.ke = 0.5 * mvv * u.mvv2e;
+  const double dof = 3.0 * static_cast<double>(t.natoms) - 3.0;
+  t.temp = dof > 0 ? mvv * u.mvv2e / (dof * u.boltz) : 0.0;
+  t.pe = s.v[6];
+  t.etotal = t.pe + t.ke;
+  for (int c = 0; c < 6; ++c) {
+    t.virial[c] = s.v[7 + c];
+    t.ptensor[c] = (s.v[c] * u.mvv2e + s.v[7 + c]) / t.volume * u.nktv2p;
+  }
+  t.press = (dof * u.boltz * t.temp + s.v[7] + s.v[8] + s.v[9]) / 3.0 / t.volume * u.nktv2p;
+  return t;
+}
+
+}  // namespace md

@@ -1,0 +1,106 @@
+// mdgpu command line: `mdgpu run input.toml [--backend B] [--steps N] [--quiet]`,
+// `mdgpu info`, `mdgpu --version`. Errors print one line and exit non-zero.
+#include <omp.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "engine/backend.hpp"
+#include "engine/error.hpp"
+#include "io/app.hpp"
+#include "models/registry.hpp"
+
+#ifndef MDGPU_VERSION
+#define MDGPU_VERSION "0.0.0"
+#endif
+#ifndef MDGPU_CUDA_ARCHS
+#define MDGPU_CUDA_ARCHS ""
+#endif
+
+namespace {
+
+const char* kUsage =
+    "usage: mdgpu run INPUT.toml [--backend auto|cpu|cuda] [--steps N] [--quiet]\n"
+    "       mdgpu info\n"
+    "       mdgpu --version\n";
+
+int cmd_info() {
+  fmt::print("mdgpu {}\n", MDGPU_VERSION);
+  fmt::print("executors: cpu (OpenMP, {} threads)", omp_get_max_threads());
+  if (md::cuda_compiled()) fmt::print(", cuda (compiled for {})", MDGPU_CUDA_ARCHS);
+  fmt::print("\n");
+  fmt::print("CUDA devices:\n");
+  for (const auto& d : md::cuda_device_descriptions()) fmt::print("  {}\n", d);
+  fmt::print("potential styles:\n");
+  for (const auto& s : md::potential_styles()) fmt::print("  {:<10} {}\n", s.name, s.summary);
+  fmt::print("units: metal (default), lj\nensembles: nve\n");
+  return 0;
+}
+
+int cmd_run(int argc, char** argv) {
+  std::string input;
+  md::RunOverrides ov;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](const char* opt) -> std::string {
+      if (i + 1 >= argc) throw md::Error(std::string("option ") + opt + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--backend") {
+      ov.backend = value("--backend");
+      if (ov.backend != "auto" && ov.backend != "cpu" && ov.backend != "cuda")
+        throw md::Error("--backend must be auto, cpu or cuda");
+    } else if (a == "--steps") {
+      const std::string v = value("--steps");
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 0) throw md::Error("--steps needs a non-negative integer");
+      ov.steps = n;
+    } else if (a == "--quiet" || a == "-q") {
+      ov.quiet = true;
+    } else if (!a.empty() && a[0] == '-') {
+      throw md::Error("unknown option " + a + "\n" + kUsage);
+    } else if (input.empty()) {
+      input = a;
+    } else {
+      throw md::Error("more than one input file given");
+    }
+  }
+  if (input.empty()) throw md::Error(std::string("no input file given\n") + kUsage);
+  md::Job job = md::load_job(input, ov);
+  return md::run_job(job, ov);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc < 2) {
+      std::fputs(kUsage, stderr);
+      return 2;
+    }
+    const std::string cmd = argv[1];
+    if (cmd == "--version" || cmd == "version") {
+      fmt::print("mdgpu {}\n", MDGPU_VERSION);
+      return 0;
+    }
+    if (cmd == "info") return cmd_info();
+    if (cmd == "run") return cmd_run(argc, argv);
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "mdgpu: unknown command \"%s\"\n%s", cmd.c_str(), kUsage);
+    return 2;
+  } catch (const md::InputError& e) {
+    std::fprintf(stderr, "mdgpu: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mdgpu: error: %s\n", e.what());
+    return 1;
+  }
+}

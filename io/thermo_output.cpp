@@ -1,0 +1,42 @@
+#include "io/thermo_output.hpp"
+
+#include <fmt/format.h>
+
+#include "engine/error.hpp"
+
+namespace md {
+
+ThermoOutput::ThermoOutput(const std::string& csv_path, bool norm, bool to_terminal)
+    : csv_path_(csv_path), norm_(norm), terminal_(to_terminal) {
+  if (!csv_path.empty()) {
+    csv_.open(csv_path, std::ios::out | std::ios::trunc);
+    if (!csv_) throw Error("cannot open thermo file \"" + csv_path + "\" for writing");
+    csv_ << "Step,Time,Temp,PotEng,KinEng,TotEng,Press,Volume,Pxx,Pyy,Pzz,Pxy,Pxz,Pyz\n";
+  }
+}
+
+void ThermoOutput::write(const ThermoSample& t) {
+  const double s = norm_ && t.natoms > 0 ? 1.0 / static_cast<double>(t.natoms) : 1.0;
+  if (terminal_) {
+    if (!header_done_)
+      fmt::print("{:>10} {:>15} {:>15} {:>15} {:>15} {:>15} {:>15}\n", "Step", "Temp", "PotEng",
+                 "KinEng", "TotEng", "Press", "Volume");
+    fmt::print("{:>10} {:>15.8g} {:>15.8g} {:>15.8g} {:>15.8g} {:>15.8g} {:>15.8g}\n", t.step,
+               t.temp, t.pe * s, t.ke * s, t.etotal * s, t.press, t.volume);
+    std::fflush(stdout);
+  }
+  header_done_ = true;
+  if (csv_.is_open()) {
+    csv_ << fmt::format("{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}", t.step,
+                        t.time, t.temp, t.pe * s, t.ke * s, t.etotal * s, t.press, t.volume);
+    for (double p : t.ptensor) csv_ << fmt::format(",{:.17g}", p);
+    csv_ << '\n';
+    if (!csv_) throw Error("write to thermo file \"" + csv_path_ + "\" failed");
+  }
+}
+
+void ThermoOutput::flush() {
+  if (csv_.is_open()) csv_.flush();
+}
+
+}  // namespace md

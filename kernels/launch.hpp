@@ -1,0 +1,274 @@
+// Launch glue: apply an MD_HD functor over an index range on the Context's executor, and
+// the few data-parallel primitives built on it (deterministic reductions, a flag-gated
+// exclusive scan, atomics). The CPU executor runs the same functor in an OpenMP loop; the
+// CUDA executor launches a grid-stride kernel. Only this header contains CUDA syntax.
+//
+// A translation unit that launches kernels must be compiled by nvcc in CUDA builds (see
+// CMakeLists.txt: sources in engine/, kernels/, models/, integrators/ except *_config.cpp
+// and *_io.cpp). Compiled by a host compiler, a launch on a CUDA Context throws.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "engine/backend.hpp"
+#include "engine/error.hpp"
+
+#if defined(__CUDACC__)
+#include <cuda_runtime.h>
+#endif
+
+namespace md {
+
+// ---------------------------------------------------------------- device-side helpers
+
+MD_INLINE int atomic_add(int* p, int v) {
+#if defined(__CUDA_ARCH__)
+  return atomicAdd(p, v);
+#else
+  return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+#endif
+}
+
+MD_INLINE void atomic_max(int* p, int v) {
+#if defined(__CUDA_ARCH__)
+  atomicMax(p, v);
+#else
+  int cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+  while (v > cur && !__atomic_compare_exchange_n(p, &cur, v, true, __ATOMIC_RELAXED,
+                                                 __ATOMIC_RELAXED)) {
+  }
+#endif
+}
+
+// Fixed-size vector of doubles, the value type of multi-quantity reductions.
+template <int K>
+struct DVec {
+  double v[K];
+  MD_HD static DVec zero() {
+    DVec r{};
+    for (int k = 0; k < K; ++k) r.v[k] = 0.0;
+    return r;
+  }
+  MD_HD DVec& operator+=(const DVec& o) {
+    for (int k = 0; k < K; ++k) v[k] += o.v[k];
+    return *this;
+  }
+};
+
+struct SumOp {
+  template <class T>
+  MD_HD T operator()(T a, const T& b) const {
+    a += b;
+    return a;
+  }
+};
+
+struct MaxOp {
+  MD_HD double operator()(double a, double b) const { return a > b ? a : b; }
+};
+
+// ---------------------------------------------------------------- CUDA kernels (glue only)
+
+#if defined(__CUDACC__)
+constexpr int kBlock = 256;
+constexpr int kReduceBlocks = 240;  // fixed so reductions are deterministic
+
+template <class F>
+__global__ void grid_stride_kernel(Index n, F f) {
+  const Index stride = static_cast<Index>(blockDim.x) * gridDim.x;
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
+    f(i);
+}
+
+template <class T, class Op>
+__device__ void block_reduce(T* shared, T value, Op op) {
+  shared[threadIdx.x] = value;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (static_cast<int>(threadIdx.x) < s)
+      shared[threadIdx.x] = op(shared[threadIdx.x], shared[threadIdx.x + s]);
+    __syncthreads();
+  }
+}
+
+template <class T, class F, class Op>
+__global__ void reduce_partials_kernel(Index n, F f, Op op, T identity, T* partials) {
+  extern __shared__ unsigned char smem[];
+  T* shared = reinterpret_cast<T*>(smem);
+  T acc = identity;
+  const Index stride = static_cast<Index>(blockDim.x) * gridDim.x;
+  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
+    acc = op(acc, f(i));
+  block_reduce(shared, acc, op);
+  if (threadIdx.x == 0) partials[blockIdx.x] = shared[0];
+}
+
+template <class T, class Op>
+__global__ void reduce_final_kernel(int nparts, Op op, T identity, const T* partials, T* out) {
+  extern __shared__ unsigned char smem[];
+  T* shared = reinterpret_cast<T*>(smem);
+  T acc = identity;
+  for (int i = threadIdx.x; i < nparts; i += blockDim.x) acc = op(acc, partials[i]);
+  block_reduce(shared, acc, op);
+  if (threadIdx.x == 0) *out = shared[0];
+}
+
+inline void check_launch(const char* what) {
+  cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess)
+    throw Error(std::string("CUDA launch failed (") + what + "): " + cudaGetErrorString(err));
+}
+#endif
+
+[[noreturn]] inline void throw_not_cuda_compiled() {
+  throw Error(
+      "internal: kernel launched on the CUDA executor from a translation unit not compiled "
+      "by nvcc");
+}
+
+// ---------------------------------------------------------------- launches
+
+// f(i) for i in [0, n).
+template <class F>
+void parallel_for(Context& ctx, Index n, const F& f) {
+  if (n <= 0) return;
+  ++ctx.counters().launches;
+  if (ctx.on_cuda()) {
+#if defined(__CUDACC__)
+    const Index want = (n + kBlock - 1) / kBlock;
+    const unsigned blocks = static_cast<unsigned>(std::min<Index>(want, 1 << 20));
+    grid_stride_kernel<<<blocks, kBlock, 0, static_cast<cudaStream_t>(ctx.stream())>>>(n, f);
+    check_launch("parallel_for");
+    return;
+#else
+    throw_not_cuda_compiled();
+#endif
+  }
+#pragma omp parallel for schedule(static)
+  for (Index i = 0; i < n; ++i) f(i);
+}
+
+// *out = op-fold of f(i) over [0, n), with out a device pointer. Deterministic: the order of
+// combination depends only on n (fixed chunks on CPU, fixed grid on CUDA), never on threads.
+template <class T, class F, class Op>
+void reduce(Context& ctx, Index n, const F& f, Op op, T identity, T* out) {
+  ++ctx.counters().launches;
+  if (ctx.on_cuda()) {
+#if defined(__CUDACC__)
+    T* partials = static_cast<T*>(ctx.scratch(sizeof(T) * kReduceBlocks));
+    auto s = static_cast<cudaStream_t>(ctx.stream());
+    reduce_partials_kernel<<<kReduceBlocks, kBlock, kBlock * sizeof(T), s>>>(n, f, op, identity,
+                                                                               partials);
+    reduce_final_kernel<<<1, kBlock, kBlock * sizeof(T), s>>>(kReduceBlocks, op, identity,
+                                                              partials, out);
+    check_launch("reduce");
+    return;
+#else
+    throw_not_cuda_compiled();
+#endif
+  }
+  constexpr Index chunk = 1024;
+  const Index nchunks = (n + chunk - 1) / chunk;
+  T* partials = static_cast<T*>(ctx.scratch(sizeof(T) * static_cast<std::size_t>(nchunks + 1)));
+#pragma omp parallel for schedule(static)
+  for (Index c = 0; c < nchunks; ++c) {
+    T acc = identity;
+    const Index end = std::min(n, (c + 1) * chunk);
+    for (Index i = c * chunk; i < end; ++i) acc = op(acc, f(i));
+    partials[c] = acc;
+  }
+  T acc = identity;
+  for (Index c = 0; c < nchunks; ++c) acc = op(acc, partials[c]);
+  *out = acc;
+}
+
+template <class T, class F>
+void reduce_sum(Context& ctx, Index n, const F& f, T* out) {
+  reduce(ctx, n, f, SumOp{}, T::zero(), out);
+}
+
+// ---------------------------------------------------------------- flag-gated exclusive scan
+// out[i] = sum_{k<i} in[i], *total = sum of all, computed only when *gate != 0 (gate may be
+// null: always). Three functor phases over fixed chunks so it runs on either executor and
+// can sit in the step loop without the host ever reading the gate. Rebuild-time only.
+
+namespace detail {
+constexpr Index kScanChunk = 256;
+
+struct ScanChunkSums {
+  const int* gate;
+  const int* in;
+  int* chunk_sum;
+  Index n;
+  MD_HD void operator()(Index c) const {
+    if (gate && *gate == 0) return;
+    int s = 0;
+    const Index end = (c + 1) * kScanChunk < n ? (c + 1) * kScanChunk : n;
+    for (Index i = c * kScanChunk; i < end; ++i) s += in[i];
+    chunk_sum[c] = s;
+  }
+};
+
+struct ScanChunkOffsets {
+  const int* gate;
+  int* chunk_sum;  // in: sums, out: exclusive offsets
+  Index nchunks;
+  int* total;
+  MD_HD void operator()(Index) const {
+    if (gate && *gate == 0) return;
+    int run = 0;
+    for (Index c = 0; c < nchunks; ++c) {
+      const int s = chunk_sum[c];
+      chunk_sum[c] = run;
+      run += s;
+    }
+    *total = run;
+  }
+};
+
+struct ScanWithinChunks {
+  const int* gate;
+  const int* in;
+  int* out;
+  const int* chunk_offset;
+  Index n;
+  MD_HD void operator()(Index c) const {
+    if (gate && *gate == 0) return;
+    int run = chunk_offset[c];
+    const Index end = (c + 1) * kScanChunk < n ? (c + 1) * kScanChunk : n;
+    for (Index i = c * kScanChunk; i < end; ++i) {
+      const int v = in[i];
+      out[i] = run;
+      run += v;
+    }
+  }
+};
+}  // namespace detail
+
+// `work` must hold at least scan_work_size(n) ints of device memory.
+inline Index scan_work_size(Index n) { return (n + detail::kScanChunk - 1) / detail::kScanChunk + 1; }
+
+inline void exclusive_scan_gated(Context& ctx, const int* gate, Index n, const int* in, int* out,
+                                 int* total, int* work) {
+  const Index nchunks = (n + detail::kScanChunk - 1) / detail::kScanChunk;
+  parallel_for(ctx, nchunks, detail::ScanChunkSums{gate, in, work, n});
+  parallel_for(ctx, 1, detail::ScanChunkOffsets{gate, work, nchunks, total});
+  parallel_for(ctx, nchunks, detail::ScanWithinChunks{gate, in, out, work, n});
+}
+
+// ---------------------------------------------------------------- small functors
+
+template <class T>
+struct FillFunctor {
+  T* a;
+  T value;
+  MD_HD void operator()(Index i) const { a[i] = value; }
+};
+
+template <class T>
+void fill(Context& ctx, T* a, Index n, T value) {
+  parallel_for(ctx, n, FillFunctor<T>{a, value});
+}
+
+}  // namespace md

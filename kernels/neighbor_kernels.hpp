@@ -1,0 +1,284 @@
+// MD_HD functors of the neighbour build (called by engine/neighbor.cpp): displacement check,
+// wrapping into the box, ghost counting/writing/refresh, cell binning, per-cell ordering and
+// the full Verlet list. Each gated functor returns at once unless status->rebuild is set.
+// Distances in the run's length unit.
+#pragma once
+
+#include "engine/box.hpp"
+#include "engine/neighbor.hpp"
+#include "kernels/launch.hpp"
+
+namespace md {
+
+struct Displacement2 {
+  const double *x, *y, *z, *x0, *y0, *z0;
+  MD_HD double operator()(Index i) const {
+    const double dx = x[i] - x0[i], dy = y[i] - y0[i], dz = z[i] - z0[i];
+    return dx * dx + dy * dy + dz * dz;
+  }
+};
+
+struct DecideRebuild {
+  NeighborStatus* st;
+  double threshold2;  // (skin/2)^2
+  MD_HD void operator()(Index) const {
+    st->rebuild = (st->force_rebuild || st->max_disp2 > threshold2) ? 1 : 0;
+    st->force_rebuild = 0;
+  }
+};
+
+struct RequestRebuild {
+  NeighborStatus* st;
+  MD_HD void operator()(Index) const { st->force_rebuild = 1; }
+};
+
+struct ResetNeeded {
+  NeighborStatus* st;
+  MD_HD void operator()(Index) const { st->neigh_needed = 0; }
+};
+
+// Wraps local atoms into the periodic box (updating image flags) and records x0.
+struct WrapAtoms {
+  const NeighborStatus* st;
+  Box box;
+  double *x, *y, *z, *x0, *y0, *z0;
+  int *ix, *iy, *iz;
+  MD_HD void operator()(Index i) const {
+    if (!st->rebuild) return;
+    double s[3];
+    box.to_fractional(x[i], y[i], z[i], s);
+    int n[3] = {0, 0, 0};
+    for (int d = 0; d < 3; ++d)
+      if (box.periodic[d]) n[d] = static_cast<int>(floor(s[d]));
+    if (n[0] || n[1] || n[2]) {
+      double t[3];
+      box.image_shift(n[0], n[1], n[2], t);
+      x[i] -= t[0];
+      y[i] -= t[1];
+      z[i] -= t[2];
+      ix[i] += n[0];
+      iy[i] += n[1];
+      iz[i] += n[2];
+    }
+    x0[i] = x[i];
+    y0[i] = y[i];
+    z0[i] = z[i];
+  }
+};
+
+// Visits every periodic image (n0,n1,n2) != 0 of local atom i lying within the ghost shell.
+template <class Visit>
+MD_HD void for_each_ghost_image(const Box& box, const CellGrid& g, double x, double y, double z,
+                                Visit&& visit) {
+  double s[3];
+  box.to_fractional(x, y, z, s);
+  const int m0 = g.image_range[0], m1 = g.image_range[1], m2 = g.image_range[2];
+  for (int n2 = -m2; n2 <= m2; ++n2) {
+    const double s2 = s[2] + n2;
+    if (s2 < -g.ghost_frac[2] || s2 >= 1.0 + g.ghost_frac[2]) continue;
+    for (int n1 = -m1; n1 <= m1; ++n1) {
+      const double s1 = s[1] + n1;
+      if (s1 < -g.ghost_frac[1] || s1 >= 1.0 + g.ghost_frac[1]) continue;
+      for (int n0 = -m0; n0 <= m0; ++n0) {
+        const double s0 = s[0] + n0;
+        if (s0 < -g.ghost_frac[0] || s0 >= 1.0 + g.ghost_frac[0]) continue;
+        if (n0 == 0 && n1 == 0 && n2 == 0) continue;
+        visit(n0, n1, n2);
+      }
+    }
+  }
+}
+
+struct CountGhosts {
+  const NeighborStatus* st;
+  Box box;
+  CellGrid grid;
+  const double *x, *y, *z;
+  int* ghost_count;
+  MD_HD void operator()(Index i) const {
+    if (!st->rebuild) return;
+    int c = 0;
+    for_each_ghost_image(box, grid, x[i], y[i], z[i], [&](int, int, int) { ++c; });
+    ghost_count[i] = c;
+  }
+};
+
+struct WriteGhosts {
+  const NeighborStatus* st;
+  Box box;
+  CellGrid grid;
+  Index n_local;
+  int capacity;
+  const double *x, *y, *z;
+  const int* ghost_offset;
+  int* ghost_owner;
+  int* ghost_image;
+  int* type;  // [n_local + capacity]
+  MD_HD void operator()(Index i) const {
+    if (!st->rebuild) return;
+    int slot = ghost_offset[i];
+    const int owner = static_cast<int>(i);
+    const int t = type[i];
+    for_each_ghost_image(box, grid, x[i], y[i], z[i], [&](int n0, int n1, int n2) {
+      if (slot < capacity) {
+        ghost_owner[slot] = owner;
+        ghost_image[3 * slot + 0] = n0;
+        ghost_image[3 * slot + 1] = n1;
+        ghost_image[3 * slot + 2] = n2;
+        type[n_local + slot] = t;
+      }
+      ++slot;
+    });
+  }
+};
+
+struct CommitGhostCount {
+  NeighborStatus* st;
+  int capacity;
+  MD_HD void operator()(Index) const {
+    if (!st->rebuild) return;
+    st->n_ghost = st->ghost_needed < capacity ? st->ghost_needed : capacity;
+  }
+};
+
+// Every step: ghost positions = owner position + image translation.
+struct RefreshGhosts {
+  const NeighborStatus* st;
+  Box box;
+  Index n_local;
+  const int* ghost_owner;
+  const int* ghost_image;
+  double *x, *y, *z;
+  MD_HD void operator()(Index g) const {
+    if (g >= st->n_ghost) return;
+    const int o = ghost_owner[g];
+    double t[3];
+    box.image_shift(ghost_image[3 * g], ghost_image[3 * g + 1], ghost_image[3 * g + 2], t);
+    x[n_local + g] = x[o] + t[0];
+    y[n_local + g] = y[o] + t[1];
+    z[n_local + g] = z[o] + t[2];
+  }
+};
+
+MD_INLINE int cell_of(const Box& box, const CellGrid& g, double x, double y, double z) {
+  double s[3];
+  box.to_fractional(x, y, z, s);
+  int c[3];
+  for (int d = 0; d < 3; ++d) {
+    int k = static_cast<int>(floor(s[d] * g.n_inside[d])) + g.pad[d];
+    c[d] = k < 0 ? 0 : (k >= g.n[d] ? g.n[d] - 1 : k);
+  }
+  return (c[2] * g.n[1] + c[1]) * g.n[0] + c[0];
+}
+
+template <class T>
+struct GatedFill {
+  const NeighborStatus* st;
+  T* a;
+  T value;
+  MD_HD void operator()(Index i) const {
+    if (st->rebuild) a[i] = value;
+  }
+};
+
+struct BinAtoms {
+  const NeighborStatus* st;
+  Box box;
+  CellGrid grid;
+  Index n_local;
+  const double *x, *y, *z;
+  int* atom_cell;
+  int* cell_count;
+  MD_HD void operator()(Index i) const {
+    if (!st->rebuild || i >= n_local + st->n_ghost) return;
+    const int c = cell_of(box, grid, x[i], y[i], z[i]);
+    atom_cell[i] = c;
+    atomic_add(&cell_count[c], 1);
+  }
+};
+
+struct PlaceAtoms {
+  const NeighborStatus* st;
+  Index n_local;
+  const int* atom_cell;
+  const int* cell_start;
+  int* cell_fill;
+  int* cell_atoms;
+  MD_HD void operator()(Index i) const {
+    if (!st->rebuild || i >= n_local + st->n_ghost) return;
+    const int c = atom_cell[i];
+    cell_atoms[cell_start[c] + atomic_add(&cell_fill[c], 1)] = static_cast<int>(i);
+  }
+};
+
+// Orders each cell's atoms by index so the lists (and force sums) are deterministic.
+struct SortCells {
+  const NeighborStatus* st;
+  const int* cell_start;
+  const int* cell_count;
+  int* cell_atoms;
+  MD_HD void operator()(Index c) const {
+    if (!st->rebuild) return;
+    int* a = cell_atoms + cell_start[c];
+    const int n = cell_count[c];
+    for (int k = 1; k < n; ++k) {
+      const int v = a[k];
+      int m = k - 1;
+      while (m >= 0 && a[m] > v) {
+        a[m + 1] = a[m];
+        --m;
+      }
+      a[m + 1] = v;
+    }
+  }
+};
+
+struct BuildVerlet {
+  NeighborStatus* st;
+  CellGrid grid;
+  Index n_local;
+  int max_neigh;
+  double rlist2;
+  const double *x, *y, *z;
+  const int* atom_cell;
+  const int* cell_start;
+  const int* cell_count;
+  const int* cell_atoms;
+  int* neigh;
+  int* num_neigh;
+  MD_HD void operator()(Index i) const {
+    if (!st->rebuild) return;
+    const int c = atom_cell[i];
+    const int cx = c % grid.n[0], cy = (c / grid.n[0]) % grid.n[1], cz = c / (grid.n[0] * grid.n[1]);
+    const double xi = x[i], yi = y[i], zi = z[i];
+    int count = 0;
+    for (int kz = (cz > 0 ? cz - 1 : 0); kz <= (cz + 1 < grid.n[2] ? cz + 1 : cz); ++kz)
+      for (int ky = (cy > 0 ? cy - 1 : 0); ky <= (cy + 1 < grid.n[1] ? cy + 1 : cy); ++ky)
+        for (int kx = (cx > 0 ? cx - 1 : 0); kx <= (cx + 1 < grid.n[0] ? cx + 1 : cx); ++kx) {
+          const int cc = (kz * grid.n[1] + ky) * grid.n[0] + kx;
+          const int begin = cell_start[cc], end = begin + cell_count[cc];
+          for (int m = begin; m < end; ++m) {
+            const int j = cell_atoms[m];
+            if (j == i) continue;
+            const double dx = x[j] - xi, dy = y[j] - yi, dz = z[j] - zi;
+            if (dx * dx + dy * dy + dz * dz < rlist2) {
+              if (count < max_neigh) neigh[static_cast<Index>(count) * n_local + i] = j;
+              ++count;
+            }
+          }
+        }
+    num_neigh[i] = count < max_neigh ? count : max_neigh;
+    atomic_max(&st->neigh_needed, count);
+  }
+};
+
+struct FinishBuild {
+  NeighborStatus* st;
+  MD_HD void operator()(Index) const {
+    if (!st->rebuild) return;
+    ++st->n_builds;
+    st->max_disp2 = 0.0;
+  }
+};
+
+}  // namespace md
