@@ -23,8 +23,12 @@ static CellGrid make_grid(const Box& box, double rlist, Index n_atoms) {
   for (;;) {
     double total = 1.0;
     for (int d = 0; d < 3; ++d) {
-      g.pad[d] = box.periodic[d] ? static_cast<int>(std::ceil(g.ghost_frac[d] * g.n_inside[d])) : 0;
-      g.n[d] = g.n_inside[d] + 2 * g.pad[d];
+      // fractional cell width >= ghost_frac keeps the 27-cell stencil complete
+      const double width = std::max(1.0 / g.n_inside[d], rlist / w[d]);
+      g.inv_width[d] = 1.0 / width;
+      const int inside = static_cast<int>(std::ceil(1.0 / width - 1e-12));
+      g.pad[d] = box.periodic[d] ? static_cast<int>(std::ceil(g.ghost_frac[d] / width - 1e-12)) : 0;
+      g.n[d] = inside + 2 * g.pad[d];
       total *= g.n[d];
     }
     if (total <= limit) break;
@@ -164,6 +168,14 @@ void NeighborList::grow(System& sys, const NeighborStatus& st) {
     max_neigh_ = static_cast<int>(1.2 * st.neigh_needed) + 8;
     neigh.resize(static_cast<std::size_t>(sys.n_local()) * max_neigh_);
   }
+}
+
+void NeighborList::set_max_neigh(System& sys, int max_neigh) {
+  if (max_neigh < 1) throw Error("neighbour capacity must be at least 1");
+  max_neigh_ = max_neigh;
+  neigh.resize(static_cast<std::size_t>(sys.n_local()) * max_neigh_);
+  reset_needed();
+  request_rebuild();
 }
 
 void NeighborList::build_now(System& sys) {

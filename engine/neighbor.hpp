@@ -37,9 +37,13 @@ struct NeighborView {
   MD_HD int owner(int j) const { return j < n_local ? j : ghost_owner[j - n_local]; }
 };
 
+// Cells in fractional coordinates. A cell is at least list_radius / (perpendicular width)
+// wide in each fractional direction, so all neighbours of an atom lie in the 27 cells around
+// its own (also when the box is thinner than the list radius and cells exceed the box).
 struct CellGrid {
   int n[3];          // cells per fractional dimension, including ghost padding
   int n_inside[3];   // cells spanning [0, 1)
+  double inv_width[3];  // 1 / (fractional cell width)
   int pad[3];        // padding cells on each side (periodic dims)
   int image_range[3];  // largest |image| a ghost may have per dimension
   double ghost_frac[3];  // ghost region thickness in fractional units
@@ -71,6 +75,9 @@ class NeighborList {
   bool overflowed(const NeighborStatus& st, const System& sys) const;
   // Grows capacities to fit what the last rebuild needed (with margin).
   void grow(System& sys, const NeighborStatus& st);
+  // Sets the per-atom neighbour capacity (contents invalid until the next rebuild). The run
+  // grows it on demand; tests shrink it to exercise overflow handling.
+  void set_max_neigh(System& sys, int max_neigh);
   // Resets the recorded maxima (after the host has checked them).
   void reset_needed();
   // Recomputes the cell grid after a box change (host-side, at rebuild decisions).

@@ -121,6 +121,7 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
 
   emit(nsteps == 0);
   take_snapshot();
+  if (obs.after_step) obs.after_step(step_);  // the starting state (a sync point)
   while (step_ < end) {
     // next synchronisation point
     long next = std::min(end, step_ + std::max(1L, obs.max_check_interval));
@@ -128,7 +129,7 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
     if (obs.frame_every > 0) next = std::min(next, (step_ / obs.frame_every + 1) * obs.frame_every);
     while (step_ < next) {
       one_step(step_ + 1 == next);
-      if (obs.after_step) obs.after_step(step_);
+      if (step_ < next && obs.after_step) obs.after_step(step_);
     }
     const NeighborStatus st = nlist_->read_status();
     if (nlist_->overflowed(st, *sys_)) {
@@ -140,6 +141,7 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
     }
     emit(step_ == end);
     take_snapshot();
+    if (obs.after_step) obs.after_step(step_);  // after the sync work of this step
   }
   stats.steps = step_ - first;
   stats.rebuilds = nlist_->read_status().n_builds - builds0;

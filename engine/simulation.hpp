@@ -23,7 +23,8 @@ struct Observers {
   std::function<void(const ThermoSample&)> on_thermo;
   long frame_every = 0;  // 0: none
   std::function<void(const ThermoSample&, const Structure&)> on_frame;
-  // Called after every step with the step number (tests inspect counters here).
+  // Called after every step with the step number, after that step's sync/output work
+  // (tests inspect counters here). Steps replayed after a roll-back are reported again.
   std::function<void(long)> after_step;
   long max_check_interval = 1000;
 };

@@ -638,11 +638,17 @@ void write_lammps_data(const std::string& path, const Structure& s,
   }
   flush_if_large(true);
   out.close();
-  if (!out) throw InputError(path, 0, "error while writing " + tmp_path);
-
   std::error_code ec;
+  if (!out) {
+    std::filesystem::remove(tmp_path, ec);
+    throw InputError(path, 0, "error while writing " + tmp_path);
+  }
   std::filesystem::rename(tmp_path, path, ec);
-  if (ec) throw InputError(path, 0, "cannot rename " + tmp_path + ": " + ec.message());
+  if (ec) {
+    const std::string reason = ec.message();
+    std::filesystem::remove(tmp_path, ec);
+    throw InputError(path, 0, "cannot rename " + tmp_path + " to it: " + reason);
+  }
 }
 
 }  // namespace md

@@ -67,6 +67,7 @@ struct WrapAtoms {
 };
 
 // Visits every periodic image (n0,n1,n2) != 0 of local atom i lying within the ghost shell.
+// Non-periodic dimensions have only n = 0 and impose no condition (atoms may sit outside).
 template <class Visit>
 MD_HD void for_each_ghost_image(const Box& box, const CellGrid& g, double x, double y, double z,
                                 Visit&& visit) {
@@ -75,13 +76,13 @@ MD_HD void for_each_ghost_image(const Box& box, const CellGrid& g, double x, dou
   const int m0 = g.image_range[0], m1 = g.image_range[1], m2 = g.image_range[2];
   for (int n2 = -m2; n2 <= m2; ++n2) {
     const double s2 = s[2] + n2;
-    if (s2 < -g.ghost_frac[2] || s2 >= 1.0 + g.ghost_frac[2]) continue;
+    if (box.periodic[2] && (s2 < -g.ghost_frac[2] || s2 >= 1.0 + g.ghost_frac[2])) continue;
     for (int n1 = -m1; n1 <= m1; ++n1) {
       const double s1 = s[1] + n1;
-      if (s1 < -g.ghost_frac[1] || s1 >= 1.0 + g.ghost_frac[1]) continue;
+      if (box.periodic[1] && (s1 < -g.ghost_frac[1] || s1 >= 1.0 + g.ghost_frac[1])) continue;
       for (int n0 = -m0; n0 <= m0; ++n0) {
         const double s0 = s[0] + n0;
-        if (s0 < -g.ghost_frac[0] || s0 >= 1.0 + g.ghost_frac[0]) continue;
+        if (box.periodic[0] && (s0 < -g.ghost_frac[0] || s0 >= 1.0 + g.ghost_frac[0])) continue;
         if (n0 == 0 && n1 == 0 && n2 == 0) continue;
         visit(n0, n1, n2);
       }
@@ -165,7 +166,7 @@ MD_INLINE int cell_of(const Box& box, const CellGrid& g, double x, double y, dou
   box.to_fractional(x, y, z, s);
   int c[3];
   for (int d = 0; d < 3; ++d) {
-    int k = static_cast<int>(floor(s[d] * g.n_inside[d])) + g.pad[d];
+    int k = static_cast<int>(floor(s[d] * g.inv_width[d])) + g.pad[d];
     c[d] = k < 0 ? 0 : (k >= g.n[d] ? g.n[d] - 1 : k);
   }
   return (c[2] * g.n[1] + c[1]) * g.n[0] + c[0];

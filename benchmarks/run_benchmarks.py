@@ -1,0 +1,494 @@
+#!/usr/bin/env python3
+"""mdgpu vs LAMMPS throughput on the same machine, the same cores and the same inputs.
+
+Usage:
+  python3 benchmarks/run_benchmarks.py --mdgpu /path/to/mdgpu [--cases lj-32k,lj-256k]
+         [--steps N] [--cores 2] [--repeat 3] [--lmp lmp] [--no-write]
+
+For every case a starting configuration is generated once with mdgpu (lattice + [velocity],
+0 steps, written with [output] data) and BOTH codes read that same LAMMPS data file. Each
+code then runs the case's NVE steps; the throughput is taken from the code's own loop
+timer, which excludes setup (reading input, first neighbour build, first force call):
+  mdgpu:  "Loop time T s for N steps of M atoms: ..."
+  LAMMPS: "Loop time of T on P procs for N steps with M atoms"
+atom-steps/s = M * N / T. Each measurement is repeated --repeat times (the fastest is
+reported, which suppresses noise from other load on the machine); before the timed
+repetitions each code does one short untimed warm-up run of the case (page cache, binary
+loading, CPU frequency ramp).
+
+mdgpu runs its CPU executor with OMP_NUM_THREADS=cores; LAMMPS runs with mpirun -np cores
+and OMP_NUM_THREADS=1. If `mdgpu info` lists a CUDA device, mdgpu is also run with
+--backend cuda and those rows are labelled with the device name.
+
+The Markdown table is printed and written to benchmarks/results/<date>-<hostname>.md.
+Python 3 standard library only.
+
+Adding a case (e.g. an ML potential) = one entry in CASES: the mdgpu TOML that makes the
+start configuration, the mdgpu TOML and LAMMPS input of the timed run (templates filled
+with str.format), and the files to copy next to them.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+# ----------------------------------------------------------------------------------------
+# Case table
+#
+# Template fields available in every template:
+#   {data}          start-configuration data file (written by `setup`)
+#   {steps}         number of timed steps
+#   {thermo_every}  thermo interval (= steps: only the first and last step are sampled)
+#   plus any keys of the case's "params" dict.
+# Keys of a case:
+#   name, description
+#   steps     default timed steps
+#   setup     mdgpu TOML that writes {data} (run with 0 steps)
+#   mdgpu     mdgpu TOML of the timed run; must write thermo CSV to mdgpu.csv
+#   lammps    LAMMPS input of the timed run; thermo must include pe with %.17g
+#   files     paths (relative to the repository root) copied into the run directory,
+#             e.g. model files of ML potentials
+#   params    extra template values
+# ----------------------------------------------------------------------------------------
+
+# The classic LAMMPS "melt" benchmark (bench/in.lj): fcc at rho* = 0.8442, T* = 1.44 start,
+# lj/cut 2.5, skin 0.3, NVE, dt 0.005. One difference: bench/in.lj uses
+# "neigh_modify delay 0 every 20 check no"; mdgpu always rebuilds when an atom moved more
+# than skin/2 (checked every step), so LAMMPS is run with the equivalent
+# "delay 0 every 1 check yes" to do the same work.
+LJ_MELT_SETUP = """\
+units = "lj"
+[system]
+lattice = {{ kind = "fcc", a = 1.6795962, repeat = [{n}, {n}, {n}], elements = ["A"] }}
+masses = {{ A = 1.0 }}
+[velocity]
+temperature = 1.44
+seed = 87287
+[potential]
+style = "lj"
+cutoff = 2.5
+pairs = [{{ types = ["A", "A"], epsilon = 1.0, sigma = 1.0 }}]
+[neighbor]
+skin = 0.3
+[run]
+ensemble = "nve"
+timestep = 0.005
+steps = 0
+[output]
+data = {{ file = "{data}" }}
+"""
+
+LJ_MELT_MDGPU = """\
+units = "lj"
+[system]
+data = "{data}"
+type_names = ["A"]
+[potential]
+style = "lj"
+cutoff = 2.5
+pairs = [{{ types = ["A", "A"], epsilon = 1.0, sigma = 1.0 }}]
+[neighbor]
+skin = 0.3
+[run]
+ensemble = "nve"
+timestep = 0.005
+steps = {steps}
+[output]
+thermo = {{ every = {thermo_every}, file = "mdgpu.csv", norm = true }}
+"""
+
+LJ_MELT_LAMMPS = """\
+units lj
+atom_style atomic
+boundary p p p
+read_data {data}
+pair_style lj/cut 2.5
+pair_coeff 1 1 1.0 1.0
+neighbor 0.3 bin
+neigh_modify delay 0 every 1 check yes
+timestep 0.005
+fix 1 all nve
+thermo_style custom step temp pe ke etotal press
+thermo_modify format float %.17g norm yes
+thermo {thermo_every}
+run {steps}
+"""
+
+CASES = [
+    {
+        "name": "lj-32k",
+        "description": "LJ melt, 32000 atoms (fcc 20^3), rho 0.8442, T 1.44, rc 2.5, skin 0.3",
+        "steps": 200,
+        "setup": LJ_MELT_SETUP,
+        "mdgpu": LJ_MELT_MDGPU,
+        "lammps": LJ_MELT_LAMMPS,
+        "files": [],
+        "params": {"n": 20},
+    },
+    {
+        "name": "lj-256k",
+        "description": "LJ melt, 256000 atoms (fcc 40^3), rho 0.8442, T 1.44, rc 2.5, skin 0.3",
+        "steps": 50,
+        "setup": LJ_MELT_SETUP,
+        "mdgpu": LJ_MELT_MDGPU,
+        "lammps": LJ_MELT_LAMMPS,
+        "files": [],
+        "params": {"n": 40},
+    },
+]
+
+WARMUP_STEPS = 10
+IDLE_THRESHOLD = 0.3  # CPUs' worth of load from other processes tolerated before a timing
+
+MDGPU_LOOP = re.compile(r"^Loop time (\S+) s for (\d+) steps of (\d+) atoms", re.M)
+LAMMPS_LOOP = re.compile(r"^Loop time of (\S+) on (\d+) procs for (\d+) steps with (\d+) atoms",
+                         re.M)
+
+
+class BenchError(Exception):
+    pass
+
+
+def run(cmd, cwd, env=None, what=None):
+    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise BenchError("{} failed (exit {}): {}\n{}".format(
+            what or cmd[0], proc.returncode, " ".join(cmd), proc.stdout[-3000:]))
+    return proc.stdout
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def cuda_devices(mdgpu):
+    """Device lines ("0: NAME (sm_XY, N MiB)") listed by `mdgpu info`."""
+    out = run([mdgpu, "info"], cwd=HERE, what="mdgpu info")
+    devices, in_block = [], False
+    for line in out.splitlines():
+        if line.startswith("CUDA devices:"):
+            in_block = True
+            continue
+        if in_block:
+            if not line.startswith(" "):
+                break
+            m = re.match(r"^\s+(\d+): (.+)$", line)
+            if m:
+                devices.append(m.group(2).strip())
+    return devices, out.splitlines()[0].strip() if out else "mdgpu"
+
+
+def busy_cpus(interval=1.0):
+    """CPUs' worth of busy time on the whole machine over `interval` s (from /proc/stat)."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        idle = v[3] + (v[4] if len(v) > 4 else 0)
+        return sum(v[:8]), idle
+    try:
+        t0, i0 = sample()
+        time.sleep(interval)
+        t1, i1 = sample()
+    except (OSError, ValueError):
+        return 0.0
+    total = t1 - t0
+    return 0.0 if total <= 0 else (1.0 - (i1 - i0) / total) * (os.cpu_count() or 1)
+
+
+def wait_for_idle(max_wait, notes, what):
+    """Other processes on the cores distort OpenMP and MPI timings badly (threads waiting in
+    barriers for a descheduled peer). Waits up to max_wait s for the machine to go quiet."""
+    if max_wait <= 0:
+        return
+    deadline = time.time() + max_wait
+    busy = busy_cpus()
+    while busy > IDLE_THRESHOLD:
+        if time.time() > deadline:
+            msg = ("{}: machine still busy ({:.2f} CPUs in use by other processes) after "
+                   "waiting {} s; this timing may be distorted".format(what, busy, max_wait))
+            print("warning: " + msg, flush=True)
+            notes.append(msg)
+            return
+        time.sleep(4.0)
+        busy = busy_cpus()
+
+
+def mdgpu_env(cores):
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = str(cores)
+    return env
+
+
+def lammps_cmd(lmp, cores, infile, log):
+    cmd = [lmp, "-in", infile, "-log", log, "-screen", "none"]
+    if cores > 1:
+        mpirun = shutil.which("mpirun")
+        if mpirun is None:
+            raise BenchError("mpirun not found; needed for LAMMPS with --cores > 1")
+        pre = [mpirun]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            pre.append("--allow-run-as-root")
+        cmd = pre + ["-np", str(cores)] + cmd
+    return cmd
+
+
+def lammps_env():
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = "1"
+    return env
+
+
+def first_pe_csv(path):
+    with open(path) as f:
+        rows = [line.strip().split(",") for line in f if line.strip()]
+    header = rows[0]
+    return float(rows[1][header.index("PotEng")])
+
+
+def first_pe_log(path):
+    header = None
+    with open(path) as f:
+        for line in f:
+            tok = line.split()
+            if not tok:
+                continue
+            if tok[0] == "Step":
+                header = tok
+                continue
+            if header and len(tok) == len(header):
+                try:
+                    return float(tok[header.index("PotEng")])
+                except ValueError:
+                    continue
+    raise BenchError("{}: no thermo row found".format(path))
+
+
+def lammps_version(log):
+    with open(log) as f:
+        first = f.readline().strip()
+    return first if first.startswith("LAMMPS") else "LAMMPS"
+
+
+def fill(template, case, steps, data):
+    values = dict(case.get("params", {}))
+    values.update(data=data, steps=steps, thermo_every=max(1, steps))
+    return template.format(**values)
+
+
+def run_mdgpu(mdgpu, d, toml, cores, backend):
+    out = run([mdgpu, "run", toml, "--backend", backend], d, env=mdgpu_env(cores),
+              what="mdgpu " + toml)
+    m = MDGPU_LOOP.search(out)
+    if not m:
+        raise BenchError("no 'Loop time' line in mdgpu output:\n" + out[-2000:])
+    t, n, atoms = float(m.group(1)), int(m.group(2)), int(m.group(3))
+    return atoms * n / t, atoms, n
+
+
+def run_lammps(lmp, d, infile, cores, log):
+    run(lammps_cmd(lmp, cores, infile, log), d, env=lammps_env(), what="lmp " + infile)
+    with open(os.path.join(d, log)) as f:
+        text = f.read()
+    matches = LAMMPS_LOOP.findall(text)
+    if not matches:
+        raise BenchError("no 'Loop time' line in " + log)
+    t, procs, n, atoms = matches[-1]
+    t, n, atoms = float(t), int(n), int(atoms)
+    return atoms * n / t, atoms, n
+
+
+def bench_case(case, args, mdgpu, lmp, executors, workdir, notes):
+    d = os.path.join(workdir, case["name"])
+    os.makedirs(d)
+    for rel in case.get("files", []):
+        shutil.copy(os.path.join(REPO, rel), d)
+    steps = args.steps if args.steps else case["steps"]
+    data = "start.data"
+
+    with open(os.path.join(d, "setup.toml"), "w") as f:
+        f.write(fill(case["setup"], case, 0, data))
+    run([mdgpu, "run", "setup.toml", "--backend", "cpu", "--quiet"], d,
+        env=mdgpu_env(args.cores), what="mdgpu setup")
+
+    for label, nsteps in (("warmup", WARMUP_STEPS), ("timed", steps)):
+        with open(os.path.join(d, label + ".toml"), "w") as f:
+            f.write(fill(case["mdgpu"], case, nsteps, data))
+        with open(os.path.join(d, label + ".in"), "w") as f:
+            f.write(fill(case["lammps"], case, nsteps, data))
+
+    rows = []
+    # LAMMPS: warm-up, then best of --repeat.
+    run_lammps(lmp, d, "warmup.in", args.cores, "warmup.log")
+    best_l = None
+    for k in range(args.repeat):
+        wait_for_idle(args.wait_idle, notes, "{} LAMMPS run {}".format(case["name"], k + 1))
+        rate, atoms_l, n_l = run_lammps(lmp, d, "timed.in", args.cores, "timed.log")
+        best_l = rate if best_l is None else max(best_l, rate)
+    pe_l = first_pe_log(os.path.join(d, "timed.log"))
+    version_l = lammps_version(os.path.join(d, "timed.log"))
+
+    for backend, label in executors:
+        run_mdgpu(mdgpu, d, "warmup.toml", args.cores, backend)
+        best_m = None
+        for k in range(args.repeat):
+            wait_for_idle(args.wait_idle, notes,
+                          "{} mdgpu {} run {}".format(case["name"], backend, k + 1))
+            rate, atoms_m, n_m = run_mdgpu(mdgpu, d, "timed.toml", args.cores, backend)
+            best_m = rate if best_m is None else max(best_m, rate)
+        pe_m = first_pe_csv(os.path.join(d, "mdgpu.csv"))
+        if atoms_m != atoms_l or n_m != n_l:
+            raise BenchError("{}: mdgpu ran {} steps of {} atoms, LAMMPS {} of {}".format(
+                case["name"], n_m, atoms_m, n_l, atoms_l))
+        rel = abs(pe_m - pe_l) / max(abs(pe_m), abs(pe_l), 1e-300)
+        rows.append({"case": case["name"], "atoms": atoms_m, "steps": n_m, "executor": label,
+                     "mdgpu": best_m, "lammps": best_l, "ratio": best_m / best_l,
+                     "pe_m": pe_m, "pe_l": pe_l, "pe_rel": rel})
+    return rows, version_l
+
+
+def markdown(rows, meta, notes):
+    lines = []
+    lines.append("# mdgpu vs LAMMPS benchmark, {}".format(meta["date"]))
+    lines.append("")
+    lines.append("- host: `{}`".format(meta["host"]))
+    lines.append("- CPU: {} ({} logical CPUs visible)".format(meta["cpu"], meta["ncpu"]))
+    lines.append("- cores used: {} (mdgpu: OMP_NUM_THREADS={}; LAMMPS: mpirun -np {}, "
+                 "1 OpenMP thread per rank)".format(meta["cores"], meta["cores"], meta["cores"]))
+    lines.append("- mdgpu: {}; executor: {}".format(meta["mdgpu_version"], meta["hardware"]))
+    lines.append("- LAMMPS: {} (`{}`)".format(meta["lammps_version"], meta["lmp"]))
+    lines.append("- best of {} timed runs per code after one {}-step warm-up run; loop time "
+                 "as reported by each code (setup excluded)".format(meta["repeat"], WARMUP_STEPS))
+    lines.append("- load average at start: {}; each timed run waited for the machine to be "
+                 "idle (< {} CPUs busy)".format(meta["load"], IDLE_THRESHOLD))
+    lines.append("")
+    lines.append("| case | atoms | steps | mdgpu executor | mdgpu atom-steps/s "
+                 "| LAMMPS atom-steps/s | ratio (mdgpu/LAMMPS) | PotEng step 0, mdgpu "
+                 "| PotEng step 0, LAMMPS | PotEng rel. diff |")
+    lines.append("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        lines.append("| {case} | {atoms} | {steps} | {executor} | {m:.3e} | {l:.3e} | {ratio:.2f} "
+                     "| {pm:.12g} | {pl:.12g} | {rel:.1e} |".format(
+                         case=r["case"], atoms=r["atoms"], steps=r["steps"],
+                         executor=r["executor"], m=r["mdgpu"], l=r["lammps"], ratio=r["ratio"],
+                         pm=r["pe_m"], pl=r["pe_l"], rel=r["pe_rel"]))
+    if notes:
+        lines.append("")
+        lines.append("Warnings:")
+        lines += ["- " + n for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mdgpu", default=None,
+                    help="mdgpu binary (default: $MDGPU or 'mdgpu' on PATH)")
+    ap.add_argument("--lmp", default="lmp", help="LAMMPS binary (default: lmp)")
+    ap.add_argument("--cases", default=None,
+                    help="comma-separated subset of: " + ",".join(c["name"] for c in CASES))
+    ap.add_argument("--steps", type=int, default=None,
+                    help="timed steps for every case (default: per case, " +
+                    ", ".join("{} {}".format(c["name"], c["steps"]) for c in CASES) + ")")
+    ap.add_argument("--cores", type=int, default=2, help="cores for both codes (default 2)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="timed runs per code and case; the fastest counts (default 3)")
+    ap.add_argument("--wait-idle", type=float, default=300, metavar="SECONDS",
+                    help="before each timed run wait up to SECONDS for other processes to "
+                    "stop using the CPUs (0: do not wait; default 300)")
+    ap.add_argument("--no-write", action="store_true",
+                    help="only print the table, do not write benchmarks/results/")
+    ap.add_argument("--keep", metavar="DIR", help="run in DIR and keep the files")
+    args = ap.parse_args()
+    if args.cores < 1 or args.repeat < 1 or (args.steps is not None and args.steps < 1):
+        ap.error("--cores, --repeat and --steps must be positive")
+
+    mdgpu = args.mdgpu or os.environ.get("MDGPU") or shutil.which("mdgpu")
+    if not mdgpu or not os.access(mdgpu, os.X_OK):
+        ap.error("mdgpu binary not found; pass --mdgpu /path/to/mdgpu")
+    mdgpu = os.path.abspath(mdgpu)
+    lmp = shutil.which(args.lmp)
+    if lmp is None:
+        ap.error("LAMMPS binary '{}' not found on PATH".format(args.lmp))
+
+    cases = CASES
+    if args.cases:
+        wanted = [c for c in args.cases.split(",") if c]
+        unknown = set(wanted) - {c["name"] for c in CASES}
+        if unknown:
+            ap.error("unknown case(s): " + ", ".join(sorted(unknown)))
+        cases = [c for c in CASES if c["name"] in wanted]
+
+    devices, version = cuda_devices(mdgpu)
+    cpu = cpu_model()
+    executors = [("cpu", "CPU executor ({} threads)".format(args.cores))]
+    hardware = "CPU executor on {} ({} threads); no CUDA device".format(cpu, args.cores)
+    if devices:
+        executors.append(("cuda", "CUDA: " + devices[0]))
+        hardware = "CPU executor on {} ({} threads) and CUDA executor on {}".format(
+            cpu, args.cores, devices[0])
+    print("mdgpu: {}".format(hardware))
+    try:
+        load = " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        load = "n/a"
+
+    rows, lammps_version_str, notes = [], "LAMMPS", []
+    ctx = None
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+        workdir = tempfile.mkdtemp(prefix="bench_", dir=args.keep)
+    else:
+        ctx = tempfile.TemporaryDirectory(prefix="mdgpu_bench_")
+        workdir = ctx.name
+    try:
+        for case in cases:
+            print("running {} ...".format(case["name"]), flush=True)
+            case_rows, lammps_version_str = bench_case(case, args, mdgpu, lmp, executors,
+                                                       workdir, notes)
+            rows += case_rows
+    except BenchError as e:
+        print("error: " + str(e), file=sys.stderr)
+        return 1
+    finally:
+        if ctx is not None:
+            ctx.cleanup()
+
+    now = datetime.datetime.now()
+    meta = {"date": now.strftime("%Y-%m-%d %H:%M"), "host": socket.gethostname(), "cpu": cpu,
+            "ncpu": os.cpu_count(), "cores": args.cores, "mdgpu_version": version,
+            "hardware": hardware, "lammps_version": lammps_version_str, "lmp": lmp,
+            "repeat": args.repeat, "load": load}
+    table = markdown(rows, meta, notes)
+    print()
+    print(table)
+    if not args.no_write:
+        outdir = os.path.join(HERE, "results")
+        os.makedirs(outdir, exist_ok=True)
+        path = os.path.join(outdir, "{}-{}.md".format(now.strftime("%Y-%m-%d"),
+                                                      socket.gethostname()))
+        with open(path, "w") as f:
+            f.write(table)
+        print("written to " + os.path.relpath(path, os.getcwd()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
