@@ -115,6 +115,11 @@ class Failure(Exception):
 # Helpers
 # ----------------------------------------------------------------------------------------
 def run(cmd, cwd, env=None, what=""):
+    if env is None:
+        env = dict(os.environ)
+        # This test is about numbers, not speed: passive OpenMP waiting keeps mdgpu from
+        # crawling when ctest runs other tests on the same cores at the same time.
+        env.setdefault("OMP_WAIT_POLICY", "passive")
     proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
