@@ -9,34 +9,34 @@
 
 namespace md {
 
-static CellGrid make_grid(const Box& box, double rlist, Index n_atoms) {
+MD_HD CellGrid make_cell_grid(const Box& box, double rlist, Index max_cells) {
   CellGrid g{};
   double w[3];
   box.perpendicular_widths(w);
   for (int d = 0; d < 3; ++d) {
-    g.n_inside[d] = std::max(1, static_cast<int>(std::floor(w[d] / rlist)));
+    const double cells = floor(w[d] / rlist);
+    g.n_inside[d] = cells < 1.0 ? 1 : (cells > 1e6 ? 1000000 : static_cast<int>(cells));
     g.ghost_frac[d] = box.periodic[d] ? rlist / w[d] : 0.0;
-    g.image_range[d] = box.periodic[d] ? static_cast<int>(std::ceil(g.ghost_frac[d])) : 0;
+    g.image_range[d] = box.periodic[d] ? static_cast<int>(ceil(g.ghost_frac[d])) : 0;
   }
-  // Coarsen very dilute grids so the cell arrays stay proportional to the atom count.
-  const double limit = 8.0 * static_cast<double>(n_atoms) + 64.0;
+  // Coarsen until the grid fits: cells only grow, so the 27-cell stencil stays complete.
   for (;;) {
-    double total = 1.0;
+    Index total = 1;
     for (int d = 0; d < 3; ++d) {
-      // fractional cell width >= ghost_frac keeps the 27-cell stencil complete
-      const double width = std::max(1.0 / g.n_inside[d], rlist / w[d]);
+      // fractional cell width >= ghost_frac keeps the stencil complete in thin boxes
+      const double width = 1.0 / g.n_inside[d] > rlist / w[d] ? 1.0 / g.n_inside[d] : rlist / w[d];
       g.inv_width[d] = 1.0 / width;
-      const int inside = static_cast<int>(std::ceil(1.0 / width - 1e-12));
-      g.pad[d] = box.periodic[d] ? static_cast<int>(std::ceil(g.ghost_frac[d] / width - 1e-12)) : 0;
+      const int inside = static_cast<int>(ceil(1.0 / width - 1e-12));
+      g.pad[d] = box.periodic[d] ? static_cast<int>(ceil(g.ghost_frac[d] / width - 1e-12)) : 0;
       g.n[d] = inside + 2 * g.pad[d];
       total *= g.n[d];
     }
-    if (total <= limit) break;
+    if (total <= max_cells) break;
     int widest = 0;
     for (int d = 1; d < 3; ++d)
       if (g.n_inside[d] > g.n_inside[widest]) widest = d;
-    if (g.n_inside[widest] == 1) break;
-    g.n_inside[widest] = std::max(1, g.n_inside[widest] / 2);
+    if (g.n_inside[widest] == 1) break;  // at most (1 + 2)^3 cells per unit of ghost_frac
+    g.n_inside[widest] = g.n_inside[widest] / 2;
   }
   return g;
 }
@@ -48,7 +48,8 @@ NeighborList::NeighborList(System& sys, double cutoff, double skin)
       scan_work(sys.ctx(), 0), atom_cell(sys.ctx(), 0), cell_count(sys.ctx(), 0),
       cell_start(sys.ctx(), 0), cell_fill(sys.ctx(), 0), cell_atoms(sys.ctx(), 0),
       x0(sys.ctx(), sys.n_local()), y0(sys.ctx(), sys.n_local()), z0(sys.ctx(), sys.n_local()),
-      ctx_(&sys.ctx()), cutoff_(cutoff), skin_(skin) {
+      grid_dev(sys.ctx(), 1), box_at_build(sys.ctx(), 1), ctx_(&sys.ctx()), cutoff_(cutoff),
+      skin_(skin) {
   if (!(cutoff > 0.0)) throw Error("the interaction cutoff must be positive");
   if (!(skin >= 0.0)) throw Error("[neighbor] skin must be non-negative");
   const double r = list_radius();
@@ -62,7 +63,8 @@ NeighborList::NeighborList(System& sys, double cutoff, double skin)
   // Initial capacities from the density; build_now() grows them if they do not suffice.
   const Index n = sys.n_local();
   const Box& box = sys.box();
-  grid_ = make_grid(box, r, n);
+  grid_ = make_cell_grid(box, r, 8 * n + 64);
+  ctx_->to_device(std::vector<Box>{box}, box_at_build);
   double shell = 1.0;
   for (int d = 0; d < 3; ++d) shell *= 1.0 + 2.0 * grid_.ghost_frac[d];
   const Index ghosts = static_cast<Index>(1.1 * static_cast<double>(n) * (shell - 1.0)) + 64;
@@ -80,19 +82,24 @@ void NeighborList::ensure_cell_arrays(const System& sys) {
   const std::size_t atoms = static_cast<std::size_t>(sys.n_local() + sys.ghost_capacity());
   atom_cell.resize(atoms);
   cell_atoms.resize(atoms);
-  const std::size_t cells = static_cast<std::size_t>(grid_.total());
+  // Room for box fluctuations: the device grid never exceeds cell_capacity_ (it coarsens).
+  cell_capacity_ = std::max(cell_capacity_, grid_.total() + grid_.total() / 4 + 27);
+  const std::size_t cells = static_cast<std::size_t>(cell_capacity_);
   cell_count.resize(cells);
   cell_start.resize(cells);
   cell_fill.resize(cells);
   const std::size_t work =
-      static_cast<std::size_t>(scan_work_size(std::max<Index>(sys.n_local(), grid_.total())));
+      static_cast<std::size_t>(scan_work_size(std::max<Index>(sys.n_local(), cell_capacity_)));
   if (scan_work.size() < work) scan_work.resize(work);
 }
 
 void NeighborList::set_box(const System& sys) {
-  grid_ = make_grid(sys.box(), list_radius(), sys.n_local());
+  grid_ = make_cell_grid(sys.box(), list_radius(), 8 * sys.n_local() + 64);
   ensure_cell_arrays(sys);
+  request_rebuild();
 }
+
+CellGrid NeighborList::grid() { return ctx_->to_host(grid_dev, 1)[0]; }
 
 void NeighborList::request_rebuild() { parallel_for(*ctx_, 1, RequestRebuild{status.data()}); }
 
@@ -101,25 +108,28 @@ void NeighborList::reset_needed() { parallel_for(*ctx_, 1, ResetNeeded{status.da
 void NeighborList::update(System& sys) {
   Context& ctx = *ctx_;
   const Index n = sys.n_local();
-  const Box box = sys.box();
+  const Box* box = sys.box_device();
+  CellGrid* grid = grid_dev.data();
   NeighborStatus* st = status.data();
   const int cap = static_cast<int>(sys.ghost_capacity());
+  const double r = list_radius();
 
-  // 1. displacement check
+  // 1. displacement check (atoms and cell corners)
   reduce(ctx, n, Displacement2{sys.x.data(), sys.y.data(), sys.z.data(), x0.data(), y0.data(),
                                z0.data()},
          MaxOp{}, 0.0, &st->max_disp2);
-  parallel_for(ctx, 1, DecideRebuild{st, 0.25 * skin_ * skin_});
-  // 2. wrap owned atoms into the box, remember build positions
+  parallel_for(ctx, 1, DecideRebuild{st, box, box_at_build.data(), skin_});
+  // 2. grid for the current cell; wrap owned atoms into it, remember build positions
+  parallel_for(ctx, 1, ComputeGrid{st, box, r, cell_capacity_, grid});
   parallel_for(ctx, n, WrapAtoms{st, box, sys.x.data(), sys.y.data(), sys.z.data(), x0.data(),
                                  y0.data(), z0.data(), sys.ix.data(), sys.iy.data(),
                                  sys.iz.data()});
   // 3. ghost map: count, scan, write
-  parallel_for(ctx, n, CountGhosts{st, box, grid_, sys.x.data(), sys.y.data(), sys.z.data(),
+  parallel_for(ctx, n, CountGhosts{st, box, grid, sys.x.data(), sys.y.data(), sys.z.data(),
                                    ghost_count.data()});
   exclusive_scan_gated(ctx, &st->rebuild, n, ghost_count.data(), ghost_offset.data(),
                        &st->ghost_needed, scan_work.data());
-  parallel_for(ctx, n, WriteGhosts{st, box, grid_, n, cap, sys.x.data(), sys.y.data(),
+  parallel_for(ctx, n, WriteGhosts{st, box, grid, n, cap, sys.x.data(), sys.y.data(),
                                    sys.z.data(), ghost_offset.data(), ghost_owner.data(),
                                    ghost_image.data(), sys.type.data()});
   parallel_for(ctx, 1, CommitGhostCount{st, cap});
@@ -127,27 +137,27 @@ void NeighborList::update(System& sys) {
   refresh_ghosts(sys);
   // 5. cell list (counting sort) and Verlet list
   const Index atoms = n + cap;
-  const Index cells = grid_.total();
+  const Index cells = cell_capacity_;
   parallel_for(ctx, cells, GatedFill<int>{st, cell_count.data(), 0});
   parallel_for(ctx, cells, GatedFill<int>{st, cell_fill.data(), 0});
-  parallel_for(ctx, atoms, BinAtoms{st, box, grid_, n, sys.x.data(), sys.y.data(), sys.z.data(),
+  parallel_for(ctx, atoms, BinAtoms{st, box, grid, n, sys.x.data(), sys.y.data(), sys.z.data(),
                                     atom_cell.data(), cell_count.data()});
   exclusive_scan_gated(ctx, &st->rebuild, cells, cell_count.data(), cell_start.data(),
                        &st->pad0, scan_work.data());
   parallel_for(ctx, atoms, PlaceAtoms{st, n, atom_cell.data(), cell_start.data(),
                                       cell_fill.data(), cell_atoms.data()});
-  parallel_for(ctx, cells, SortCells{st, cell_start.data(), cell_count.data(), cell_atoms.data()});
-  const double r = list_radius();
-  parallel_for(ctx, n, BuildVerlet{st, grid_, n, max_neigh_, r * r, sys.x.data(), sys.y.data(),
+  parallel_for(ctx, cells, SortCells{st, grid, cell_start.data(), cell_count.data(),
+                                     cell_atoms.data()});
+  parallel_for(ctx, n, BuildVerlet{st, grid, n, max_neigh_, r * r, sys.x.data(), sys.y.data(),
                                    sys.z.data(), atom_cell.data(), cell_start.data(),
                                    cell_count.data(), cell_atoms.data(), neigh.data(),
                                    num_neigh.data()});
-  parallel_for(ctx, 1, FinishBuild{st});
+  parallel_for(ctx, 1, FinishBuild{st, box, box_at_build.data()});
 }
 
 void NeighborList::refresh_ghosts(System& sys) {
   parallel_for(*ctx_, sys.ghost_capacity(),
-               RefreshGhosts{status.data(), sys.box(), sys.n_local(), ghost_owner.data(),
+               RefreshGhosts{status.data(), sys.box_device(), sys.n_local(), ghost_owner.data(),
                              ghost_image.data(), sys.x.data(), sys.y.data(), sys.z.data()});
 }
 

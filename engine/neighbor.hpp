@@ -47,8 +47,12 @@ struct CellGrid {
   int pad[3];        // padding cells on each side (periodic dims)
   int image_range[3];  // largest |image| a ghost may have per dimension
   double ghost_frac[3];  // ghost region thickness in fractional units
-  Index total() const { return static_cast<Index>(n[0]) * n[1] * n[2]; }
+  MD_HD Index total() const { return static_cast<Index>(n[0]) * n[1] * n[2]; }
 };
+
+// Grid for a cell and list radius with at most max_cells cells (coarser when needed; the
+// stencil stays complete because cells only grow).
+MD_HD CellGrid make_cell_grid(const Box& box, double rlist, Index max_cells);
 
 class NeighborList {
  public:
@@ -59,7 +63,8 @@ class NeighborList {
   double skin() const { return skin_; }
   double list_radius() const { return cutoff_ + skin_; }
   int max_neigh() const { return max_neigh_; }
-  const CellGrid& grid() const { return grid_; }
+  // The grid used by the last build (one counted transfer; tests and diagnostics).
+  CellGrid grid();
 
   // The per-step device sequence: displacement check, then (gated) wrap into the box,
   // ghost map, binning and list build; then ghost positions refreshed from their owners.
@@ -80,7 +85,9 @@ class NeighborList {
   void set_max_neigh(System& sys, int max_neigh);
   // Resets the recorded maxima (after the host has checked them).
   void reset_needed();
-  // Recomputes the cell grid after a box change (host-side, at rebuild decisions).
+  // After the host changed the cell (System::set_box): makes sure the cell arrays suffice
+  // and requests a rebuild. (Box changes on the device need no call: each rebuild
+  // recomputes the grid from the device cell within the allocated cell capacity.)
   void set_box(const System& sys);
 
   NeighborView view() const;
@@ -92,13 +99,16 @@ class NeighborList {
   DeviceArray<int> ghost_count, ghost_offset, scan_work;
   DeviceArray<int> atom_cell, cell_count, cell_start, cell_fill, cell_atoms;
   DeviceArray<double> x0, y0, z0;  // positions at the last build
+  DeviceArray<CellGrid> grid_dev;   // grid of the last build
+  DeviceArray<Box> box_at_build;
 
  private:
   void ensure_cell_arrays(const System& sys);
   Context* ctx_;
   double cutoff_, skin_;
   int max_neigh_ = 0;
-  CellGrid grid_{};
+  CellGrid grid_{};        // host estimate for the host's cell (sizes the arrays)
+  Index cell_capacity_ = 0;
 };
 
 }  // namespace md

@@ -13,7 +13,7 @@ Simulation::Simulation(Context& ctx, System& sys, Potential& pot, Integrator& in
     : ctx_(&ctx), sys_(&sys), pot_(&pot), integ_(&integ), dt_(dt), thermo_(ctx),
       energy_(ctx, sys.n_local()), virial_(ctx, 6 * sys.n_local()), sx_(ctx, 0), sy_(ctx, 0),
       sz_(ctx, 0), svx_(ctx, 0), svy_(ctx, 0), svz_(ctx, 0), sfx_(ctx, 0), sfy_(ctx, 0),
-      sfz_(ctx, 0), six_(ctx, 0), siy_(ctx, 0), siz_(ctx, 0) {
+      sfz_(ctx, 0), six_(ctx, 0), siy_(ctx, 0), siz_(ctx, 0), sbox_(ctx, 1) {
   if (!(dt > 0.0) || !std::isfinite(dt)) throw Error("[run] timestep must be positive");
   nlist_ = std::make_unique<NeighborList>(sys, pot.cutoff(), skin);
 }
@@ -33,16 +33,19 @@ void Simulation::setup() {
 }
 
 void Simulation::one_step(bool need_energy) {
-  integ_->step_one(*ctx_, *sys_, dt_);
+  const StepData d{dt_, step_, energy_.data(), virial_.data()};
+  integ_->step_one(*ctx_, *sys_, d);
   nlist_->update(*sys_);
-  compute_forces({need_energy, need_energy});
-  integ_->step_two(*ctx_, *sys_, dt_);
+  compute_forces({need_energy, need_energy || integ_->needs_virial()});
+  integ_->step_two(*ctx_, *sys_, d);
   ++step_;
 }
 
 ThermoSample Simulation::sample() {
+  if (integ_->changes_box()) sys_->pull_box();
   thermo_.enqueue(*ctx_, *sys_, energy_.data(), virial_.data());
   ThermoSample t = thermo_.fetch(*ctx_, *sys_, step_, time());
+  t.econserve = t.etotal + integ_->reservoir_energy(*ctx_, *sys_);
   if (!std::isfinite(t.pe) || !std::isfinite(t.ke) || !std::isfinite(t.press))
     throw Error("step " + std::to_string(step_) +
                 ": non-finite energy or pressure (atoms overlapping, timestep too large?)");
@@ -78,6 +81,7 @@ void Simulation::take_snapshot() {
   snap_copy(*ctx_, sys_->ix, six_, n);
   snap_copy(*ctx_, sys_->iy, siy_, n);
   snap_copy(*ctx_, sys_->iz, siz_, n);
+  ctx_->copy_d2d(sbox_.data(), sys_->box_device(), sizeof(Box));
   integ_->save_state(*ctx_);
 }
 
@@ -96,6 +100,8 @@ void Simulation::restore_snapshot() {
   snap_copy(*ctx_, six_, sys_->ix, n);
   snap_copy(*ctx_, siy_, sys_->iy, n);
   snap_copy(*ctx_, siz_, sys_->iz, n);
+  ctx_->copy_d2d(sys_->box_device(), sbox_.data(), sizeof(Box));
+  if (integ_->changes_box()) sys_->pull_box();
   integ_->restore_state(*ctx_);
 }
 

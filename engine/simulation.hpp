@@ -75,6 +75,7 @@ class Simulation {
   long snap_step_ = 0;
   DeviceArray<double> sx_, sy_, sz_, svx_, svy_, svz_, sfx_, sfy_, sfz_;
   DeviceArray<int> six_, siy_, siz_;
+  DeviceArray<Box> sbox_;
 };
 
 }  // namespace md

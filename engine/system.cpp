@@ -11,7 +11,8 @@ System::System(Context& ctx, const Structure& s, const Units& units)
     : x(ctx, 0), y(ctx, 0), z(ctx, 0), vx(ctx, 0), vy(ctx, 0), vz(ctx, 0), fx(ctx, 0),
       fy(ctx, 0), fz(ctx, 0), type(ctx, 0), id(ctx, 0), ix(ctx, 0), iy(ctx, 0), iz(ctx, 0),
       mass_of_type(ctx, 0), ctx_(&ctx), n_local_(static_cast<Index>(s.size())),
-      type_names_(s.type_names), type_masses_(s.type_masses), units_(units), box_(s.box) {
+      type_names_(s.type_names), type_masses_(s.type_masses), units_(units), box_(s.box),
+      box_dev_(ctx, 1) {
   if (n_local_ == 0) throw Error("the system has no atoms");
   if (type_masses_.size() != type_names_.size())
     throw Error("internal: type_masses and type_names differ in size");
@@ -41,6 +42,17 @@ System::System(Context& ctx, const Structure& s, const Units& units)
   ctx.to_device(s.iy.size() == n ? s.iy : izero, iy);
   ctx.to_device(s.iz.size() == n ? s.iz : izero, iz);
   ctx.to_device(type_masses_, mass_of_type);
+  set_box(box_);
+}
+
+void System::set_box(const Box& b) {
+  box_ = b;
+  ctx_->to_device(std::vector<Box>{b}, box_dev_);
+}
+
+const Box& System::pull_box() {
+  box_ = ctx_->to_host(box_dev_, 1)[0];
+  return box_;
 }
 
 void System::reserve_ghosts(Index capacity) {
@@ -60,8 +72,8 @@ void System::reserve_ghosts(Index capacity) {
 }
 
 SystemView System::view() const {
-  return SystemView{n_local_,      n_types(),    x.data(), y.data(), z.data(),
-                    type.data(),   mass_of_type.data(), box_};
+  return SystemView{n_local_,    n_types(),           x.data(),         y.data(), z.data(),
+                    type.data(), mass_of_type.data(), box_dev_.data()};
 }
 
 Structure System::download() const {

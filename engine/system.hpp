@@ -24,7 +24,7 @@ struct SystemView {
   const double* z;
   const int* type;  // [n_local + n_ghost], ghosts carry their owner's type
   const double* mass_of_type;
-  Box box;
+  const Box* box;   // device copy of the cell (barostats change it on the device)
 };
 
 class System {
@@ -38,8 +38,15 @@ class System {
   const std::vector<std::string>& type_names() const { return type_names_; }
   const std::vector<double>& type_masses() const { return type_masses_; }
   const Units& units() const { return units_; }
+  // Host mirror of the cell: exact after set_box() and pull_box(); a barostat changes the
+  // device copy every step and the host mirror is refreshed only at sync points.
   const Box& box() const { return box_; }
-  void set_box(const Box& b) { box_ = b; }
+  // Sets the cell on host and device (one counted transfer; setup or sync points only).
+  void set_box(const Box& b);
+  // Refreshes the host mirror from the device (one counted transfer; sync points only).
+  const Box& pull_box();
+  Box* box_device() { return box_dev_.data(); }
+  const Box* box_device() const { return box_dev_.data(); }
 
   // Grows the ghost part of x/y/z/type, keeping the local atoms.
   void reserve_ghosts(Index capacity);
@@ -65,6 +72,7 @@ class System {
   std::vector<double> type_masses_;
   Units units_;
   Box box_;
+  DeviceArray<Box> box_dev_;
 };
 
 }  // namespace md

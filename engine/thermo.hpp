@@ -16,6 +16,7 @@ struct ThermoSample {
   double time = 0;
   Index natoms = 0;
   double temp = 0, ke = 0, pe = 0, etotal = 0, press = 0, volume = 0;
+  double econserve = 0;  // etotal + thermostat/barostat reservoir energy
   std::array<double, 6> ptensor{};  // xx yy zz xy xz yz
   std::array<double, 6> virial{};   // energy units
 };

@@ -39,8 +39,8 @@ struct Kick {
 class NVE : public Integrator {
  public:
   std::string name() const override { return "nve"; }
-  void step_one(Context& ctx, System& sys, double dt) override;
-  void step_two(Context& ctx, System& sys, double dt) override;
+  void step_one(Context& ctx, System& sys, const StepData& d) override;
+  void step_two(Context& ctx, System& sys, const StepData& d) override;
 };
 
 }  // namespace md

@@ -18,12 +18,46 @@ struct Displacement2 {
   }
 };
 
+// Rebuild when an atom may have moved into the list radius: largest displacement since the
+// build > (skin - d1 - d2)/2, where d1, d2 are the two largest displacements of the cell's
+// corners since the build (LAMMPS Neighbor::check_distance; both 0 for a fixed box).
 struct DecideRebuild {
   NeighborStatus* st;
-  double threshold2;  // (skin/2)^2
+  const Box* box;
+  const Box* box0;  // cell at the last build
+  double skin;
   MD_HD void operator()(Index) const {
-    st->rebuild = (st->force_rebuild || st->max_disp2 > threshold2) ? 1 : 0;
+    double d1 = 0, d2 = 0;
+    for (int c = 0; c < 8; ++c) {
+      const double s[3] = {double(c & 1), double((c >> 1) & 1), double((c >> 2) & 1)};
+      double r[3], r0[3];
+      box->to_cartesian(s, r);
+      box0->to_cartesian(s, r0);
+      const double d = sqrt((r[0] - r0[0]) * (r[0] - r0[0]) + (r[1] - r0[1]) * (r[1] - r0[1]) +
+                            (r[2] - r0[2]) * (r[2] - r0[2]));
+      if (d > d1) {
+        d2 = d1;
+        d1 = d;
+      } else if (d > d2) {
+        d2 = d;
+      }
+    }
+    double delta = 0.5 * (skin - (d1 + d2));
+    if (delta < 0) delta = 0;
+    st->rebuild = (st->force_rebuild || st->max_disp2 > delta * delta) ? 1 : 0;
     st->force_rebuild = 0;
+  }
+};
+
+// The cell grid for the current (device) cell, recomputed at each rebuild.
+struct ComputeGrid {
+  const NeighborStatus* st;
+  const Box* box;
+  double rlist;
+  Index max_cells;
+  CellGrid* grid;
+  MD_HD void operator()(Index) const {
+    if (st->rebuild) *grid = make_cell_grid(*box, rlist, max_cells);
   }
 };
 
@@ -40,11 +74,12 @@ struct ResetNeeded {
 // Wraps local atoms into the periodic box (updating image flags) and records x0.
 struct WrapAtoms {
   const NeighborStatus* st;
-  Box box;
+  const Box* box_ptr;
   double *x, *y, *z, *x0, *y0, *z0;
   int *ix, *iy, *iz;
   MD_HD void operator()(Index i) const {
     if (!st->rebuild) return;
+    const Box& box = *box_ptr;
     double s[3];
     box.to_fractional(x[i], y[i], z[i], s);
     int n[3] = {0, 0, 0};
@@ -92,22 +127,22 @@ MD_HD void for_each_ghost_image(const Box& box, const CellGrid& g, double x, dou
 
 struct CountGhosts {
   const NeighborStatus* st;
-  Box box;
-  CellGrid grid;
+  const Box* box;
+  const CellGrid* grid;
   const double *x, *y, *z;
   int* ghost_count;
   MD_HD void operator()(Index i) const {
     if (!st->rebuild) return;
     int c = 0;
-    for_each_ghost_image(box, grid, x[i], y[i], z[i], [&](int, int, int) { ++c; });
+    for_each_ghost_image(*box, *grid, x[i], y[i], z[i], [&](int, int, int) { ++c; });
     ghost_count[i] = c;
   }
 };
 
 struct WriteGhosts {
   const NeighborStatus* st;
-  Box box;
-  CellGrid grid;
+  const Box* box;
+  const CellGrid* grid;
   Index n_local;
   int capacity;
   const double *x, *y, *z;
@@ -120,7 +155,7 @@ struct WriteGhosts {
     int slot = ghost_offset[i];
     const int owner = static_cast<int>(i);
     const int t = type[i];
-    for_each_ghost_image(box, grid, x[i], y[i], z[i], [&](int n0, int n1, int n2) {
+    for_each_ghost_image(*box, *grid, x[i], y[i], z[i], [&](int n0, int n1, int n2) {
       if (slot < capacity) {
         ghost_owner[slot] = owner;
         ghost_image[3 * slot + 0] = n0;
@@ -145,7 +180,7 @@ struct CommitGhostCount {
 // Every step: ghost positions = owner position + image translation.
 struct RefreshGhosts {
   const NeighborStatus* st;
-  Box box;
+  const Box* box;
   Index n_local;
   const int* ghost_owner;
   const int* ghost_image;
@@ -154,7 +189,7 @@ struct RefreshGhosts {
     if (g >= st->n_ghost) return;
     const int o = ghost_owner[g];
     double t[3];
-    box.image_shift(ghost_image[3 * g], ghost_image[3 * g + 1], ghost_image[3 * g + 2], t);
+    box->image_shift(ghost_image[3 * g], ghost_image[3 * g + 1], ghost_image[3 * g + 2], t);
     x[n_local + g] = x[o] + t[0];
     y[n_local + g] = y[o] + t[1];
     z[n_local + g] = z[o] + t[2];
@@ -184,15 +219,15 @@ struct GatedFill {
 
 struct BinAtoms {
   const NeighborStatus* st;
-  Box box;
-  CellGrid grid;
+  const Box* box;
+  const CellGrid* grid;
   Index n_local;
   const double *x, *y, *z;
   int* atom_cell;
   int* cell_count;
   MD_HD void operator()(Index i) const {
     if (!st->rebuild || i >= n_local + st->n_ghost) return;
-    const int c = cell_of(box, grid, x[i], y[i], z[i]);
+    const int c = cell_of(*box, *grid, x[i], y[i], z[i]);
     atom_cell[i] = c;
     atomic_add(&cell_count[c], 1);
   }
@@ -215,11 +250,12 @@ struct PlaceAtoms {
 // Orders each cell's atoms by index so the lists (and force sums) are deterministic.
 struct SortCells {
   const NeighborStatus* st;
+  const CellGrid* grid;
   const int* cell_start;
   const int* cell_count;
   int* cell_atoms;
   MD_HD void operator()(Index c) const {
-    if (!st->rebuild) return;
+    if (!st->rebuild || c >= grid->total()) return;
     int* a = cell_atoms + cell_start[c];
     const int n = cell_count[c];
     for (int k = 1; k < n; ++k) {
@@ -236,7 +272,7 @@ struct SortCells {
 
 struct BuildVerlet {
   NeighborStatus* st;
-  CellGrid grid;
+  const CellGrid* grid_ptr;
   Index n_local;
   int max_neigh;
   double rlist2;
@@ -249,6 +285,7 @@ struct BuildVerlet {
   int* num_neigh;
   MD_HD void operator()(Index i) const {
     if (!st->rebuild) return;
+    const CellGrid& grid = *grid_ptr;
     const int c = atom_cell[i];
     const int cx = c % grid.n[0], cy = (c / grid.n[0]) % grid.n[1], cz = c / (grid.n[0] * grid.n[1]);
     const double xi = x[i], yi = y[i], zi = z[i];
@@ -275,10 +312,12 @@ struct BuildVerlet {
 
 struct FinishBuild {
   NeighborStatus* st;
+  const Box* box;
+  Box* box0;
   MD_HD void operator()(Index) const {
     if (!st->rebuild) return;
     ++st->n_builds;
-    st->max_disp2 = 0.0;
+    *box0 = *box;
   }
 };
 

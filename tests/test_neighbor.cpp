@@ -234,4 +234,54 @@ TEST_SUITE("neighbor") {
     CHECK(sys.ghost_capacity() > cap0);
     check_equal_to_brute_force(ctx, sys, nl);
   }
+
+  TEST_CASE("a cell deformed on the device triggers a rebuild and keeps the list exact") {
+    Context ctx(Backend::cpu);
+    const Structure s = test::perturbed_fcc(test::triclinic_box(7.0, 6.8, 7.2, 0.9, -0.5, 0.4), 4, 0.08, 15);
+    System sys(ctx, s, Units::lj());
+    NeighborList nl(sys, 2.5, 0.4);
+    nl.build_now(sys);
+    int builds = nl.read_status().n_builds;
+    // Strain the cell and map atoms affinely, as a barostat does; the neighbour list is not
+    // told (no set_box call): the device-side corner check must notice.
+    for (double strain : {0.002, 0.03, -0.05}) {
+      Structure c = sys.download();
+      Box b = c.box;
+      b.l[0] *= 1 + strain;
+      b.l[1] *= 1 - 0.5 * strain;
+      b.xy += strain;
+      b.yz -= 0.5 * strain;
+      for (std::size_t i = 0; i < c.size(); ++i) {
+        double f[3], r[3];
+        c.box.to_fractional(c.x[i], c.y[i], c.z[i], f);
+        b.to_cartesian(f, r);
+        c.x[i] = r[0];
+        c.y[i] = r[1];
+        c.z[i] = r[2];
+      }
+      ctx.to_device(c.x, sys.x);
+      ctx.to_device(c.y, sys.y);
+      ctx.to_device(c.z, sys.z);
+      sys.set_box(b);
+      nl.update(sys);
+      const NeighborStatus st = nl.read_status();
+      if (nl.overflowed(st, sys)) {
+        nl.grow(sys, st);
+        nl.build_now(sys);
+      }
+      const bool rebuilt = nl.read_status().n_builds > builds;
+      builds = nl.read_status().n_builds;
+      if (std::abs(strain) > 0.01) CHECK(rebuilt);
+      if (rebuilt) {
+        check_equal_to_brute_force(ctx, sys, nl);
+      } else {  // still valid: every pair within the cutoff is listed
+        const auto e = engine_sets(ctx, sys, nl);
+        const auto b = brute_sets(sys.download(), nl.cutoff());
+        std::size_t missing = 0;
+        for (std::size_t i = 0; i < e.size(); ++i)
+          for (const Key& k : b[i]) missing += e[i].count(k) ? 0 : 1;
+        CHECK(missing == 0);
+      }
+    }
+  }
 }
