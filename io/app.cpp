@@ -9,7 +9,7 @@
 
 #include "engine/error.hpp"
 #include "engine/velocity.hpp"
-#include "integrators/nve.hpp"
+#include "integrators/registry.hpp"
 #include "io/extxyz.hpp"
 #include "io/lammps_data.hpp"
 #include "io/lattice.hpp"
@@ -126,15 +126,13 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
     nb->finish();
   }
 
-  // [run]
+  // [run] (ensemble-specific keys are read by the integrator factory below)
   auto run = root.table("run");
   if (!run) throw InputError(input_file, 0, "missing [run] section");
-  const std::string ensemble = run->get_choice("ensemble", {"nve"}, std::string("nve"));
   job.dt = run->get_double("timestep", job.units.dt);
   if (!(job.dt > 0.0)) run->fail("timestep", "must be positive");
   job.steps = static_cast<long>(run->get_int("steps"));
   if (job.steps < 0) run->fail("steps", "must be non-negative");
-  run->finish();
   if (ov.steps) job.steps = *ov.steps;
 
   // [output]
@@ -171,8 +169,10 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   job.potential = make_potential(
       *pot, PotentialSetup{*job.ctx, job.system->type_names(), job.units, input_dir});
   pot->finish();
+  job.integrator =
+      make_integrator(*run, IntegratorSetup{*job.ctx, *job.system, job.units, job.dt, job.steps});
+  run->finish();
   root.finish();
-  if (ensemble == "nve") job.integrator = std::make_unique<NVE>();
   job.sim = std::make_unique<Simulation>(*job.ctx, *job.system, *job.potential, *job.integrator,
                                          job.dt, skin);
   return job;

@@ -11,6 +11,7 @@
 
 #include "engine/backend.hpp"
 #include "engine/error.hpp"
+#include "integrators/registry.hpp"
 #include "io/app.hpp"
 #include "models/registry.hpp"
 
@@ -37,7 +38,9 @@ int cmd_info() {
   for (const auto& d : md::cuda_device_descriptions()) fmt::print("  {}\n", d);
   fmt::print("potential styles:\n");
   for (const auto& s : md::potential_styles()) fmt::print("  {:<10} {}\n", s.name, s.summary);
-  fmt::print("units: metal (default), lj\nensembles: nve\n");
+  fmt::print("ensembles ([run] ensemble):\n");
+  for (const auto& s : md::integrator_styles()) fmt::print("  {:<10} {}\n", s.name, s.summary);
+  fmt::print("units: metal (default), lj\n");
   return 0;
 }
 
