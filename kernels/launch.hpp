@@ -1,6 +1,8 @@
 // Launch glue: apply an MD_HD functor over an index range on the Context's executor, and
-// the few data-parallel primitives built on it (deterministic reductions, a flag-gated
-// exclusive scan, atomics). The CPU executor runs the same functor in an OpenMP loop; the
+// the few data-parallel primitives built on it (deterministic reductions — CUB on CUDA —,
+// a flag-gated exclusive scan, atomics). The scan and the cell sort are functors rather than
+// CUB calls because they sit in the step loop gated by a device flag that the host never
+// reads: a CUB call cannot be skipped by a device-side condition. The CPU executor runs the same functor in an OpenMP loop; the
 // CUDA executor launches a grid-stride kernel. Only this header contains CUDA syntax.
 //
 // A translation unit that launches kernels must be compiled by nvcc in CUDA builds (see
@@ -16,6 +18,9 @@
 
 #if defined(__CUDACC__)
 #include <cuda_runtime.h>
+
+#include <cub/device/device_reduce.cuh>
+#include <thrust/iterator/counting_iterator.h>
 #endif
 
 namespace md {
@@ -72,46 +77,12 @@ struct MaxOp {
 
 #if defined(__CUDACC__)
 constexpr int kBlock = 256;
-constexpr int kReduceBlocks = 240;  // fixed so reductions are deterministic
 
 template <class F>
 __global__ void grid_stride_kernel(Index n, F f) {
   const Index stride = static_cast<Index>(blockDim.x) * gridDim.x;
   for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
     f(i);
-}
-
-template <class T, class Op>
-__device__ void block_reduce(T* shared, T value, Op op) {
-  shared[threadIdx.x] = value;
-  __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-    if (static_cast<int>(threadIdx.x) < s)
-      shared[threadIdx.x] = op(shared[threadIdx.x], shared[threadIdx.x + s]);
-    __syncthreads();
-  }
-}
-
-template <class T, class F, class Op>
-__global__ void reduce_partials_kernel(Index n, F f, Op op, T identity, T* partials) {
-  extern __shared__ unsigned char smem[];
-  T* shared = reinterpret_cast<T*>(smem);
-  T acc = identity;
-  const Index stride = static_cast<Index>(blockDim.x) * gridDim.x;
-  for (Index i = static_cast<Index>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
-    acc = op(acc, f(i));
-  block_reduce(shared, acc, op);
-  if (threadIdx.x == 0) partials[blockIdx.x] = shared[0];
-}
-
-template <class T, class Op>
-__global__ void reduce_final_kernel(int nparts, Op op, T identity, const T* partials, T* out) {
-  extern __shared__ unsigned char smem[];
-  T* shared = reinterpret_cast<T*>(smem);
-  T acc = identity;
-  for (int i = threadIdx.x; i < nparts; i += blockDim.x) acc = op(acc, partials[i]);
-  block_reduce(shared, acc, op);
-  if (threadIdx.x == 0) *out = shared[0];
 }
 
 inline void check_launch(const char* what) {
@@ -149,20 +120,23 @@ void parallel_for(Context& ctx, Index n, const F& f) {
   for (Index i = 0; i < n; ++i) f(i);
 }
 
-// *out = op-fold of f(i) over [0, n), with out a device pointer. Deterministic: the order of
-// combination depends only on n (fixed chunks on CPU, fixed grid on CUDA), never on threads.
+// *out = op-fold of f(i) over [0, n), with out a device pointer. Deterministic: on the CPU
+// the combination order depends only on n (fixed chunks, never on threads); on CUDA it is
+// CUB's DeviceReduce (run-to-run deterministic on a given device).
 template <class T, class F, class Op>
 void reduce(Context& ctx, Index n, const F& f, Op op, T identity, T* out) {
   ++ctx.counters().launches;
   if (ctx.on_cuda()) {
 #if defined(__CUDACC__)
-    T* partials = static_cast<T*>(ctx.scratch(sizeof(T) * kReduceBlocks));
     auto s = static_cast<cudaStream_t>(ctx.stream());
-    reduce_partials_kernel<<<kReduceBlocks, kBlock, kBlock * sizeof(T), s>>>(n, f, op, identity,
-                                                                               partials);
-    reduce_final_kernel<<<1, kBlock, kBlock * sizeof(T), s>>>(kReduceBlocks, op, identity,
-                                                              partials, out);
-    check_launch("reduce");
+    thrust::counting_iterator<Index> first(0);
+    std::size_t bytes = 0;
+    cub::DeviceReduce::TransformReduce(nullptr, bytes, first, out, n, op, f, identity, s);
+    void* temp = ctx.scratch(bytes);
+    const cudaError_t err =
+        cub::DeviceReduce::TransformReduce(temp, bytes, first, out, n, op, f, identity, s);
+    if (err != cudaSuccess)
+      throw Error(std::string("CUB reduction failed: ") + cudaGetErrorString(err));
     return;
 #else
     throw_not_cuda_compiled();
