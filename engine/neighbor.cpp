@@ -105,7 +105,7 @@ void NeighborList::request_rebuild() { parallel_for(*ctx_, 1, RequestRebuild{sta
 
 void NeighborList::reset_needed() { parallel_for(*ctx_, 1, ResetNeeded{status.data()}); }
 
-void NeighborList::update(System& sys) {
+void NeighborList::update(System& sys, bool wrap) {
   Context& ctx = *ctx_;
   const Index n = sys.n_local();
   const Box* box = sys.box_device();
@@ -121,9 +121,10 @@ void NeighborList::update(System& sys) {
   parallel_for(ctx, 1, DecideRebuild{st, box, box_at_build.data(), skin_});
   // 2. grid for the current cell; wrap owned atoms into it, remember build positions
   parallel_for(ctx, 1, ComputeGrid{st, box, r, cell_capacity_, grid});
-  parallel_for(ctx, n, WrapAtoms{st, box, sys.x.data(), sys.y.data(), sys.z.data(), x0.data(),
-                                 y0.data(), z0.data(), sys.ix.data(), sys.iy.data(),
-                                 sys.iz.data()});
+  if (wrap)
+    parallel_for(ctx, n, WrapAtoms{st, box, sys.x.data(), sys.y.data(), sys.z.data(), x0.data(),
+                                   y0.data(), z0.data(), sys.ix.data(), sys.iy.data(),
+                                   sys.iz.data()});
   // 3. ghost map: count, scan, write
   parallel_for(ctx, n, CountGhosts{st, box, grid, sys.x.data(), sys.y.data(), sys.z.data(),
                                    ghost_count.data()});
@@ -197,6 +198,35 @@ void NeighborList::build_now(System& sys) {
     grow(sys, st);
   }
   throw Error("neighbour list capacities did not converge (atoms overlapping or box collapsed?)");
+}
+
+void NeighborList::reserve(System& sys, Index ghost_capacity, int max_neigh) {
+  if (ghost_capacity > sys.ghost_capacity()) {
+    sys.reserve_ghosts(ghost_capacity);
+    ghost_owner.resize(static_cast<std::size_t>(sys.ghost_capacity()));
+    ghost_image.resize(3 * static_cast<std::size_t>(sys.ghost_capacity()));
+    ensure_cell_arrays(sys);
+  }
+  if (max_neigh > max_neigh_) {
+    max_neigh_ = max_neigh;
+    neigh.resize(static_cast<std::size_t>(sys.n_local()) * max_neigh_);
+  }
+}
+
+void NeighborList::rebuild_from_reference(System& sys) {
+  const std::size_t n = static_cast<std::size_t>(sys.n_local());
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    ctx_->copy_d2d(sys.box_device(), box_at_build.data(), sizeof(Box));
+    copy_device(*ctx_, x0, sys.x, n);
+    copy_device(*ctx_, y0, sys.y, n);
+    copy_device(*ctx_, z0, sys.z, n);
+    request_rebuild();
+    update(sys, false);
+    const NeighborStatus st = read_status();
+    if (!overflowed(st, sys)) return;
+    grow(sys, st);
+  }
+  throw Error("neighbour list capacities did not converge while restoring a checkpoint");
 }
 
 NeighborView NeighborList::view() const {

@@ -68,9 +68,16 @@ class NeighborList {
 
   // The per-step device sequence: displacement check, then (gated) wrap into the box,
   // ghost map, binning and list build; then ghost positions refreshed from their owners.
-  void update(System& sys);
+  void update(System& sys) { update(sys, true); }
   // Ghost positions from their owners' current positions (part of update()).
   void refresh_ghosts(System& sys);
+  // Exact restarts: rebuilds the list from the stored build reference (x0/y0/z0 and
+  // box_at_build, e.g. restored from a checkpoint) without wrapping, so ghosts, cells and
+  // neighbour order equal those of the build that recorded it. Leaves sys positions and device
+  // box set to the reference; the caller restores the current ones and refreshes ghosts.
+  void rebuild_from_reference(System& sys);
+  // Capacities to restore (checkpoints): at least these ghost slots and neighbours per atom.
+  void reserve(System& sys, Index ghost_capacity, int max_neigh);
   // Makes the next update() rebuild regardless of displacements (no host transfer).
   void request_rebuild();
   // Builds until capacities suffice (setup and after a restore; synchronises).
@@ -104,6 +111,7 @@ class NeighborList {
 
  private:
   void ensure_cell_arrays(const System& sys);
+  void update(System& sys, bool wrap);
   Context* ctx_;
   double cutoff_, skin_;
   int max_neigh_ = 0;

@@ -32,6 +32,23 @@ void Simulation::setup() {
   setup_done_ = true;
 }
 
+void Simulation::resume(long step) {
+  take_snapshot();                        // the restored state
+  nlist_->rebuild_from_reference(*sys_);  // sets positions and cell to the build reference
+  restore_snapshot();                     // back to the restored state
+  sys_->pull_box();
+  nlist_->refresh_ghosts(*sys_);
+  compute_forces({true, true});
+  step_ = step;
+  setup_done_ = true;
+}
+
+void Simulation::evaluate(bool energy, bool virial) {
+  if (!setup_done_) setup();
+  nlist_->update(*sys_);
+  compute_forces({energy, virial});
+}
+
 void Simulation::one_step(bool need_energy) {
   const StepData d{dt_, step_, energy_.data(), virial_.data()};
   integ_->step_one(*ctx_, *sys_, d);
@@ -125,7 +142,7 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
     if (frame) obs.on_frame(t, sys_->download());
   };
 
-  emit(nsteps == 0);
+  if (obs.emit_at_start) emit(nsteps == 0);
   take_snapshot();
   if (obs.after_step) obs.after_step(step_);  // the starting state (a sync point)
   while (step_ < end) {
@@ -133,8 +150,15 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
     long next = std::min(end, step_ + std::max(1L, obs.max_check_interval));
     if (obs.thermo_every > 0) next = std::min(next, (step_ / obs.thermo_every + 1) * obs.thermo_every);
     if (obs.frame_every > 0) next = std::min(next, (step_ / obs.frame_every + 1) * obs.frame_every);
+    if (obs.checkpoint_every > 0)
+      next = std::min(next, (step_ / obs.checkpoint_every + 1) * obs.checkpoint_every);
     while (step_ < next) {
       one_step(step_ + 1 == next);
+      if (obs.stop && *obs.stop) {  // unscheduled sync point: energy/virial are needed
+        stats.stopped = true;
+        if (!energy_current_) compute_forces({true, true});
+        break;
+      }
       if (step_ < next && obs.after_step) obs.after_step(step_);
     }
     const NeighborStatus st = nlist_->read_status();
@@ -143,11 +167,16 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
       restore_snapshot();
       nlist_->build_now(*sys_);
       ++stats.rollbacks;
+      stats.stopped = false;
       continue;
     }
+    if (obs.on_sync) obs.on_sync();
     emit(step_ == end);
     take_snapshot();
+    if (obs.on_checkpoint && (stats.stopped || due(step_, obs.checkpoint_every)))
+      obs.on_checkpoint();
     if (obs.after_step) obs.after_step(step_);  // after the sync work of this step
+    if (stats.stopped) break;
   }
   stats.steps = step_ - first;
   stats.rebuilds = nlist_->read_status().n_builds - builds0;

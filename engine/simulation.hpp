@@ -6,6 +6,7 @@
 // from a truncated list never reach the output.
 #pragma once
 
+#include <csignal>
 #include <functional>
 #include <memory>
 
@@ -27,6 +28,18 @@ struct Observers {
   // (tests inspect counters here). Steps replayed after a roll-back are reported again.
   std::function<void(long)> after_step;
   long max_check_interval = 1000;
+  // Output at the first step of the run (off when continuing from a checkpoint, whose step
+  // was already written by the run that wrote it).
+  bool emit_at_start = true;
+  // Called at every sync point after the overflow check, before thermo/frame output
+  // (safety checks; may throw, the snapshot of the previous sync point is still intact).
+  std::function<void()> on_sync;
+  // Called at sync points every `checkpoint_every` steps (0: never) and when stopped.
+  long checkpoint_every = 0;
+  std::function<void()> on_checkpoint;
+  // Set asynchronously (signal handler): the run finishes the current step, synchronises,
+  // calls on_checkpoint and returns with RunStats::stopped.
+  const volatile std::sig_atomic_t* stop = nullptr;
 };
 
 struct RunStats {
@@ -34,6 +47,7 @@ struct RunStats {
   double wall_seconds = 0;
   long rollbacks = 0;
   long rebuilds = 0;
+  bool stopped = false;  // returned early because *Observers::stop was set
 };
 
 class Simulation {
@@ -47,7 +61,21 @@ class Simulation {
   // Current thermodynamic state (synchronises; recomputes energy and virial).
   ThermoSample thermo_now();
 
+  // Exact restarts: continues from a state restored into the system (x, v, f, image flags,
+  // box) and into the neighbour list's build reference (x0/y0/z0, box_at_build, capacities):
+  // rebuilds the list as the original run had it, recomputes energy and virial, sets the step.
+  void resume(long step);
+  // Returns to the state of the last sync point (e.g. after a failed safety check).
+  void rollback_to_last_sync() { restore_snapshot(); }
+
+  // One force evaluation at the current positions after a neighbour-list update, without
+  // advancing time (minimisers). Energy/virial land in per_atom_energy()/per_atom_virial().
+  void evaluate(bool energy, bool virial);
+  const DeviceArray<double>& per_atom_virial() const { return virial_; }
+
   long step() const { return step_; }
+  double timestep() const { return dt_; }
+  Integrator& integrator() { return *integ_; }
   double time() const { return static_cast<double>(step_) * dt_; }
   System& system() { return *sys_; }
   NeighborList& neighbors() { return *nlist_; }

@@ -1,5 +1,7 @@
 #include "engine/thermo.hpp"
 
+#include <cmath>
+
 namespace md {
 
 namespace {
@@ -35,6 +37,18 @@ void ThermoCompute::enqueue(Context& ctx, const System& sys, const double* energ
              sums_.data());
 }
 
+void cell_parameters(const Box& b, double abc[3], double angles[3]) {
+  const double a[3] = {b.l[0], 0.0, 0.0}, bb[3] = {b.xy, b.l[1], 0.0}, c[3] = {b.xz, b.yz, b.l[2]};
+  auto dot = [](const double* p, const double* q) { return p[0] * q[0] + p[1] * q[1] + p[2] * q[2]; };
+  abc[0] = std::sqrt(dot(a, a));
+  abc[1] = std::sqrt(dot(bb, bb));
+  abc[2] = std::sqrt(dot(c, c));
+  const double deg = 180.0 / 3.14159265358979323846;
+  angles[0] = std::acos(dot(bb, c) / (abc[1] * abc[2])) * deg;
+  angles[1] = std::acos(dot(a, c) / (abc[0] * abc[2])) * deg;
+  angles[2] = std::acos(dot(a, bb) / (abc[0] * abc[1])) * deg;
+}
+
 ThermoSample ThermoCompute::fetch(Context& ctx, const System& sys, long step, double time) {
   const ThermoSums s = ctx.to_host(sums_, 1)[0];
   const Units& u = sys.units();
@@ -54,6 +68,8 @@ ThermoSample ThermoCompute::fetch(Context& ctx, const System& sys, long step, do
     t.ptensor[c] = (s.v[c] * u.mvv2e + s.v[7 + c]) / t.volume * u.nktv2p;
   }
   t.press = (dof * u.boltz * t.temp + s.v[7] + s.v[8] + s.v[9]) / 3.0 / t.volume * u.nktv2p;
+  t.enthalpy = t.etotal + t.press * t.volume / u.nktv2p;
+  t.box = sys.box();
   return t;
 }
 

@@ -1,6 +1,8 @@
 // Thermodynamic output reduced on the device (LAMMPS compute temp/pe/pressure conventions):
 // Temp = 2 KE / (dof k_B) with dof = 3N - 3; Press = (2 KE + tr W) / (3 V) * nktv2p;
 // pressure tensor P_ab = (sum m v_a v_b mvv2e + W_ab) / V * nktv2p. Energies in energy units.
+// Enthalpy = TotEng + Press V / nktv2p (LAMMPS thermo keyword enthalpy); the cell is the host
+// mirror at the sample (lengths, tilts; cell_abc/cell_angles in LAMMPS' cella.. cellgamma).
 #pragma once
 
 #include <array>
@@ -17,9 +19,14 @@ struct ThermoSample {
   Index natoms = 0;
   double temp = 0, ke = 0, pe = 0, etotal = 0, press = 0, volume = 0;
   double econserve = 0;  // etotal + thermostat/barostat reservoir energy
+  double enthalpy = 0;   // etotal + press * volume / nktv2p
+  Box box;               // the cell at this step
   std::array<double, 6> ptensor{};  // xx yy zz xy xz yz
   std::array<double, 6> virial{};   // energy units
 };
+
+// Edge lengths |a| |b| |c| and angles alpha (b,c), beta (a,c), gamma (a,b) in degrees.
+void cell_parameters(const Box& box, double abc[3], double angles[3]);
 
 // K = 13: m v v tensor (6), potential energy (1), virial (6).
 using ThermoSums = DVec<13>;

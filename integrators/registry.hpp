@@ -35,5 +35,8 @@ const std::vector<IntegratorStyle>& integrator_styles();
 std::unique_ptr<Integrator> make_integrator(Section& run, const IntegratorSetup& setup);
 
 std::unique_ptr<Integrator> make_nve(Section& run, const IntegratorSetup& setup);
+// [run] thermostat = {...} (nvt) and thermostat + barostat = {...} (npt); see inputs/README.md.
+std::unique_ptr<Integrator> make_nvt(Section& run, const IntegratorSetup& setup);
+std::unique_ptr<Integrator> make_npt(Section& run, const IntegratorSetup& setup);
 
 }  // namespace md

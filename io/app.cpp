@@ -4,15 +4,20 @@
 
 #include <filesystem>
 #include <fstream>
+#include <numeric>
+#include <sstream>
 
 #include <fmt/format.h>
 
 #include "engine/error.hpp"
 #include "engine/velocity.hpp"
 #include "integrators/registry.hpp"
+#include "io/checkpoint.hpp"
 #include "io/extxyz.hpp"
 #include "io/lammps_data.hpp"
 #include "io/lattice.hpp"
+#include "io/progress.hpp"
+#include "io/signals.hpp"
 #include "io/thermo_output.hpp"
 #include "io/toml_section.hpp"
 #include "models/registry.hpp"
@@ -26,7 +31,7 @@ static std::string resolve_path(const std::string& input_dir, const std::string&
   return (fs::path(input_dir) / p).lexically_normal().string();
 }
 
-static Structure read_system(Section& sys, const std::string& input_dir) {
+static Structure read_system(Section& sys, const std::string& input_dir, long long max_atoms) {
   const bool has_lattice = sys.has("lattice"), has_data = sys.has("data"),
              has_xyz = sys.has("extxyz");
   if (int(has_lattice) + int(has_data) + int(has_xyz) != 1)
@@ -46,6 +51,10 @@ static Structure read_system(Section& sys, const std::string& input_dir) {
     }
     spec.elements = lat.get_strings("elements");
     lat.finish();
+    const double cells = double(spec.repeat[0]) * double(spec.repeat[1]) * double(spec.repeat[2]);
+    if (cells > double(max_atoms))
+      sys.fail("lattice", fmt::format("repeat gives more than {} atoms (at least {:.0f})",
+                                      max_atoms, cells));
     try {
       s = make_lattice(spec);
     } catch (const InputError& e) {
@@ -61,6 +70,10 @@ static Structure read_system(Section& sys, const std::string& input_dir) {
     const long frame = static_cast<long>(sys.get_int("frame", -1));
     s = read_extxyz(path, static_cast<int>(frame));
   }
+  if (static_cast<long long>(s.size()) > max_atoms)
+    throw InputError(sys.file(), sys.line_of(has_lattice ? "lattice" : has_data ? "data" : "extxyz"),
+                     fmt::format("[system] has {} atoms, more than the {} this build supports",
+                                 s.size(), max_atoms));
   if (auto masses = sys.table("masses")) {
     for (std::size_t t = 0; t < s.type_names.size(); ++t) {
       if (!masses->has(s.type_names[t])) continue;
@@ -80,6 +93,63 @@ static Structure read_system(Section& sys, const std::string& input_dir) {
                        "[system] masses: no mass for type \"" + s.type_names[t] +
                            "\"; give it as masses = { " + s.type_names[t] + " = ... }");
   return s;
+}
+
+static TrajectorySpec read_trajectory(Section& tr, const std::string& input_dir) {
+  TrajectorySpec t;
+  t.every = static_cast<long>(tr.get_int("every"));
+  if (t.every < 1) tr.fail("every", "must be at least 1");
+  const std::string file = tr.get_string("file");
+  if (file.empty()) tr.fail("file", "must not be empty");
+  t.file = resolve_path(input_dir, file);
+  std::vector<std::string> formats = {"extxyz", "lammps-dump"};
+  if (h5md_available()) formats.push_back("h5md");
+  const std::string guess = trajectory_format_for(file);
+  if (tr.has("format")) {
+    t.format = tr.get_choice("format", {"extxyz", "lammps-dump", "h5md"});
+    if (t.format == "h5md" && !h5md_available())
+      tr.fail("format", "this mdgpu was built without HDF5, so H5MD output is unavailable");
+  } else if (guess.empty()) {
+    tr.fail("file", "cannot tell the format from the extension; give format = \"extxyz\", "
+                    "\"lammps-dump\" or \"h5md\"");
+  } else {
+    t.format = guess;
+    if (t.format == "h5md" && !h5md_available())
+      tr.fail("file", "this mdgpu was built without HDF5, so H5MD output is unavailable");
+  }
+  t.velocities = tr.get_bool("velocities", false);
+  t.forces = tr.get_bool("forces", false);
+  t.energies = tr.get_bool("energies", false);
+  t.unwrapped = tr.get_bool("unwrapped", false);
+  tr.finish();
+  return t;
+}
+
+// Identity of the system a checkpoint belongs to.
+static std::uint64_t system_fingerprint(const Structure& s, const Units& units) {
+  std::uint64_t h = fnv1a(units.name.data(), units.name.size());
+  const std::uint64_t n = s.size();
+  h = fnv1a(&n, sizeof n, h);
+  h = fnv1a(s.id.data(), s.id.size() * sizeof(s.id[0]), h);
+  h = fnv1a(s.type.data(), s.type.size() * sizeof(s.type[0]), h);
+  for (const auto& t : s.type_names) h = fnv1a(t.data(), t.size() + 1, h);
+  h = fnv1a(s.type_masses.data(), s.type_masses.size() * sizeof(double), h);
+  h = fnv1a(s.box.periodic, sizeof s.box.periodic, h);
+  return h;
+}
+
+// Hash of the settings that shape the dynamics ([potential], [neighbor], [run] minus steps).
+static std::uint64_t input_fingerprint(const toml::table& root) {
+  std::ostringstream os;
+  for (const char* key : {"potential", "neighbor", "run"}) {
+    const toml::table* t = root[key].as_table();
+    if (!t) continue;
+    toml::table copy = *t;
+    if (std::string(key) == "run") copy.erase("steps");
+    os << "[" << key << "]\n" << copy << "\n";
+  }
+  const std::string text = os.str();
+  return fnv1a(text.data(), text.size());
 }
 
 Job load_job(const std::string& input_file, const RunOverrides& ov) {
@@ -103,7 +173,7 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   // [system]
   auto sys_sec = root.table("system");
   if (!sys_sec) throw InputError(input_file, 0, "missing [system] section");
-  job.initial = read_system(*sys_sec, input_dir);
+  job.initial = read_system(*sys_sec, input_dir, ov.max_atoms);
   sys_sec->finish();
 
   // [velocity]
@@ -146,19 +216,85 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
       job.thermo_norm = th->get_bool("norm", job.thermo_norm);
       th->finish();
     }
-    if (auto tr = out->table("trajectory")) {
-      job.traj_every = static_cast<long>(tr->get_int("every"));
-      if (job.traj_every < 1) tr->fail("every", "must be at least 1");
-      job.traj_file = resolve_path(input_dir, tr->get_string("file"));
-      job.traj_velocities = tr->get_bool("velocities", false);
-      job.traj_forces = tr->get_bool("forces", false);
-      tr->finish();
-    }
+    // trajectory = { ... } or an array of such tables ([[output.trajectory]])
+    std::vector<Section> trajs;
+    const toml::node* tr_node = root_table["output"]["trajectory"].node();
+    if (tr_node && tr_node->is_array())
+      trajs = out->tables("trajectory");
+    else if (auto tr = out->table("trajectory"))
+      trajs.push_back(*tr);
+    for (Section& tr : trajs) job.trajectories.push_back(read_trajectory(tr, input_dir));
     if (auto wd = out->table("data")) {
       job.data_file = resolve_path(input_dir, wd->get_string("file"));
       wd->finish();
     }
+    if (auto ck = out->table("checkpoint")) {
+      job.checkpoint_every = static_cast<long>(ck->get_int("every", 0));
+      if (job.checkpoint_every < 0) ck->fail("every", "must be non-negative");
+      job.checkpoint_file = resolve_path(input_dir, ck->get_string("file"));
+      job.checkpoint_at_end = true;
+      ck->finish();
+    }
     out->finish();
+  }
+  for (std::size_t a = 0; a < job.trajectories.size(); ++a)
+    for (std::size_t b = 0; b < a; ++b)
+      if (job.trajectories[a].file == job.trajectories[b].file)
+        throw InputError(input_file, 0,
+                         "[output] trajectory: two trajectories write \"" +
+                             job.trajectories[a].file + "\"");
+  if (job.checkpoint_file.empty())
+    job.checkpoint_file = resolve_path(input_dir, fs::path(input_file).stem().string() + ".ckpt");
+  job.last_good_file =
+      resolve_path(input_dir, fs::path(input_file).stem().string() + ".last_good.data");
+
+  // [safety]
+  if (auto sf = root.table("safety")) {
+    job.safety = sf->get_bool("enabled", true);
+    job.safety_limits.min_distance = sf->get_double("min_distance", 0.5);
+    if (!(job.safety_limits.min_distance >= 0))
+      sf->fail("min_distance", "must be non-negative (0 disables the overlap check)");
+    job.safety_limits.max_displacement = sf->get_double("max_displacement", 0.0);
+    if (!(job.safety_limits.max_displacement >= 0))
+      sf->fail("max_displacement", "must be non-negative (0: the neighbour skin)");
+    if (sf->has("last_good"))
+      job.last_good_file = resolve_path(input_dir, sf->get_string("last_good"));
+    sf->finish();
+  }
+  job.system_hash = system_fingerprint(job.initial, job.units);
+  job.input_hash = input_fingerprint(root_table);
+  if (!ov.restart.empty()) {
+    job.restart_file = ov.restart;
+    if (!fs::exists(job.restart_file) && !fs::exists(job.restart_file + ".prev"))
+      throw InputError(job.restart_file, 0, "checkpoint file not found");
+  }
+
+  // [minimize] (FIRE before the dynamics; keys as LAMMPS minimize / min_modify)
+  if (auto mn = root.table("minimize")) {
+    FireOptions& o = job.minimize_options;
+    job.minimize = true;
+    mn->get_choice("style", {"fire"}, std::string("fire"));
+    o.etol = mn->get_double("etol", 0.0);
+    o.ftol = mn->get_double("ftol", 1e-6);
+    if (!(o.etol >= 0.0)) mn->fail("etol", "must be non-negative");
+    if (!(o.ftol >= 0.0)) mn->fail("ftol", "must be non-negative");
+    if (o.etol == 0.0 && o.ftol == 0.0) mn->fail("ftol", "etol and ftol cannot both be 0");
+    o.max_iterations = static_cast<long>(mn->get_int("max_iterations", 10000));
+    if (o.max_iterations < 1) mn->fail("max_iterations", "must be at least 1");
+    o.max_evaluations = static_cast<long>(mn->get_int("max_evaluations", 100000));
+    if (o.max_evaluations < 1) mn->fail("max_evaluations", "must be at least 1");
+    o.dt = mn->get_double("timestep", job.dt);
+    if (!(o.dt > 0.0)) mn->fail("timestep", "must be positive");
+    o.dmax = mn->get_double("dmax", 0.1);
+    if (!(o.dmax > 0.0)) mn->fail("dmax", "must be positive");
+    if (auto cell = mn->table("cell")) {
+      o.relax_cell = cell->get_choice("coupling", {"iso", "aniso"}, std::string("iso")) == "iso" ? 1 : 2;
+      o.pressure = cell->get_double("pressure", 0.0);
+      for (int d = 0; d < 3; ++d)
+        if (!job.initial.box.periodic[d]) cell->fail("coupling", "the cell must be periodic in x, y and z");
+      cell->finish();
+    }
+    mn->finish();
   }
 
   // Device side: executor, state, potential, integrator.
@@ -178,78 +314,264 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   return job;
 }
 
-static std::vector<double> interleave(const std::vector<double>& a, const std::vector<double>& b,
-                                      const std::vector<double>& c) {
-  std::vector<double> out(3 * a.size());
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    out[3 * i] = a[i];
-    out[3 * i + 1] = b[i];
-    out[3 * i + 2] = c[i];
+static void print_summary(const Job& job, const RunStats& st) {
+  const double atom_steps =
+      static_cast<double>(job.system->n_local()) * static_cast<double>(st.steps);
+  const double rate = st.wall_seconds > 0 ? atom_steps / st.wall_seconds : 0.0;
+  const double sim_time = static_cast<double>(st.steps) * job.dt;
+  const double per_day = st.wall_seconds > 0 ? sim_time / st.wall_seconds * 86400.0 : 0.0;
+  fmt::print("Loop time {:.4g} s for {} steps of {} atoms: {:.4g} atom-steps/s, ", st.wall_seconds,
+             st.steps, job.system->n_local(), rate);
+  if (job.units.name == "metal")
+    fmt::print("{:.4g} ns/day", per_day / 1000.0);
+  else
+    fmt::print("{:.4g} tau/day", per_day);
+  fmt::print(", {} neighbour rebuilds", st.rebuilds);
+  if (st.rollbacks) fmt::print(", {} capacity roll-backs", st.rollbacks);
+  fmt::print("\n");
+}
+
+// The newest intact checkpoint: FILE, else FILE.prev (a run killed while renaming).
+static Checkpoint load_restart(const std::string& path, std::string& used) {
+  try {
+    used = path;
+    return read_checkpoint(path);
+  } catch (const InputError& e) {
+    const std::string prev = path + ".prev";
+    if (!fs::exists(prev)) throw;
+    std::fprintf(stderr, "mdgpu: warning: %s; using the previous checkpoint %s\n", e.what(),
+                 prev.c_str());
+    used = prev;
+    return read_checkpoint(prev);
   }
-  return out;
+}
+
+static long long resume_offset(const Checkpoint* c, const std::string& path) {
+  if (!c) return -1;
+  for (const auto& o : c->outputs)
+    if (o.path == path) return o.position;
+  return -1;
 }
 
 int run_job(Job& job, const RunOverrides& ov) {
   const bool terminal = !ov.quiet;
   Context& ctx = *job.ctx;
   System& sys = *job.system;
+  Simulation& sim = *job.sim;
   if (terminal) {
     fmt::print("mdgpu: {} atoms, {} types, units {}, potential {}, {} executor", sys.n_local(),
                sys.n_types(), job.units.name, job.potential->style(), backend_name(ctx.backend()));
     if (!ctx.on_cuda()) fmt::print(" ({} OpenMP threads)", omp_get_max_threads());
     fmt::print("\n");
   }
-  job.sim->setup();
+
+  // Start: from the input, or continue from a checkpoint.
+  std::unique_ptr<Checkpoint> restart;
+  std::unique_ptr<SafetyMonitor> safety;
+  if (job.safety)
+    safety = std::make_unique<SafetyMonitor>(ctx, job.safety_limits, sim.neighbors().skin());
+  if (!job.restart_file.empty()) {
+    std::string used;
+    restart = std::make_unique<Checkpoint>(load_restart(job.restart_file, used));
+    const std::string warn =
+        check_compatible(*restart, used, sim, job.system_hash, job.input_hash);
+    if (!warn.empty()) std::fprintf(stderr, "mdgpu: warning: %s\n", warn.c_str());
+    if (restart->step > job.steps)
+      throw InputError(used, 0,
+                       fmt::format("checkpoint is at step {}, beyond [run] steps = {} (steps "
+                                   "counts from the start of the first run)",
+                                   restart->step, job.steps));
+    restore_checkpoint(*restart, sim);
+    if (terminal) fmt::print("continuing from {} at step {}\n", used, restart->step);
+  } else {
+    sim.setup();
+    if (safety) safety->check_overlaps(sys, sim.neighbors(), sim.step());
+    if (job.minimize) {
+      const MinimizeResult m = fire_minimize(sim, job.minimize_options);
+      if (terminal)
+        fmt::print("minimize (fire): {} iterations, {} force evaluations, stop: {}; energy {:.10g} "
+                   "-> {:.10g}, force norm {:.4g}{}\n",
+                   m.iterations, m.evaluations, m.stop, m.energy_start, m.energy, m.fnorm,
+                   job.minimize_options.relax_cell
+                       ? fmt::format(", pressure {:.6g}, volume {:.8g}", m.pressure, sys.box().volume())
+                       : std::string());
+    }
+  }
   if (terminal) {
-    const NeighborList& nl = job.sim->neighbors();
+    const NeighborList& nl = sim.neighbors();
     fmt::print("neighbour list: cutoff {:g} + skin {:g}, {} ghosts, up to {} neighbours/atom\n",
-               nl.cutoff(), nl.skin(), job.sim->neighbors().read_status().n_ghost, nl.max_neigh());
+               nl.cutoff(), nl.skin(), sim.neighbors().read_status().n_ghost, nl.max_neigh());
   }
 
-  ThermoOutput thermo(job.thermo_file, job.thermo_norm, terminal);
-  std::ofstream traj;
-  if (!job.traj_file.empty()) {
-    traj.open(job.traj_file, std::ios::out | std::ios::trunc);
-    if (!traj) throw Error("cannot open trajectory file \"" + job.traj_file + "\" for writing");
+  // Outputs (a continued run truncates each file to the offset its checkpoint recorded).
+  const long long thermo_at = resume_offset(restart.get(), job.thermo_file);
+  if (thermo_at >= 0) {
+    std::error_code ec;
+    if (!fs::exists(job.thermo_file) || fs::file_size(job.thermo_file) < static_cast<std::uintmax_t>(thermo_at))
+      throw Error("thermo file \"" + job.thermo_file +
+                  "\" is missing or shorter than when the checkpoint was written");
+    fs::resize_file(job.thermo_file, static_cast<std::uintmax_t>(thermo_at), ec);
+    if (ec) throw Error("cannot truncate \"" + job.thermo_file + "\": " + ec.message());
   }
+  ThermoOutput thermo(job.thermo_file, job.thermo_norm, terminal, thermo_at >= 0);
+  std::vector<std::unique_ptr<TrajectoryWriter>> trajs;
+  long frame_every = 0;
+  bool want_forces = false, want_energies = false;
+  for (const auto& spec : job.trajectories) {
+    trajs.push_back(open_trajectory(spec, job.units, resume_offset(restart.get(), spec.file)));
+    frame_every = std::gcd(frame_every, spec.every);
+    want_forces = want_forces || spec.forces;
+    want_energies = want_energies || spec.energies;
+  }
+
+  const bool metal = job.units.name == "metal";
+  Progress progress(sim.step(), job.steps, static_cast<long>(sys.n_local()), job.dt,
+                    metal ? "ns" : "tau", metal ? 1e-3 : 1.0, terminal,
+                    Progress::stderr_is_terminal(), ov.progress_interval);
+
+  long last_checkpoint = -1;
+  auto write_ckpt = [&]() {
+    thermo.flush();
+    Checkpoint c = capture_checkpoint(sim);
+    c.system_hash = job.system_hash;
+    c.input_hash = job.input_hash;
+    if (!job.thermo_file.empty())
+      c.outputs.push_back({job.thermo_file, static_cast<long long>(fs::file_size(job.thermo_file))});
+    for (auto& t : trajs) {
+      t->sync();
+      c.outputs.push_back({t->spec().file, t->position()});
+    }
+    write_checkpoint(job.checkpoint_file, c);
+    last_checkpoint = sim.step();
+  };
+
   Observers obs;
   obs.thermo_every = job.thermo_every;
-  obs.on_thermo = [&](const ThermoSample& t) { thermo.write(t); };
+  obs.on_thermo = [&](const ThermoSample& t) {
+    progress.clear();
+    thermo.write(t);
+  };
   obs.max_check_interval = job.check_every;
-  if (traj.is_open()) {
-    obs.frame_every = job.traj_every;
+  obs.emit_at_start = !restart;
+  if (!trajs.empty()) {
+    obs.frame_every = frame_every;
     obs.on_frame = [&](const ThermoSample& t, const Structure& s) {
-      std::vector<double> forces;
-      if (job.traj_forces)
-        forces = interleave(ctx.to_host(sys.fx, s.size()), ctx.to_host(sys.fy, s.size()),
-                            ctx.to_host(sys.fz, s.size()));
-      append_extxyz_frame(traj, s, t.step, t.time, t.pe, job.traj_velocities,
-                          job.traj_forces ? &forces : nullptr, nullptr);
-      traj.flush();
-      if (!traj) throw Error("write to trajectory file \"" + job.traj_file + "\" failed");
+      const std::size_t n = s.size();
+      std::vector<double> fx, fy, fz, e;
+      if (want_forces) {
+        fx = ctx.to_host(sys.fx, n);
+        fy = ctx.to_host(sys.fy, n);
+        fz = ctx.to_host(sys.fz, n);
+      }
+      if (want_energies) e = ctx.to_host(sim.per_atom_energy(), n);
+      for (auto& w : trajs) {
+        const TrajectorySpec& spec = w->spec();
+        if (t.step % spec.every != 0 && t.step != job.steps) continue;
+        Frame f{&s, t.step, t.time, t.pe};
+        if (spec.forces) f.fx = &fx, f.fy = &fy, f.fz = &fz;
+        if (spec.energies) f.energy = &e;
+        w->write(f);
+      }
     };
   }
-  const RunStats st = job.sim->run(job.steps, obs);
-  thermo.flush();
-  if (!job.data_file.empty())
-    write_lammps_data(job.data_file, sys.download(), "units " + job.units.name);
-
-  if (terminal) {
-    const double atom_steps = static_cast<double>(sys.n_local()) * static_cast<double>(st.steps);
-    const double rate = st.wall_seconds > 0 ? atom_steps / st.wall_seconds : 0.0;
-    const double sim_time = static_cast<double>(st.steps) * job.dt;
-    const double per_day = st.wall_seconds > 0 ? sim_time / st.wall_seconds * 86400.0 : 0.0;
-    fmt::print("Loop time {:.4g} s for {} steps of {} atoms: {:.4g} atom-steps/s, ", st.wall_seconds,
-               st.steps, sys.n_local(), rate);
-    if (job.units.name == "metal")
-      fmt::print("{:.4g} ns/day", per_day / 1000.0);
-    else
-      fmt::print("{:.4g} tau/day", per_day);
-    fmt::print(", {} neighbour rebuilds", st.rebuilds);
-    if (st.rollbacks) fmt::print(", {} capacity roll-backs", st.rollbacks);
-    fmt::print("\n");
+  obs.checkpoint_every = job.checkpoint_every;
+  obs.on_checkpoint = write_ckpt;
+  if (safety) obs.on_sync = [&]() { safety->check(sys, sim.step()); };
+  const long first_step = sim.step();
+  obs.after_step = [&](long step) {
+    // (the starting state has no displacement check of its own)
+    if (safety && step > first_step) safety->track_step(sim.neighbors(), step);
+    progress.update(step);
+  };
+  if (ov.handle_signals) {
+    install_stop_handlers();
+    obs.stop = stop_flag();
   }
+
+  RunStats st;
+  try {
+    st = sim.run(job.steps - sim.step(), obs);
+  } catch (const SafetyError& e) {
+    progress.finish();
+    thermo.flush();
+    for (auto& t : trajs) t->sync();
+    sim.rollback_to_last_sync();
+    sys.pull_box();
+    write_lammps_data(job.last_good_file, sys.download(), "units " + job.units.name);
+    std::fprintf(stderr, "mdgpu: error: %s\nmdgpu: the state at step %ld (the last good one) was "
+                 "written to %s\n", e.what(), sim.step(), job.last_good_file.c_str());
+    return kExitSafety;
+  }
+  progress.finish();
+  thermo.flush();
+  if (st.stopped) {
+    for (auto& t : trajs) t->sync();
+    std::fprintf(stderr,
+                   "mdgpu: stopped by signal %d at step %ld; checkpoint written to %s\n"
+                   "mdgpu: continue with: mdgpu run %s --restart %s\n",
+                   stop_signal(), sim.step(), job.checkpoint_file.c_str(), job.input_file.c_str(),
+                   job.checkpoint_file.c_str());
+    return kExitStopped;
+  }
+  if (ov.handle_signals) restore_default_handlers();
+  for (auto& t : trajs) t->sync();
+  if (job.checkpoint_at_end && last_checkpoint != sim.step()) write_ckpt();
+  if (!job.data_file.empty()) {
+    sys.pull_box();
+    write_lammps_data(job.data_file, sys.download(), "units " + job.units.name);
+  }
+  if (terminal) print_summary(job, st);
   return 0;
+}
+
+int check_job(Job& job, const RunOverrides& ov) {
+  (void)ov;
+  int warnings = 0;
+  auto warn = [&](const std::string& w) {
+    fmt::print("warning: {}\n", w);
+    ++warnings;
+  };
+  System& sys = *job.system;
+  Simulation& sim = *job.sim;
+  sim.setup();
+  SafetyMonitor safety(*job.ctx, job.safety_limits, sim.neighbors().skin());
+  if (job.safety) safety.check_overlaps(sys, sim.neighbors(), 0);
+  const ThermoSample t = sim.thermo_now();  // throws for non-finite energy or pressure
+  const Box& box = sys.box();
+  double w[3];
+  box.perpendicular_widths(w);
+  const double rc = sim.neighbors().cutoff();
+  for (int d = 0; d < 3; ++d) {
+    if (box.periodic[d] && w[d] < 2.0 * rc)
+      warn(fmt::format("the cell is {:g} wide along {} (perpendicular), less than twice the "
+                       "cutoff {:g}: atoms interact with their own periodic images",
+                       w[d], "xyz"[d], rc));
+  }
+  std::vector<std::string> files = {job.thermo_file, job.data_file, job.checkpoint_file};
+  for (const auto& tr : job.trajectories) files.push_back(tr.file);
+  for (const auto& f : files) {
+    if (f.empty()) continue;
+    fs::path dir = fs::path(f).parent_path();
+    if (dir.empty()) dir = ".";
+    if (!fs::is_directory(dir))
+      throw InputError(job.input_file, 0, "output folder \"" + dir.string() + "\" of \"" + f +
+                                              "\" does not exist");
+  }
+  if (!job.restart_file.empty()) {
+    std::string used;
+    const Checkpoint c = load_restart(job.restart_file, used);
+    const std::string w2 = check_compatible(c, used, sim, job.system_hash, job.input_hash);
+    if (!w2.empty()) warn(w2);
+    fmt::print("restart: {} at step {} is compatible\n", used, c.step);
+  }
+  fmt::print("{}: {} atoms, {} types, cell {:g} x {:g} x {:g} (tilt {:g} {:g} {:g}), potential "
+             "{} with cutoff {:g}, skin {:g}, {} steps of {:g}\n",
+             job.input_file, sys.n_local(), sys.n_types(), box.l[0], box.l[1], box.l[2], box.xy,
+             box.xz, box.yz, job.potential->style(), rc, sim.neighbors().skin(), job.steps,
+             job.dt);
+  fmt::print("initial state: PotEng {:.10g}, Temp {:.6g}, Press {:.6g}\n", t.pe, t.temp, t.press);
+  fmt::print("input OK ({} warning{})\n", warnings, warnings == 1 ? "" : "s");
+  return warnings;
 }
 
 }  // namespace md

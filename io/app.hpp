@@ -3,23 +3,31 @@
 // print a summary. Throws InputError/Error with one-line messages; the CLI prints them.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "engine/backend.hpp"
 #include "engine/potential.hpp"
+#include "engine/safety.hpp"
+#include "engine/minimize.hpp"
 #include "engine/simulation.hpp"
 #include "engine/system.hpp"
 #include "integrators/integrator.hpp"
 #include "io/structure.hpp"
+#include "io/trajectory.hpp"
 
 namespace md {
 
 struct RunOverrides {
   std::string backend;               // empty: from input (default "auto")
   std::optional<long> steps;         // --steps
-  bool quiet = false;                // no terminal thermo/summary
+  bool quiet = false;                // no terminal thermo/summary/progress
+  std::string restart;               // --restart CHECKPOINT
+  double progress_interval = 30;     // seconds between plain progress lines (not a terminal)
+  bool handle_signals = false;       // SIGINT/SIGTERM stop cleanly (the CLI sets it)
+  long long max_atoms = 2000000000;  // larger systems are refused (int neighbour indices)
 };
 
 // Everything a run needs, built from an input file (also used by tests).
@@ -39,15 +47,31 @@ struct Job {
   long thermo_every = 0;
   std::string thermo_file;
   bool thermo_norm = false;
-  long traj_every = 0;
-  std::string traj_file;
-  bool traj_velocities = false;
-  bool traj_forces = false;
+  std::vector<TrajectorySpec> trajectories;
   std::string data_file;  // write_data at the end
+  // [minimize]: FIRE before the dynamics (new runs only, not when continuing a checkpoint)
+  bool minimize = false;
+  FireOptions minimize_options;
+  std::string checkpoint_file;  // [output] checkpoint file (default: INPUT.ckpt, written on stops)
+  long checkpoint_every = 0;    // 0: only when stopped (and at the end when a file was given)
+  bool checkpoint_at_end = false;
+  // [safety]
+  bool safety = true;
+  SafetyLimits safety_limits;
+  std::string last_good_file;   // written when a safety check fails
+  // identity of the run for checkpoints
+  std::uint64_t system_hash = 0;  // ids, types, type names, masses, periodicity, units
+  std::uint64_t input_hash = 0;   // [potential], [neighbor], [run] without steps
+  std::string restart_file;       // resolved --restart
 };
 
 Job load_job(const std::string& input_file, const RunOverrides& ov);
 // Runs a loaded job with its outputs; returns the process exit code.
+// Exit codes: 0 done, 3 stopped by a signal (checkpoint written), 4 a safety check failed.
 int run_job(Job& job, const RunOverrides& ov);
+// `mdgpu check`: validates a loaded job without running (neighbour build, overlap check,
+// energies at the start, output folders, restart compatibility). Prints a summary; throws
+// on errors. Returns the number of warnings.
+int check_job(Job& job, const RunOverrides& ov);
 
 }  // namespace md

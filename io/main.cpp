@@ -1,5 +1,6 @@
-// mdgpu command line: `mdgpu run input.toml [--backend B] [--steps N] [--quiet]`,
-// `mdgpu info`, `mdgpu --version`. Errors print one line and exit non-zero.
+// mdgpu command line: `mdgpu run input.toml [--backend B] [--steps N] [--quiet]
+// [--restart CKPT]`, `mdgpu check input.toml`, `mdgpu inspect CKPT`, `mdgpu info`,
+// `mdgpu --version`. Errors print one line and exit non-zero (exit codes in kUsage).
 #include <omp.h>
 
 #include <cstdio>
@@ -13,6 +14,8 @@
 #include "engine/error.hpp"
 #include "integrators/registry.hpp"
 #include "io/app.hpp"
+#include "io/checkpoint.hpp"
+#include "io/signals.hpp"
 #include "models/registry.hpp"
 
 #ifndef MDGPU_VERSION
@@ -26,8 +29,14 @@ namespace {
 
 const char* kUsage =
     "usage: mdgpu run INPUT.toml [--backend auto|cpu|cuda] [--steps N] [--quiet]\n"
+    "                            [--restart CHECKPOINT] [--progress-interval SECONDS]\n"
+    "       mdgpu check INPUT.toml [--restart CHECKPOINT]   validate without running\n"
+    "       mdgpu inspect CHECKPOINT                        validate and describe a checkpoint\n"
     "       mdgpu info\n"
-    "       mdgpu --version\n";
+    "       mdgpu --version\n"
+    "exit status: 0 done, 1 error, 2 usage, 3 stopped by SIGINT/SIGTERM (checkpoint written),\n"
+    "             4 safety check failed (last good state written), 128+N killed by a second\n"
+    "             signal N\n";
 
 int cmd_info() {
   fmt::print("mdgpu {}\n", MDGPU_VERSION);
@@ -44,7 +53,20 @@ int cmd_info() {
   return 0;
 }
 
-int cmd_run(int argc, char** argv) {
+int cmd_inspect(int argc, char** argv) {
+  if (argc != 3) throw md::Error(std::string("inspect needs one checkpoint file\n") + kUsage);
+  const md::Checkpoint c = md::read_checkpoint(argv[2]);
+  fmt::print("{}: mdgpu checkpoint version {}, step {}, {} atoms, {} types (", argv[2], c.version,
+             c.step, c.natoms(), c.type_names.size());
+  for (std::size_t t = 0; t < c.type_names.size(); ++t)
+    fmt::print("{}{}", t ? " " : "", c.type_names[t]);
+  fmt::print("), units {}, timestep {:g}, integrator {}, cell {:g} x {:g} x {:g}\n", c.units,
+             c.dt, c.integrator, c.box.l[0], c.box.l[1], c.box.l[2]);
+  for (const auto& o : c.outputs) fmt::print("  output {} at {}\n", o.path, o.position);
+  return 0;
+}
+
+int cmd_run(int argc, char** argv, bool check_only) {
   std::string input;
   md::RunOverrides ov;
   for (int i = 2; i < argc; ++i) {
@@ -63,6 +85,14 @@ int cmd_run(int argc, char** argv) {
       const long n = std::strtol(v.c_str(), &end, 10);
       if (v.empty() || *end != '\0' || n < 0) throw md::Error("--steps needs a non-negative integer");
       ov.steps = n;
+    } else if (a == "--restart") {
+      ov.restart = value("--restart");
+    } else if (a == "--progress-interval") {
+      const std::string v = value("--progress-interval");
+      char* end = nullptr;
+      ov.progress_interval = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(ov.progress_interval > 0))
+        throw md::Error("--progress-interval needs a positive number of seconds");
     } else if (a == "--quiet" || a == "-q") {
       ov.quiet = true;
     } else if (!a.empty() && a[0] == '-') {
@@ -74,6 +104,14 @@ int cmd_run(int argc, char** argv) {
     }
   }
   if (input.empty()) throw md::Error(std::string("no input file given\n") + kUsage);
+  if (check_only) {
+    ov.backend = "cpu";
+    ov.quiet = true;
+    md::Job job = md::load_job(input, ov);
+    md::check_job(job, ov);
+    return 0;
+  }
+  ov.handle_signals = true;
   md::Job job = md::load_job(input, ov);
   return md::run_job(job, ov);
 }
@@ -92,7 +130,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cmd == "info") return cmd_info();
-    if (cmd == "run") return cmd_run(argc, argv);
+    if (cmd == "run") return cmd_run(argc, argv, false);
+    if (cmd == "check") return cmd_run(argc, argv, true);
+    if (cmd == "inspect") return cmd_inspect(argc, argv);
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
       std::fputs(kUsage, stdout);
       return 0;

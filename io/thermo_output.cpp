@@ -6,12 +6,16 @@
 
 namespace md {
 
-ThermoOutput::ThermoOutput(const std::string& csv_path, bool norm, bool to_terminal)
+ThermoOutput::ThermoOutput(const std::string& csv_path, bool norm, bool to_terminal,
+                           bool append)
     : csv_path_(csv_path), norm_(norm), terminal_(to_terminal) {
   if (!csv_path.empty()) {
-    csv_.open(csv_path, std::ios::out | std::ios::trunc);
+    csv_.open(csv_path, std::ios::out | (append ? std::ios::app : std::ios::trunc));
     if (!csv_) throw Error("cannot open thermo file \"" + csv_path + "\" for writing");
-    csv_ << "Step,Time,Temp,PotEng,KinEng,TotEng,Press,Volume,Pxx,Pyy,Pzz,Pxy,Pxz,Pyz\n";
+    if (!append)
+      csv_ << "Step,Time,Temp,PotEng,KinEng,TotEng,Press,Volume,Pxx,Pyy,Pzz,Pxy,Pxz,Pyz,"
+              "Econserve,Enthalpy,Lx,Ly,Lz,Xy,Xz,Yz,CellA,CellB,CellC,CellAlpha,CellBeta,"
+              "CellGamma\n";
   }
 }
 
@@ -19,10 +23,11 @@ void ThermoOutput::write(const ThermoSample& t) {
   const double s = norm_ && t.natoms > 0 ? 1.0 / static_cast<double>(t.natoms) : 1.0;
   if (terminal_) {
     if (!header_done_)
-      fmt::print("{:>10} {:>15} {:>15} {:>15} {:>15} {:>15} {:>15}\n", "Step", "Temp", "PotEng",
-                 "KinEng", "TotEng", "Press", "Volume");
-    fmt::print("{:>10} {:>15.8g} {:>15.8g} {:>15.8g} {:>15.8g} {:>15.8g} {:>15.8g}\n", t.step,
-               t.temp, t.pe * s, t.ke * s, t.etotal * s, t.press, t.volume);
+      fmt::print("{:>10} {:>15} {:>15} {:>15} {:>15} {:>15} {:>15} {:>15}\n", "Step", "Temp",
+                 "PotEng", "KinEng", "TotEng", "Press", "Volume", "Econserve");
+    fmt::print("{:>10} {:>15.8g} {:>15.8g} {:>15.8g} {:>15.8g} {:>15.8g} {:>15.8g} {:>15.8g}\n",
+               t.step, t.temp, t.pe * s, t.ke * s, t.etotal * s, t.press, t.volume,
+               t.econserve * s);
     std::fflush(stdout);
   }
   header_done_ = true;
@@ -30,7 +35,13 @@ void ThermoOutput::write(const ThermoSample& t) {
     csv_ << fmt::format("{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}", t.step,
                         t.time, t.temp, t.pe * s, t.ke * s, t.etotal * s, t.press, t.volume);
     for (double p : t.ptensor) csv_ << fmt::format(",{:.17g}", p);
+    double abc[3], ang[3];
+    cell_parameters(t.box, abc, ang);
+    for (double v : {t.econserve * s, t.enthalpy * s, t.box.l[0], t.box.l[1], t.box.l[2],
+                     t.box.xy, t.box.xz, t.box.yz, abc[0], abc[1], abc[2], ang[0], ang[1], ang[2]})
+      csv_ << fmt::format(",{:.17g}", v);
     csv_ << '\n';
+    csv_.flush();  // whole lines only: an abrupt exit never leaves half a record
     if (!csv_) throw Error("write to thermo file \"" + csv_path_ + "\" failed");
   }
 }

@@ -1,5 +1,6 @@
 // Thermo output: a LAMMPS-style table on the terminal (Step Temp PotEng KinEng TotEng Press
-// Volume) and a CSV file with full precision and the pressure tensor. With `norm`, extensive
+// Volume Econserve) and a CSV file with full precision, the pressure tensor, Econserve,
+// Enthalpy and the cell (Lx Ly Lz Xy Xz Yz, CellA..CellGamma). With `norm`, extensive
 // energies are divided by the atom count (LAMMPS thermo_modify norm; default yes in lj units).
 #pragma once
 
@@ -13,7 +14,8 @@ namespace md {
 
 class ThermoOutput {
  public:
-  ThermoOutput(const std::string& csv_path, bool norm, bool to_terminal);
+  // append: continue an existing CSV (restarts) without writing the header again.
+  ThermoOutput(const std::string& csv_path, bool norm, bool to_terminal, bool append = false);
   void write(const ThermoSample& t);
   void flush();
 

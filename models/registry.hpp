@@ -18,6 +18,9 @@ struct PotentialSetup {
   const std::vector<std::string>& type_names;  // system types, index = type
   const Units& units;
   std::string input_dir;  // potential files are looked up relative to the input file
+  // Set by an overlay for a term restricted to some type pairs ([n_types^2], 1 = active):
+  // styles need parameters only for active pairs. Null: all pairs.
+  const std::vector<char>* active_pairs = nullptr;
 };
 
 using PotentialFactory = std::unique_ptr<Potential> (*)(Section&, const PotentialSetup&);
@@ -34,5 +37,14 @@ std::unique_ptr<Potential> make_potential(Section& potential, const PotentialSet
 
 // Style factories (one per model, in models/<name>/<name>_config.cpp).
 std::unique_ptr<Potential> make_lj(Section& s, const PotentialSetup& setup);
+std::unique_ptr<Potential> make_deepmd(Section& s, const PotentialSetup& setup);
+std::unique_ptr<Potential> make_eam(Section& s, const PotentialSetup& setup);
+std::unique_ptr<Potential> make_eam_alloy(Section& s, const PotentialSetup& setup);
+std::unique_ptr<Potential> make_eam_fs(Section& s, const PotentialSetup& setup);
+std::unique_ptr<Potential> make_zbl(Section& s, const PotentialSetup& setup);
+std::unique_ptr<Potential> make_table(Section& s, const PotentialSetup& setup);
+std::unique_ptr<Potential> make_morse(Section& s, const PotentialSetup& setup);
+std::unique_ptr<Potential> make_overlay(Section& s, const PotentialSetup& setup);
+std::unique_ptr<Potential> make_snap(Section& s, const PotentialSetup& setup);
 
 }  // namespace md

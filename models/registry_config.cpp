@@ -7,6 +7,15 @@ namespace md {
 const std::vector<PotentialStyle>& potential_styles() {
   static const std::vector<PotentialStyle> styles = {
       {"lj", make_lj, "Lennard-Jones 12-6 (LAMMPS lj/cut), per type pair, mixing, shift"},
+      {"deepmd", make_deepmd, "DeePMD se_e2_a energy model from a deepmd-kit v3 .dp file"},
+      {"eam", make_eam, "embedded atom, DYNAMO funcfl files (LAMMPS eam)"},
+      {"eam/alloy", make_eam_alloy, "embedded atom, DYNAMO setfl files (LAMMPS eam/alloy)"},
+      {"eam/fs", make_eam_fs, "embedded atom, Finnis-Sinclair setfl files (LAMMPS eam/fs)"},
+      {"zbl", make_zbl, "ZBL screened nuclear repulsion with switching (LAMMPS zbl)"},
+      {"table", make_table, "tabulated pairs from LAMMPS table files, linear or spline"},
+      {"morse", make_morse, "Morse pair potential (LAMMPS morse), per type pair, shift"},
+      {"overlay", make_overlay, "sum of several styles, each on chosen type pairs (hybrid/overlay)"},
+      {"snap", make_snap, "SNAP bispectrum ML potential, LAMMPS .snapcoeff/.snapparam (ML-SNAP)"},
   };
   return styles;
 }

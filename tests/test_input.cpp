@@ -62,7 +62,11 @@ void expect_error(const std::string& text, const std::string& fragment, long lin
 
 TEST_SUITE("input") {
   TEST_CASE("a valid input loads") {
-    Job job = load_job(write_input("good.toml", kGood), RunOverrides{"cpu", 5, true});
+    RunOverrides ov;
+    ov.backend = "cpu";
+    ov.steps = 5;
+    ov.quiet = true;
+    Job job = load_job(write_input("good.toml", kGood), ov);
     CHECK(job.system->n_local() == 108);
     CHECK(job.steps == 5);
     CHECK(job.dt == doctest::Approx(0.005));  // lj default
@@ -85,13 +89,45 @@ TEST_SUITE("input") {
     expect_error(variant("repeat = [3, 3, 3]", "repeat = [3, 3]"), "repeat: expected 3 integers", 3);
     expect_error(variant("lattice = {", "data = \"missing.data\"\nlattice = {"), "needs exactly one of", 0);
     expect_error(variant("[run]", "[run]\ntimestep = 0.0"), "[run] timestep: must be positive", 12);
-    expect_error(variant("[run]", "[run]\nensemble = \"nvt\""), "[run] ensemble: \"nvt\" is not one of", 12);
+    expect_error(variant("[run]", "[run]\nensemble = \"nvz\""), "[run] ensemble: \"nvz\" is not one of", 12);
     expect_error(variant("[run]", "[neighbor]\nskin = -0.1\n[run]"), "[neighbor] skin", 12);
     expect_error(variant("[run]\nsteps = 10\n", ""), "missing [run] section", 0);
     expect_error(variant("steps = 10", "steps = 10\n[output]\nthermo = { every = 10, fiel = \"x\" }"),
                  "unknown key [output.thermo] fiel", 14);
     expect_error(std::string(kGood) + "[run\n", "malformed TOML", 13);
     expect_error(variant("[potential]", "[potential]\nmixing = \"cubic\""), "mixing", 8);
+  }
+  TEST_CASE("bad output, checkpoint, safety and size settings") {
+    const std::string out = "steps = 10\n[output]\n";
+    expect_error(variant("steps = 10", out + "trajectory = { every = 10, file = \"t.txt\" }"),
+                 "[output.trajectory] file: cannot tell the format from the extension", 14);
+    expect_error(variant("steps = 10", out + "trajectory = { every = 10, file = \"t.xyz\", format = \"pdb\" }"),
+                 "[output.trajectory] format: \"pdb\" is not one of: extxyz, lammps-dump, h5md", 14);
+    expect_error(variant("steps = 10", out + "trajectory = { every = 0, file = \"t.xyz\" }"),
+                 "[output.trajectory] every: must be at least 1", 14);
+    expect_error(variant("steps = 10", out + "trajectory = [{ every = 5, file = \"t.xyz\" }, { every = 2, file = \"t.xyz\" }]"),
+                 "two trajectories write", 0);
+    expect_error(variant("steps = 10", out + "trajectory = { every = 5, file = \"t.xyz\", wrapped = true }"),
+                 "unknown key [output.trajectory] wrapped", 14);
+    expect_error(variant("steps = 10", out + "checkpoint = { every = -5, file = \"c.ckpt\" }"),
+                 "[output.checkpoint] every: must be non-negative", 14);
+    expect_error(variant("steps = 10", out + "checkpoint = { every = 5 }"),
+                 "missing required key [output.checkpoint] file", 14);
+    expect_error(variant("steps = 10", "steps = 10\n[safety]\nmin_distance = -1.0"),
+                 "[safety] min_distance: must be non-negative", 14);
+    expect_error(variant("steps = 10", "steps = 10\n[safety]\nenabled = \"yes\""),
+                 "[safety] enabled: expected true or false", 14);
+    expect_error(variant("repeat = [3, 3, 3]", "repeat = [100000, 100000, 100000]"),
+                 "[system] lattice: repeat gives more than", 3);
+    expect_error(variant("a = 1.68", "a = -1.68"), "lattice", 3);
+    expect_error(variant("[velocity]", "[velocity]\ntemperature = inf\n[unused]"), "[velocity] temperature", 0);
+  }
+  TEST_CASE("missing restart checkpoint") {
+    RunOverrides ov;
+    ov.backend = "cpu";
+    ov.restart = test::temp_dir() + "/no_such.ckpt";
+    CHECK_THROWS_WITH_AS(load_job(write_input("rs.toml", kGood), ov),
+                         doctest::Contains("no_such.ckpt: checkpoint file not found"), InputError);
   }
   TEST_CASE("missing input and missing structure files") {
     CHECK_THROWS_WITH_AS(load_job(test::temp_dir() + "/nope.toml", RunOverrides{}),

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what mdgpu needs to build and test on Debian 12 (idempotent; quiet when present).
-# Build: cmake, g++, fmt, toml++, doctest. Tests: python3 and LAMMPS (Debian's lmp, the
+# Build: cmake, g++, fmt, toml++, doctest, HDF5 and nlohmann-json (DeePMD .dp loader). Tests: python3 and LAMMPS (Debian's lmp, the
 # reference for the LJ comparison). nvcc (CUDA Toolkit) is optional and not installed here.
 set -euo pipefail
-pkgs=(cmake g++ make libfmt-dev libtomlplusplus-dev doctest-dev lammps python3)
+pkgs=(cmake g++ make libfmt-dev libtomlplusplus-dev doctest-dev lammps lammps-data python3 libhdf5-dev
+      nlohmann-json3-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,99 @@
+#include "integrators/csvr.hpp"
+
+#include "integrators/nve.hpp"
+
+namespace md {
+
+namespace {
+
+// New kinetic energy from the exact solution of the CSVR stochastic differential equation
+// over one step (Bussi et al. 2007, appendix; as LAMMPS FixTempCSVR::resamplekin).
+struct CsvrResample {
+  double tdof, ke_target_per_dof, c1;  // c1 = exp(-dt/tdamp)
+  double mvv2e, t_target;
+  std::uint64_t seed, step;
+  CsvrState* state;
+  const DVec<1>* mvv;
+  MD_HD void operator()(Index) const {
+    CsvrState& s = *state;
+    s.t_target = t_target;
+    const double ke_old = 0.5 * mvv->v[0] * mvv2e;
+    s.lambda = 1.0;
+    if (!(ke_old > 0.0) || tdof < 1.0) return;
+    RandomStream r{seed, step, kRandCsvr, 0u};
+    const double ke_target = 0.5 * tdof * ke_target_per_dof;
+    const double factor = (1.0 - c1) * ke_target / ke_old / tdof;
+    const double r1 = r.gaussian();
+    const double r2 = sum_of_squared_gaussians(r, tdof - 1.0);
+    const double scale = c1 + factor * (r1 * r1 + r2) + 2.0 * r1 * sqrt(c1 * factor);
+    s.lambda = sqrt(scale);
+    s.energy += ke_old * (1.0 - scale);
+  }
+};
+
+}  // namespace
+
+Csvr::Csvr(Context& ctx, const CsvrParams& p, long run_steps)
+    : p_(p), run_steps_(run_steps), state_(ctx, 1), saved_(ctx, 1), mvv_(ctx, 1) {
+  ctx.to_device(std::vector<CsvrState>{CsvrState{1.0, 0.0, p.temp.start}}, state_);
+}
+
+double Csvr::target_now(long step) {
+  if (begin_ < 0) begin_ = step;
+  return p_.temp.at(ramp_fraction(step, begin_, run_steps_));
+}
+
+void Csvr::step_one(Context& ctx, System& sys, const StepData& d) {
+  if (begin_ < 0) begin_ = d.step;
+  parallel_for(ctx, sys.n_local(),
+               KickDrift{0.5 * d.dt * p_.ftm2v, d.dt, sys.type.data(), sys.mass_of_type.data(),
+                         sys.fx.data(), sys.fy.data(), sys.fz.data(), sys.vx.data(),
+                         sys.vy.data(), sys.vz.data(), sys.x.data(), sys.y.data(), sys.z.data()});
+}
+
+void Csvr::step_two(Context& ctx, System& sys, const StepData& d) {
+  parallel_for(ctx, sys.n_local(),
+               Kick{0.5 * d.dt * p_.ftm2v, sys.type.data(), sys.mass_of_type.data(),
+                    sys.fx.data(), sys.fy.data(), sys.fz.data(), sys.vx.data(), sys.vy.data(),
+                    sys.vz.data()});
+  reduce_mvv(ctx, sys, mvv_.data());
+  const double t = target_now(d.step);
+  parallel_for(ctx, 1,
+               CsvrResample{p_.tdof, p_.boltz * t, std::exp(-d.dt / p_.tdamp), p_.mvv2e, t,
+                            p_.seed, static_cast<std::uint64_t>(d.step), state_.data(),
+                            mvv_.data()});
+  parallel_for(ctx, sys.n_local(),
+               ScaleVelocities{&state_.data()->lambda, sys.vx.data(), sys.vy.data(),
+                               sys.vz.data()});
+}
+
+double Csvr::reservoir_energy(Context& ctx, System&) {
+  return ctx.to_host(state_, 1)[0].energy;
+}
+
+void Csvr::save_state(Context& ctx) {
+  ctx.copy_d2d(saved_.data(), state_.data(), sizeof(CsvrState));
+  saved_begin_ = begin_;
+}
+
+void Csvr::restore_state(Context& ctx) {
+  ctx.copy_d2d(state_.data(), saved_.data(), sizeof(CsvrState));
+  begin_ = saved_begin_;
+}
+
+std::vector<std::uint8_t> Csvr::serialize(Context& ctx) {
+  StateWriter w("csvr/1");
+  w.put(begin_);
+  w.put(ctx.to_host(state_, 1)[0]);
+  return w.take();
+}
+
+void Csvr::deserialize(Context& ctx, const std::vector<std::uint8_t>& bytes) {
+  StateReader r(bytes, "csvr/1");
+  begin_ = r.get<long>();
+  const CsvrState s = r.get<CsvrState>();
+  r.done();
+  ctx.to_device(std::vector<CsvrState>{s}, state_);
+}
+
+}  // namespace md

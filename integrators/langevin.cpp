@@ -1,0 +1,114 @@
+#include "integrators/langevin.hpp"
+
+#include "integrators/nve.hpp"
+
+namespace md {
+
+namespace {
+
+// B A O A for one atom; returns the kinetic energy change of the O step (energy units).
+// Used as a reduction functor: each index is visited exactly once on both executors.
+struct BAOAB {
+  double dtf, half_dt, c1, c2_kt;  // c2_kt = (1 - c1^2) kT / mvv2e
+  double mvv2e;
+  std::uint64_t seed, step;
+  const std::int64_t* id;
+  const int* type;
+  const double* mass_of_type;
+  const double *fx, *fy, *fz;
+  double *vx, *vy, *vz, *x, *y, *z;
+  MD_HD DVec<1> operator()(Index i) const {
+    const double m = mass_of_type[type[i]];
+    const double dtfm = dtf / m;
+    double u = vx[i] + dtfm * fx[i], v = vy[i] + dtfm * fy[i], w = vz[i] + dtfm * fz[i];
+    double px = x[i] + half_dt * u, py = y[i] + half_dt * v, pz = z[i] + half_dt * w;
+    const double ke0 = u * u + v * v + w * w;
+    double g[4];
+    gaussian4(seed, id[i], step, kRandLangevin, g);
+    const double sigma = sqrt(c2_kt / m);
+    u = c1 * u + sigma * g[0];
+    v = c1 * v + sigma * g[1];
+    w = c1 * w + sigma * g[2];
+    px += half_dt * u;
+    py += half_dt * v;
+    pz += half_dt * w;
+    vx[i] = u;
+    vy[i] = v;
+    vz[i] = w;
+    x[i] = px;
+    y[i] = py;
+    z[i] = pz;
+    DVec<1> r;
+    r.v[0] = 0.5 * m * (u * u + v * v + w * w - ke0) * mvv2e;
+    return r;
+  }
+};
+
+struct AccumulateHeat {
+  LangevinState* state;
+  const DVec<1>* dke;
+  MD_HD void operator()(Index) const { state->heat += dke->v[0]; }
+};
+
+}  // namespace
+
+Langevin::Langevin(Context& ctx, const LangevinParams& p, long run_steps)
+    : p_(p), run_steps_(run_steps), state_(ctx, 1), saved_(ctx, 1), dke_(ctx, 1) {
+  ctx.to_device(std::vector<LangevinState>{LangevinState{0.0}}, state_);
+}
+
+double Langevin::target_now(long step) {
+  if (begin_ < 0) begin_ = step;
+  return p_.temp.at(ramp_fraction(step, begin_, run_steps_));
+}
+
+void Langevin::step_one(Context& ctx, System& sys, const StepData& d) {
+  const double t = target_now(d.step);
+  const double c1 = std::exp(-d.dt / p_.damp);
+  reduce_sum(ctx, sys.n_local(),
+             BAOAB{0.5 * d.dt * p_.ftm2v, 0.5 * d.dt, c1, (1.0 - c1 * c1) * p_.boltz * t / p_.mvv2e,
+                   p_.mvv2e, p_.seed, static_cast<std::uint64_t>(d.step), sys.id.data(),
+                   sys.type.data(), sys.mass_of_type.data(), sys.fx.data(), sys.fy.data(),
+                   sys.fz.data(), sys.vx.data(), sys.vy.data(), sys.vz.data(), sys.x.data(),
+                   sys.y.data(), sys.z.data()},
+             dke_.data());
+  parallel_for(ctx, 1, AccumulateHeat{state_.data(), dke_.data()});
+}
+
+void Langevin::step_two(Context& ctx, System& sys, const StepData& d) {
+  parallel_for(ctx, sys.n_local(),
+               Kick{0.5 * d.dt * p_.ftm2v, sys.type.data(), sys.mass_of_type.data(),
+                    sys.fx.data(), sys.fy.data(), sys.fz.data(), sys.vx.data(), sys.vy.data(),
+                    sys.vz.data()});
+}
+
+double Langevin::reservoir_energy(Context& ctx, System&) {
+  return -ctx.to_host(state_, 1)[0].heat;
+}
+
+void Langevin::save_state(Context& ctx) {
+  ctx.copy_d2d(saved_.data(), state_.data(), sizeof(LangevinState));
+  saved_begin_ = begin_;
+}
+
+void Langevin::restore_state(Context& ctx) {
+  ctx.copy_d2d(state_.data(), saved_.data(), sizeof(LangevinState));
+  begin_ = saved_begin_;
+}
+
+std::vector<std::uint8_t> Langevin::serialize(Context& ctx) {
+  StateWriter w("langevin/1");
+  w.put(begin_);
+  w.put(ctx.to_host(state_, 1)[0]);
+  return w.take();
+}
+
+void Langevin::deserialize(Context& ctx, const std::vector<std::uint8_t>& bytes) {
+  StateReader r(bytes, "langevin/1");
+  begin_ = r.get<long>();
+  const LangevinState s = r.get<LangevinState>();
+  r.done();
+  ctx.to_device(std::vector<LangevinState>{s}, state_);
+}
+
+}  // namespace md

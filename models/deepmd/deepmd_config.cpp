@@ -1,0 +1,74 @@
+// [potential] style = "deepmd": a deepmd-kit v3 .dp model (se_e2_a energy model).
+// Keys: file (found like every potential file, models/potential_files.hpp), precision = "model" |
+// "double" | "mixed", types (model type name for each system type; default: the system's type
+// names), tabulate = { rmin, step, coarse_step, extrapolate } (tabulated embedding; its
+// measured error is printed at load).
+#include <algorithm>
+#include <cstdio>
+
+#include "io/toml_section.hpp"
+#include "models/deepmd/deepmd.hpp"
+#include "models/potential_files.hpp"
+#include "models/registry.hpp"
+
+namespace md {
+
+std::unique_ptr<Potential> make_deepmd(Section& s, const PotentialSetup& setup) {
+  // relative names: next to the input, then $MDGPU_POTENTIALS, then inputs/potentials/
+  const std::string path = potential_file_from(s, "file", setup.input_dir);
+  const std::string prec =
+      s.get_choice("precision", {"model", "double", "mixed"}, std::string("model"));
+  std::vector<std::string> names = setup.type_names;
+  if (s.has("types")) {
+    names = s.get_strings("types");
+    if (names.size() != setup.type_names.size())
+      s.fail("types", "needs one model type name per system type (" +
+                          std::to_string(setup.type_names.size()) + ")");
+  }
+  deepmd::TableOptions tab;
+  if (auto t = s.table("tabulate")) {
+    tab.enabled = true;
+    tab.rmin = t->get_double("rmin", tab.rmin);
+    if (!(tab.rmin > 0)) t->fail("rmin", "must be positive (Å)");
+    tab.step = t->get_double("step", tab.step);
+    if (!(tab.step > 0)) t->fail("step", "must be positive");
+    tab.coarse_step = t->get_double("coarse_step", 10.0 * tab.step);
+    if (!(tab.coarse_step > 0)) t->fail("coarse_step", "must be positive");
+    tab.extrapolate = t->get_double("extrapolate", tab.extrapolate);
+    if (!(tab.extrapolate >= 1)) t->fail("extrapolate", "must be >= 1");
+    if (tab.step < 1e-5 || tab.coarse_step < 1e-5)  // tables of > 1e5 rows per unit of s
+      t->fail(tab.step < 1e-5 ? "step" : "coarse_step", "must be at least 1e-5");
+    t->finish();
+  }
+  s.finish();
+  if (setup.units.name != "metal")
+    s.fail("style", "deepmd models are in metal units (eV, Å); set units = \"metal\"");
+  deepmd::Model model = deepmd::load_model(path);  // InputError naming the file
+  if (tab.enabled && !(tab.rmin < model.rcut))
+    s.fail("tabulate", "rmin must be below the model's rcut (" + std::to_string(model.rcut) + ")");
+  deepmd::Options opt;
+  opt.tabulate = tab;
+  for (const std::string& n : names) {
+    auto it = std::find(model.type_map.begin(), model.type_map.end(), n);
+    if (it == model.type_map.end()) {
+      std::string list;
+      for (const auto& t : model.type_map) list += (list.empty() ? "" : ", ") + t;
+      s.fail(s.has("types") ? "types" : "file",
+             "type \"" + n + "\" is not in the model's type_map (" + list + ")");
+    }
+    opt.type_of_system_type.push_back(static_cast<int>(it - model.type_map.begin()));
+  }
+  if (prec == "double")
+    opt.precision = deepmd::Precision::double_;
+  else if (prec == "mixed")
+    opt.precision = deepmd::Precision::mixed;
+  else
+    opt.precision =
+        model.precision == "float32" ? deepmd::Precision::mixed : deepmd::Precision::double_;
+  auto pot =
+      std::make_unique<deepmd::DeepMDPotential>(setup.ctx, std::move(model), std::move(opt));
+  if (const deepmd::TableInfo* ti = pot->table_info()) std::printf("%s\n", ti->summary().c_str());
+  return pot;
+}
+
+}  // namespace md

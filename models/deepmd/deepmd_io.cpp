@@ -1,0 +1,286 @@
+// Loader for deepmd-kit v3 .dp model files (host only): an HDF5 file whose root attribute
+// "json" holds the serialised model dictionary, with every array replaced by the path of a
+// root dataset ("/variable_0003"); see deepmd/dpmodel/utils/serialization.py
+// (save_dp_model). Reads the standard energy model with the se_e2_a descriptor; anything
+// else is refused with an InputError naming the feature.
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+
+#include "engine/error.hpp"
+#include "models/deepmd/deepmd.hpp"
+
+namespace md::deepmd {
+
+using nlohmann::json;
+
+int activation_from_name(const std::string& name_in) {
+  std::string name;
+  for (char c : name_in) name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (name == "linear" || name == "none") return act_linear;
+  if (name == "tanh") return act_tanh;
+  if (name == "gelu" || name == "gelu_tf") return act_gelu;
+  if (name == "relu") return act_relu;
+  if (name == "relu6") return act_relu6;
+  if (name == "softplus") return act_softplus;
+  if (name == "sigmoid") return act_sigmoid;
+  if (name == "silu") return act_silu;
+  return -1;
+}
+
+namespace {
+
+struct H5File {
+  hid_t id = -1;
+  ~H5File() {
+    if (id >= 0) H5Fclose(id);
+  }
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {}
+
+  [[noreturn]] void fail(const std::string& msg) const {
+    throw InputError(path_, 0, "deepmd model: " + msg);
+  }
+  [[noreturn]] void unsupported(const std::string& feature) const {
+    fail("unsupported feature: " + feature +
+         " (mdgpu supports the standard energy model "
+         "with the se_e2_a descriptor)");
+  }
+
+  json open() {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported by us
+    if (H5Fis_hdf5(path_.c_str()) <= 0) fail("not an HDF5 (.dp) file or cannot be read");
+    file_.id = H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file_.id < 0) fail("cannot open the HDF5 file");
+    if (H5Aexists(file_.id, "json") <= 0) fail("no \"json\" attribute at the file root");
+    const hid_t attr = H5Aopen(file_.id, "json", H5P_DEFAULT);
+    const hid_t type = H5Aget_type(attr);
+    std::string text;
+    if (H5Tget_class(type) != H5T_STRING) {
+      H5Tclose(type);
+      H5Aclose(attr);
+      fail("the \"json\" attribute is not a string");
+    }
+    if (H5Tis_variable_str(type) > 0) {
+      char* s = nullptr;
+      const hid_t mem = H5Tcopy(H5T_C_S1);
+      H5Tset_size(mem, H5T_VARIABLE);
+      H5Tset_cset(mem, H5Tget_cset(type));
+      if (H5Aread(attr, mem, &s) >= 0 && s) {
+        text = s;
+        H5free_memory(s);
+      }
+      H5Tclose(mem);
+    } else {
+      const std::size_t n = H5Tget_size(type);
+      std::string buf(n, '\0');
+      H5Aread(attr, type, buf.data());
+      text = buf.c_str();
+    }
+    H5Tclose(type);
+    H5Aclose(attr);
+    try {
+      return json::parse(text);
+    } catch (const std::exception& e) {
+      fail(std::string("the \"json\" attribute is not valid JSON: ") + e.what());
+    }
+  }
+
+  // Array stored under `name` (a dataset path string in the JSON); shape returned in dims.
+  std::vector<double> array(const json& ref, const std::string& what, std::vector<hsize_t>& dims) {
+    if (!ref.is_string()) fail(what + ": expected an array reference");
+    const std::string name = ref.get<std::string>();
+    if (H5Lexists(file_.id, name.c_str(), H5P_DEFAULT) <= 0)
+      fail(what + ": dataset " + name + " not found");
+    const hid_t ds = H5Dopen2(file_.id, name.c_str(), H5P_DEFAULT);
+    const hid_t space = H5Dget_space(ds);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    dims.assign(static_cast<std::size_t>(std::max(rank, 0)), 0);
+    if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    std::size_t count = 1;
+    for (hsize_t d : dims) count *= static_cast<std::size_t>(d);
+    const hid_t type = H5Dget_type(ds);
+    const bool numeric = H5Tget_class(type) == H5T_FLOAT || H5Tget_class(type) == H5T_INTEGER;
+    H5Tclose(type);
+    std::vector<double> v(count);
+    herr_t st = -1;
+    if (numeric) st = H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+    H5Sclose(space);
+    H5Dclose(ds);
+    if (!numeric || st < 0) fail(what + ": cannot read dataset " + name + " as numbers");
+    return v;
+  }
+  std::vector<double> array(const json& ref, const std::string& what) {
+    std::vector<hsize_t> dims;
+    return array(ref, what, dims);
+  }
+
+ private:
+  std::string path_;
+  H5File file_;
+};
+
+template <class T>
+T get(const Reader& r, const json& j, const char* key, const std::string& where) {
+  if (!j.contains(key)) r.fail(where + ": missing key \"" + key + "\"");
+  try {
+    return j.at(key).get<T>();
+  } catch (const std::exception&) {
+    r.fail(where + ": key \"" + key + "\" has an unexpected type");
+  }
+}
+
+bool nonempty(const json& j, const char* key) {
+  return j.contains(key) && !j[key].is_null() && !(j[key].is_array() && j[key].empty()) &&
+         !(j[key].is_number() && j[key].get<double>() == 0.0) &&
+         !(j[key].is_boolean() && !j[key].get<bool>());
+}
+
+HostNet read_net(Reader& r, const json& net, const std::string& where) {
+  if (net.is_null()) r.unsupported(where + " is absent (excluded type pairs)");
+  HostNet out;
+  const json& layers = net.at("layers");
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const json& L = layers[l];
+    const std::string lw = where + " layer " + std::to_string(l);
+    const std::string cls = L.value("@class", "Layer");
+    if (cls != "Layer") r.unsupported(lw + " of class " + cls);
+    HostLayer h;
+    const std::string act = L.value("activation_function", std::string("none"));
+    h.act = activation_from_name(act);
+    if (h.act < 0) r.unsupported("activation function \"" + act + "\" (" + lw + ")");
+    const json& v = L.at("@variables");
+    std::vector<hsize_t> dims;
+    h.w = r.array(v.at("w"), lw + " w", dims);
+    if (dims.size() != 2) r.fail(lw + ": w is not a matrix");
+    h.n_in = static_cast<int>(dims[0]);
+    h.n_out = static_cast<int>(dims[1]);
+    if (v.contains("b") && !v["b"].is_null()) h.b = r.array(v["b"], lw + " b");
+    if (v.contains("idt") && !v["idt"].is_null()) h.idt = r.array(v["idt"], lw + " idt");
+    if (!h.b.empty() && h.b.size() != static_cast<std::size_t>(h.n_out)) r.fail(lw + ": b size");
+    if (!h.idt.empty() && h.idt.size() != static_cast<std::size_t>(h.n_out))
+      r.fail(lw + ": idt size");
+    const bool resnet = L.value("resnet", false);
+    h.shortcut = !resnet ? 0 : (h.n_out == h.n_in ? 1 : (h.n_out == 2 * h.n_in ? 2 : 0));
+    if (!out.layers.empty() && out.layers.back().n_out != h.n_in)
+      r.fail(lw + ": input width does not match the previous layer");
+    out.layers.push_back(std::move(h));
+  }
+  if (out.layers.empty()) r.fail(where + ": no layers");
+  return out;
+}
+
+}  // namespace
+
+Model load_model(const std::string& path) {
+  Reader r(path);
+  const json top = r.open();
+  if (!top.contains("model")) r.fail("no \"model\" entry in the JSON dictionary");
+  const json& m = top["model"];
+  Model out;
+  out.file = path;
+  const std::string mclass = m.value("@class", std::string());
+  const std::string mtype = m.value("type", std::string());
+  if (mclass != "Model" || (mtype != "standard" && mtype != "ener"))
+    r.unsupported("model type \"" + mtype + "\"");
+  out.type_map = get<std::vector<std::string>>(r, m, "type_map", "model");
+  const int nt = out.ntypes();
+  if (nt == 0) r.fail("empty type_map");
+  if (nonempty(m, "atom_exclude_types")) r.unsupported("atom_exclude_types");
+  if (nonempty(m, "pair_exclude_types")) r.unsupported("pair_exclude_types");
+
+  // ---- descriptor
+  if (!m.contains("descriptor")) r.fail("no descriptor");
+  const json& d = m["descriptor"];
+  const std::string dtype = d.value("type", std::string());
+  if (dtype != "se_e2_a" && dtype != "se_a") r.unsupported("descriptor type \"" + dtype + "\"");
+  if (d.contains("compress")) r.unsupported("compressed (tabulated) descriptor");
+  if (nonempty(d, "exclude_types")) r.unsupported("descriptor exclude_types");
+  if (nonempty(d, "spin")) r.unsupported("spin");
+  out.rcut = get<double>(r, d, "rcut", "descriptor");
+  out.rcut_smth = get<double>(r, d, "rcut_smth", "descriptor");
+  if (!(out.rcut > 0) || !(out.rcut_smth < out.rcut) || out.rcut_smth < 0)
+    r.fail("descriptor: need 0 <= rcut_smth < rcut");
+  out.sel = get<std::vector<int>>(r, d, "sel", "descriptor");
+  if (static_cast<int>(out.sel.size()) != nt) r.fail("descriptor: sel needs one entry per type");
+  for (int s : out.sel)
+    if (s < 0) r.fail("descriptor: negative sel");
+  out.axis_neuron = get<int>(r, d, "axis_neuron", "descriptor");
+  out.type_one_side = d.value("type_one_side", true);
+  out.protection = d.value("env_protection", 0.0);
+  out.precision = d.value("precision", std::string("float64"));
+  if (out.precision != "float64" && out.precision != "float32" && out.precision != "default")
+    r.unsupported("descriptor precision \"" + out.precision + "\"");
+  if (d.contains("env_mat")) {
+    const json& e = d["env_mat"];
+    if (e.value("use_exp_switch", false)) r.unsupported("env_mat use_exp_switch");
+    out.protection = e.value("protection", out.protection);
+  }
+  const int nnei = out.nnei();
+  std::vector<hsize_t> dims;
+  out.davg = r.array(d.at("@variables").at("davg"), "descriptor davg", dims);
+  if (out.davg.size() != static_cast<std::size_t>(nt) * nnei * 4)
+    r.fail("descriptor: davg is not [ntypes, sum(sel), 4]");
+  out.dstd = r.array(d.at("@variables").at("dstd"), "descriptor dstd", dims);
+  if (out.dstd.size() != out.davg.size()) r.fail("descriptor: dstd is not [ntypes, sum(sel), 4]");
+  for (double s : out.dstd)
+    if (s == 0.0) r.fail("descriptor: dstd has a zero entry");
+  const json& emb = d.at("embeddings");
+  const int ndim = emb.value("ndim", 1);
+  if (ndim != (out.type_one_side ? 1 : 2))
+    r.fail("descriptor: embeddings ndim does not match type_one_side");
+  const json& nets = emb.at("networks");
+  const std::size_t n_emb = out.type_one_side ? nt : static_cast<std::size_t>(nt) * nt;
+  if (nets.size() != n_emb) r.fail("descriptor: wrong number of embedding networks");
+  for (std::size_t k = 0; k < n_emb; ++k) {
+    out.embedding.push_back(read_net(r, nets[k], "embedding net " + std::to_string(k)));
+    const HostNet& e = out.embedding.back();
+    if (e.n_in() != 1) r.fail("descriptor: embedding nets must take one input");
+    if (e.n_out() != out.embedding.front().n_out())
+      r.fail("descriptor: embedding nets differ in output width");
+  }
+  if (out.axis_neuron < 1 || out.axis_neuron > out.m1())
+    r.fail("descriptor: axis_neuron must be in 1..neuron[-1]");
+
+  // ---- fitting
+  if (!m.contains("fitting")) r.fail("no fitting");
+  const json& f = m["fitting"];
+  const std::string ftype = f.value("type", std::string("ener"));
+  if (ftype != "ener") r.unsupported("fitting type \"" + ftype + "\"");
+  if (f.value("var_name", std::string("energy")) != "energy") r.unsupported("fitting var_name");
+  if (nonempty(f, "numb_fparam")) r.unsupported("numb_fparam (frame parameters)");
+  if (nonempty(f, "numb_aparam")) r.unsupported("numb_aparam (atomic parameters)");
+  if (nonempty(f, "dim_case_embd")) r.unsupported("dim_case_embd (multi-task case embedding)");
+  if (f.value("mixed_types", false)) r.unsupported("fitting mixed_types");
+  if (nonempty(f, "exclude_types")) r.unsupported("fitting exclude_types");
+  if (nonempty(f, "spin")) r.unsupported("spin");
+  if (f.value("dim_out", 1) != 1) r.unsupported("fitting dim_out != 1");
+  const json& fn = f.at("nets").at("networks");
+  if (fn.size() != static_cast<std::size_t>(nt)) r.fail("fitting: need one net per type");
+  const int dim_descrpt = out.m1() * out.axis_neuron;
+  for (int t = 0; t < nt; ++t) {
+    out.fitting.push_back(read_net(r, fn[t], "fitting net " + std::to_string(t)));
+    if (out.fitting.back().n_in() != dim_descrpt)
+      r.fail("fitting: input width is not neuron[-1] * axis_neuron");
+    if (out.fitting.back().n_out() != 1) r.fail("fitting: output width is not 1");
+  }
+  std::vector<double> bias = r.array(f.at("@variables").at("bias_atom_e"), "bias_atom_e", dims);
+  if (bias.size() != static_cast<std::size_t>(nt)) r.fail("fitting: bias_atom_e is not [ntypes]");
+  std::vector<double> out_bias(nt, 0.0);
+  if (m.contains("@variables") && m["@variables"].contains("out_bias") &&
+      !m["@variables"]["out_bias"].is_null()) {
+    std::vector<double> ob = r.array(m["@variables"]["out_bias"], "out_bias", dims);
+    if (dims.size() != 3 || dims[1] != static_cast<hsize_t>(nt) || dims[2] != 1)
+      r.fail("out_bias is not [nkeys, ntypes, 1]");
+    for (int t = 0; t < nt; ++t) out_bias[t] = ob[t];  // first key: energy
+  }
+  for (int t = 0; t < nt; ++t) out.e_shift.push_back(bias[t] + out_bias[t]);
+  return out;
+}
+
+}  // namespace md::deepmd

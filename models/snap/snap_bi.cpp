@@ -1,0 +1,10 @@
+// SNAP pass 2 launcher: bispectrum components, one thread per (atom, triple, component).
+#include "models/snap/snap_kernels.hpp"
+
+namespace md {
+
+void snap_launch_bi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w) {
+  parallel_for(ctx, sys.n_local * s.ncoeff, snap::BiKernel{s, sys, w});
+}
+
+}  // namespace md

@@ -1,0 +1,10 @@
+// SNAP pass 4 launcher: adjoint Y, one thread per (atom, density channel, half-U index).
+#include "models/snap/snap_kernels.hpp"
+
+namespace md {
+
+void snap_launch_yi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w) {
+  parallel_for(ctx, sys.n_local * s.nchem * s.idxu_half_max, snap::YiKernel{s, sys, w});
+}
+
+}  // namespace md

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang, ASan and UBSan, and fuzzes each parser for a
+# bounded time starting from its corpus in tests/fuzz/corpus/<target> (new interesting inputs
+# go to a scratch folder, not into the repository).
+# Usage: tests/fuzz/run.sh [SECONDS_PER_TARGET (default 60)] [BUILD_DIR]
+# Exit status non-zero on any crash, sanitizer report, leak, timeout or out-of-memory.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+secs="${1:-60}"
+dir="${2:-$root/build-fuzz}"
+cmake -S "$root" -B "$dir" -DMDGPU_CUDA=OFF -DMDGPU_TESTS=OFF -DMDGPU_FUZZ=ON \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+cmake --build "$dir" -j"$(nproc)" --target fuzz_lammps_data fuzz_extxyz fuzz_checkpoint fuzz_toml
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export OMP_NUM_THREADS=1
+status=0
+for t in lammps_data extxyz checkpoint toml; do
+  work="$dir/corpus-work/$t"
+  mkdir -p "$work" "$dir/artifacts/$t"
+  echo "=== fuzz_$t for ${secs}s (corpus tests/fuzz/corpus/$t) ==="
+  if ! "$dir/tests/fuzz/fuzz_$t" "$work" "$root/tests/fuzz/corpus/$t" -max_total_time="$secs" \
+      -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+      -artifact_prefix="$dir/artifacts/$t/" 2>"$dir/fuzz_$t.log"; then
+    echo "fuzz_$t FAILED; last lines of $dir/fuzz_$t.log:"
+    tail -40 "$dir/fuzz_$t.log"
+    status=1
+  else
+    echo "fuzz_$t: $(grep -E 'stat::(number_of_executed_units|new_units_added|peak_rss_mb)' \
+      "$dir/fuzz_$t.log" | tr -s ' ' | tr '\n' ' ')no crash, hang or sanitizer report"
+  fi
+done
+exit $status
