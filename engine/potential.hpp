@@ -26,6 +26,28 @@ struct ForceOut {
   bool accumulate;       // add to what is there (overlays) instead of overwriting
 };
 
+// Store one local atom's results in ForceOut, adding when `accumulate` (overlays) and
+// overwriting otherwise. Every force kernel writes through these, so the convention lives
+// in one place. v: xx yy zz xy xz yz; n: number of local atoms.
+MD_INLINE void store_force(const ForceOut& out, Index i, double fx, double fy, double fz) {
+  if (out.accumulate) {
+    out.fx[i] += fx;
+    out.fy[i] += fy;
+    out.fz[i] += fz;
+  } else {
+    out.fx[i] = fx;
+    out.fy[i] = fy;
+    out.fz[i] = fz;
+  }
+}
+MD_INLINE void store_energy(const ForceOut& out, Index i, double e) {
+  out.energy[i] = (out.accumulate ? out.energy[i] : 0.0) + e;
+}
+MD_INLINE void store_virial(const ForceOut& out, Index i, Index n, const double v[6]) {
+  for (int c = 0; c < 6; ++c)
+    out.virial[c * n + i] = (out.accumulate ? out.virial[c * n + i] : 0.0) + v[c];
+}
+
 class Potential {
  public:
   virtual ~Potential() = default;

@@ -14,14 +14,7 @@ struct ThermoTerms {
   Index n;
   MD_HD ThermoSums operator()(Index i) const {
     ThermoSums s;
-    const double m = mass_of_type[type[i]];
-    const double u = vx[i], v = vy[i], w = vz[i];
-    s.v[0] = m * u * u;
-    s.v[1] = m * v * v;
-    s.v[2] = m * w * w;
-    s.v[3] = m * u * v;
-    s.v[4] = m * u * w;
-    s.v[5] = m * v * w;
+    mvv_tensor(mass_of_type[type[i]], vx[i], vy[i], vz[i], s.v);
     s.v[6] = energy[i];
     for (int c = 0; c < 6; ++c) s.v[7 + c] = virial[c * n + i];
     return s;

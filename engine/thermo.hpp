@@ -28,6 +28,17 @@ struct ThermoSample {
 // Edge lengths |a| |b| |c| and angles alpha (b,c), beta (a,c), gamma (a,b) in degrees.
 void cell_parameters(const Box& box, double abc[3], double angles[3]);
 
+// m v (x) v of one atom into s[0..5] (xx yy zz xy xz yz; mass * velocity^2): the kinetic
+// tensor shared by thermo output and the thermostat/barostat reductions.
+MD_INLINE void mvv_tensor(double m, double u, double v, double w, double* s) {
+  s[0] = m * u * u;
+  s[1] = m * v * v;
+  s[2] = m * w * w;
+  s[3] = m * u * v;
+  s[4] = m * u * w;
+  s[5] = m * v * w;
+}
+
 // K = 13: m v v tensor (6), potential energy (1), virial (6).
 using ThermoSums = DVec<13>;
 

@@ -13,6 +13,7 @@
 #include "engine/error.hpp"
 #include "engine/random.hpp"
 #include "engine/system.hpp"
+#include "engine/thermo.hpp"
 #include "kernels/launch.hpp"
 
 namespace md {
@@ -30,14 +31,7 @@ struct MvvVirialTerms {
   Index n;
   MD_HD Sums12 operator()(Index i) const {
     Sums12 s;
-    const double m = mass_of_type[type[i]];
-    const double u = vx[i], v = vy[i], w = vz[i];
-    s.v[0] = m * u * u;
-    s.v[1] = m * v * v;
-    s.v[2] = m * w * w;
-    s.v[3] = m * u * v;
-    s.v[4] = m * u * w;
-    s.v[5] = m * v * w;
+    mvv_tensor(mass_of_type[type[i]], vx[i], vy[i], vz[i], s.v);
     for (int c = 0; c < 6; ++c) s.v[6 + c] = virial ? virial[c * n + i] : 0.0;
     return s;
   }

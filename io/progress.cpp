@@ -1,5 +1,7 @@
 #include "io/progress.hpp"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -35,7 +37,8 @@ void Progress::update(long step) {
   last_step_ = step;
   const auto now = Clock::now();
   const double since = std::chrono::duration<double>(now - last_print_).count();
-  if (since < (live_ ? 0.5 : interval_)) return;
+  // a live line refreshes twice a second, or more often if a shorter interval was asked for
+  if (since < (live_ ? std::min(0.5, interval_) : interval_)) return;
   last_print_ = now;
   const std::string l = line(step, std::chrono::duration<double>(now - t0_).count());
   if (live_) {

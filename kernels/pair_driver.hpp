@@ -44,21 +44,11 @@ struct PairForceKernel {
         v5 += h * dy * dz;
       }
     }
-    if (out.accumulate) {
-      out.fx[i] += fx;
-      out.fy[i] += fy;
-      out.fz[i] += fz;
-    } else {
-      out.fx[i] = fx;
-      out.fy[i] = fy;
-      out.fz[i] = fz;
-    }
-    const Index n = sys.n_local;
-    if (eflag) out.energy[i] = (out.accumulate ? out.energy[i] : 0.0) + e;
+    store_force(out, i, fx, fy, fz);
+    if (eflag) store_energy(out, i, e);
     if (vflag) {
       const double v[6] = {v0, v1, v2, v3, v4, v5};
-      for (int c = 0; c < 6; ++c)
-        out.virial[c * n + i] = (out.accumulate ? out.virial[c * n + i] : 0.0) + v[c];
+      store_virial(out, i, sys.n_local, v);
     }
   }
 };

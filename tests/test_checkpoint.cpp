@@ -33,7 +33,7 @@ style = "lj"
 cutoff = 2.5
 pairs = [{ types = ["A", "A"], epsilon = 1.0, sigma = 1.0 }]
 [run]
-steps = 300
+steps = 200
 )" + run_extra;
 }
 
@@ -119,7 +119,7 @@ TEST_SUITE("checkpoint") {
   }
 
   TEST_CASE("stop + restart is bitwise identical to an uninterrupted run") {
-    const std::string path = write_input("ck_exact.toml", input(5));
+    const std::string path = write_input("ck_exact.toml", input(4));
     Job ref = load(path);
     ref.sim->setup();
     ref.sim->run(ref.steps, Observers{});
@@ -127,7 +127,7 @@ TEST_SUITE("checkpoint") {
 
     Job first = load(path);
     first.sim->setup();
-    const Checkpoint c = run_and_stop(first, 137);
+    const Checkpoint c = run_and_stop(first, 97);
     const std::string bytes = encode_checkpoint(c);
 
     Job second = load(path);
@@ -135,8 +135,8 @@ TEST_SUITE("checkpoint") {
     CHECK(check_compatible(d, "mem.ckpt", *second.sim, second.system_hash, second.input_hash)
               .empty());
     restore_checkpoint(d, *second.sim);
-    CHECK(second.sim->step() == 137);
-    second.sim->run(second.steps - 137, Observers{});
+    CHECK(second.sim->step() == 97);
+    second.sim->run(second.steps - 97, Observers{});
     CHECK(bitwise_equal(state_of(second), want));
 
     // Ablation: the same restart, but the list rebuilt from the restored (current) positions
@@ -148,7 +148,7 @@ TEST_SUITE("checkpoint") {
     naive.box_at_build = d.box;
     Job third = load(path);
     restore_checkpoint(naive, *third.sim);
-    third.sim->run(third.steps - 137, Observers{});
+    third.sim->run(third.steps - 97, Observers{});
     CHECK_FALSE(bitwise_equal(state_of(third), want));
   }
 

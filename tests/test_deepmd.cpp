@@ -426,7 +426,7 @@ Errors differ(const test::Forces& a, const test::Forces& b) {
 TEST_SUITE("deepmd") {
   TEST_CASE("tabulated embedding: table error vs the exact nets below the bound") {
     deepmd::TableOptions opt;  // defaults: rmin 0.5, step 0.01, coarse 0.1, extrapolate 5
-    for (const char* name : {"cu_tanh", "water_gelu_pair", "water_softplus", "cu_relu_linear"}) {
+    for (const std::string name : {"cu_tanh", "water_gelu_pair", "water_softplus"}) {
       const deepmd::Model m = deepmd::load_model(data_dir() + name + ".dp");
       const deepmd::Table t = deepmd::build_table(m, opt);
       const deepmd::TableInfo& in = t.info;
@@ -455,10 +455,16 @@ TEST_SUITE("deepmd") {
       deepmd::net_eval_host(m.embedding[0], s - h, ym, dm, ddm);
       for (std::size_t k = 0; k < y0.size(); ++k) {
         CHECK(std::abs((yp[k] - ym[k]) / (2 * h) - d0[k]) < 1e-8);
-        if (std::string(name) != "cu_relu_linear")  // relu: y'' = 0 with kinks
-          CHECK(std::abs((dp[k] - dm[k]) / (2 * h) - dd0[k]) < 1e-7);
+        CHECK(std::abs((dp[k] - dm[k]) / (2 * h) - dd0[k]) < 1e-7);
       }
     }
+    // relu embeddings have kinks a smooth table cannot follow: refused, naming the activation
+    const deepmd::Model r = deepmd::load_model(data_dir() + "cu_relu_linear.dp");
+    CHECK_THROWS_WITH_AS(deepmd::build_table(r, opt), doctest::Contains("uses relu"), InputError);
+    deepmd::TableOptions bad = opt;
+    bad.rmin = 10.0;
+    CHECK_THROWS_WITH_AS(deepmd::build_table(deepmd::load_model(data_dir() + "cu_tanh.dp"), bad),
+                         doctest::Contains("rmin"), InputError);
   }
 
   TEST_CASE("tabulated embedding agrees with the exact nets on every fixture") {
@@ -466,6 +472,7 @@ TEST_SUITE("deepmd") {
     Errors worst_tab, worst_coarse, worst_mixed;
     int n = 0;
     for (const auto& [name, m] : fx["models"].items()) {
+      if (name == "cu_relu_linear") continue;  // relu: refused (test above)
       const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
       Context ctx(Backend::cpu);
       auto exact = make_pot(ctx, name, type_map, deepmd::Precision::double_);
@@ -515,7 +522,7 @@ TEST_SUITE("deepmd") {
         ++n;
       }
     }
-    CHECK(n == 12);
+    CHECK(n == 9);
     MESSAGE("tabulated (step 0.01) vs exact, worst: energy rel "
             << worst_tab.energy_rel << ", force abs " << worst_tab.force_abs << ", virial rel "
             << worst_tab.virial_rel << "; step 0.1: " << worst_coarse.energy_rel << ", "
@@ -528,16 +535,16 @@ TEST_SUITE("deepmd") {
     CHECK(worst_mixed.virial_rel < 1e-5);
   }
 
-  TEST_CASE("tabulated embedding: forces are -grad of the tabulated energy (fine, coarse, net)") {
+  TEST_CASE("tabulated embedding: forces are -grad of the tabulated energy on all table paths") {
     // rmin 2.0 A with extrapolate 1.3: close neighbours fall on the coarse grid and the
     // closest beyond it (exact net), so all three paths and their junctions are exercised.
     const json& fx = fixtures();
-    for (const char* name : {"water_gelu_pair", "cu_tanh"}) {
+    for (const std::string name : {"water_gelu_pair", "cu_tanh"}) {
       const json& m = fx["models"][name];
       const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
       Context ctx(Backend::cpu);
       deepmd::TableOptions opt;
-      opt.rmin = std::string(name) == "cu_tanh" ? 2.6 : 2.0;
+      opt.rmin = name == "cu_tanh" ? 2.6 : 2.0;
       opt.step = 0.05;
       opt.coarse_step = 0.2;
       opt.extrapolate = 1.3;
@@ -570,7 +577,9 @@ TEST_SUITE("deepmd") {
           worst = std::max(worst, std::abs(fd - fa));
         }
       MESSAGE(name << ": tabulated |F_fd - F| max " << worst);
-      CHECK(worst < 1e-8);
+      // central differences, h = 1e-5 A (measured 8.7e-9 water, 5.3e-9 Cu); a wrong or missing
+      // dG/ds term gives errors of O(0.01-1) eV/A
+      CHECK(worst < 3e-8);
     }
   }
 }

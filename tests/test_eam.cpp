@@ -89,7 +89,7 @@ TEST_SUITE("eam") {
     CHECK(t.type2rhor[1 * 2 + 0] == 0 * 2 + 1);           // from A onto B: block (A, B)
   }
 
-  TEST_CASE("eam: finite differences, virial, momentum (cubic and triclinic)") {
+  TEST_CASE("eam: finite differences + virial + momentum (cubic and triclinic)") {
     Context ctx(Backend::cpu);
     auto pot = test::potential_from_toml(ctx, {"Cu"}, "style = \"eam\"\nfile = \"" + kCuU3 + "\"\n");
     CHECK(pot->cutoff() == doctest::Approx(4.95));
@@ -97,7 +97,7 @@ TEST_SUITE("eam") {
     test::check_potential(ctx, *pot, test::with_types(cu_crystal(1, 12, true), {"Cu"}, {63.55}));
   }
 
-  TEST_CASE("eam/alloy: finite differences, virial, momentum (CuNi, Mishin Cu)") {
+  TEST_CASE("eam/alloy: finite differences + virial + momentum (CuNi + Mishin Cu)") {
     Context ctx(Backend::cpu);
     auto pot = test::potential_from_toml(ctx, {"Cu", "Ni"},
                                          "style = \"eam/alloy\"\nfile = \"" + kCuNi + "\"\n");
@@ -108,7 +108,7 @@ TEST_SUITE("eam") {
     test::check_potential(ctx, *mishin, test::with_types(cu_crystal(1, 14, false), {"X"}, {63.55}));
   }
 
-  TEST_CASE("eam/fs: finite differences, virial, momentum (asymmetric densities)") {
+  TEST_CASE("eam/fs: finite differences + virial + momentum (asymmetric densities)") {
     Context ctx(Backend::cpu);
     auto pot = test::potential_from_toml(ctx, {"A", "B"},
                                          "style = \"eam/fs\"\nfile = \"" + kFS + "\"\n");
@@ -162,7 +162,7 @@ TEST_SUITE("eam") {
     }
   }
 
-  TEST_CASE("potential files are found next to the input, then via MDGPU_POTENTIALS") {
+  TEST_CASE("potential files are found next to the input then via MDGPU_POTENTIALS") {
     namespace fs = std::filesystem;
     const std::string dir = test::temp_dir() + "/potdir";
     fs::create_directories(dir);
@@ -221,7 +221,7 @@ TEST_SUITE("eam") {
     }
   }
 
-  TEST_CASE("NVE: Cu EAM at 1200 K conserves energy over 10,000 steps") {
+  TEST_CASE("NVE: Cu EAM at 1200 K conserves energy over 10000 steps") {
     // 256 Cu atoms (fcc 4x4x4 at 3.615 Å) started at 2400 K so that equipartition brings
     // them to about 1200 K; Cu_u3.eam, dt = 1 fs, skin 1 Å.
     Context ctx(Backend::cpu);

@@ -91,7 +91,7 @@ void expect_input_error(const std::function<void()>& fn, const std::string& word
 }  // namespace
 
 TEST_SUITE("pair_styles") {
-  TEST_CASE("zbl: finite differences across the switching region, virial, momentum") {
+  TEST_CASE("zbl: finite differences across the switching region + virial + momentum") {
     Context ctx(Backend::cpu);
     auto pot = test::potential_from_toml(ctx, {"Cu", "Ni"},
                                          "style = \"zbl\"\ninner = 1.8\nouter = 3.2\n");
@@ -119,7 +119,7 @@ TEST_SUITE("pair_styles") {
     }
   }
 
-  TEST_CASE("morse: finite differences, virial, momentum; shift makes E(rc) = 0") {
+  TEST_CASE("morse: finite differences + virial + momentum - shift makes E(rc) = 0") {
     Context ctx(Backend::cpu);
     auto pot = test::potential_from_toml(ctx, {"Cu", "Ni"}, kMorse);
     CHECK(pot->cutoff() == 6.0);
@@ -179,7 +179,7 @@ TEST_SUITE("pair_styles") {
     CHECK(sp.rsq.back() == doctest::Approx(36.0));
   }
 
-  TEST_CASE("overlay equals the sum of its terms; apply_to restricts a term to type pairs") {
+  TEST_CASE("overlay equals the sum of its terms - apply_to restricts a term to type pairs") {
     Context ctx(Backend::cpu);
     const std::string eam = test::source_path("inputs/potentials/CuNi.eam.alloy");
     const Structure s = crystal(3.615, 2, 25, true);
@@ -234,7 +234,7 @@ TEST_SUITE("pair_styles") {
     CHECK(test::engine_forces(ctx, s, *partial, u).energy == doctest::Approx(fo.energy).epsilon(1e-13));
   }
 
-  TEST_CASE("input and file errors name the file, line and key") {
+  TEST_CASE("input and file errors name the file and line and key") {
     Context ctx(Backend::cpu);
     const std::string path = write_table(50);
     const std::vector<std::string> types = {"Cu", "Ni"};

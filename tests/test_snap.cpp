@@ -163,17 +163,17 @@ TEST_SUITE("snap") {
   TEST_CASE("Ta06A bcc matches LAMMPS ML-SNAP") { check_fixture("ta06a_bcc"); }
   TEST_CASE("Ta06A triclinic cell matches LAMMPS ML-SNAP") { check_fixture("ta06a_triclinic"); }
   TEST_CASE("W_2940_2017_2 (2J=8) matches LAMMPS ML-SNAP") { check_fixture("w_2940_bcc"); }
-  TEST_CASE("Mo_Chen_PRM2017 (defaults, bzeroflag) matches LAMMPS ML-SNAP") {
+  TEST_CASE("Mo_Chen_PRM2017 (LAMMPS defaults with bzeroflag) matches LAMMPS ML-SNAP") {
     check_fixture("mo_chen_bcc");
   }
   TEST_CASE("WBe_Wood_PRB2019 (two elements) matches LAMMPS ML-SNAP") { check_fixture("wbe_bcc"); }
-  TEST_CASE("InP_JCPA2020 (chemflag, bnormflag, wselfallflag) matches LAMMPS ML-SNAP") {
+  TEST_CASE("InP_JCPA2020 (chemflag bnormflag wselfallflag) matches LAMMPS ML-SNAP") {
     check_fixture("inp_zincblende");
   }
   TEST_CASE("Ni_Zuo_JPCA2020 quadratic matches LAMMPS ML-SNAP") {
     check_fixture("ni_quadratic_fcc");
   }
-  TEST_CASE("Cu_Zuo_JPCA2020 quadratic, triclinic, matches LAMMPS ML-SNAP") {
+  TEST_CASE("Cu_Zuo_JPCA2020 quadratic in a triclinic cell matches LAMMPS ML-SNAP") {
     check_fixture("cu_quadratic_fcc");
   }
   TEST_CASE("W_2940_2017_2.snap include (hybrid/overlay zbl + snap) matches LAMMPS") {
@@ -186,7 +186,7 @@ TEST_SUITE("snap") {
     check_fixture("ta06a_inner");
   }
 
-  TEST_CASE("forces are -grad E by central differences; total force vanishes") {
+  TEST_CASE("snap forces are -grad E by central differences and sum to zero") {
     struct Case {
       const char* fixture;
       std::vector<int> atoms;
@@ -225,7 +225,7 @@ TEST_SUITE("snap") {
     }
   }
 
-  TEST_CASE("energy is invariant under rotation of an isolated cluster and under permutation") {
+  TEST_CASE("snap energy is invariant under rotation of a cluster and under permutation") {
     Fixture f = read_fixture("wbe_bcc");
     Context ctx(Backend::cpu);
     auto pot = make_pot(ctx, f.coeff, f.param, f.elements);
@@ -278,7 +278,7 @@ TEST_SUITE("snap") {
     CHECK(test::rel_err(ep, f.energy) < 1e-12);
   }
 
-  TEST_CASE("file readers: LAMMPS defaults, counts, unknown keywords, errors name file and line") {
+  TEST_CASE("snap file readers give LAMMPS defaults and errors naming file and line") {
     const std::string dir = test::temp_dir();
     auto write = [&](const std::string& name, const std::string& text) {
       std::ofstream(dir + "/" + name) << text;
@@ -348,7 +348,7 @@ TEST_SUITE("snap") {
     CHECK(inc.zbl.pairs[0].z1 == 74.0);
   }
 
-  TEST_CASE("NVE: W 2J=8 + ZBL, 54 atoms at 3000 K, energy conserved over 300 steps") {
+  TEST_CASE("snap NVE of W 2J=8 with ZBL at 3000 K conserves energy over 300 steps") {
     Context ctx(Backend::cpu);
     LatticeSpec spec;
     spec.kind = "bcc";

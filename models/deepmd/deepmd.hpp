@@ -72,13 +72,13 @@ struct TableOptions {
 // What build_table made and how accurate it is (max over all nets and outputs, on `samples`
 // equally spaced points per interval plus the end point, against the exact net).
 struct TableInfo {
-  int nets = 0, intervals = 0;       // tabulated nets; fine + coarse intervals, all nets
-  std::size_t bytes = 0;             // coefficient storage
+  int nets = 0, intervals = 0;           // tabulated nets; fine + coarse intervals, all nets
+  std::size_t bytes = 0;                 // coefficient storage
   double s_lo = 0, s_hi = 0, s_hi2 = 0;  // union of the nets' ranges: fine [lo, hi), coarse to hi2
-  double max_g = 0;                  // max |G| over the sample (scale)
-  double err_fine = 0, derr_fine = 0;      // max |G_table - G|, |dG_table/ds - dG/ds|, fine grid
+  double max_g = 0;                      // max |G| over the sample (scale)
+  double err_fine = 0, derr_fine = 0;    // max |G_table - G|, |dG_table/ds - dG/ds|, fine grid
   double err_coarse = 0, derr_coarse = 0;  // the same on the coarse grid
-  std::string summary() const;       // one log line
+  std::string summary() const;             // one log line
 };
 
 struct Table {

@@ -65,8 +65,7 @@ std::unique_ptr<Potential> make_deepmd(Section& s, const PotentialSetup& setup) 
   else
     opt.precision =
         model.precision == "float32" ? deepmd::Precision::mixed : deepmd::Precision::double_;
-  auto pot =
-      std::make_unique<deepmd::DeepMDPotential>(setup.ctx, std::move(model), std::move(opt));
+  auto pot = std::make_unique<deepmd::DeepMDPotential>(setup.ctx, std::move(model), std::move(opt));
   if (const deepmd::TableInfo* ti = pot->table_info()) std::printf("%s\n", ti->summary().c_str());
   return pot;
 }

@@ -45,9 +45,9 @@ struct DescriptorKernel {
   const double* e_shift;  // [ntypes]
   const int* model_type;  // system type -> model type
   const LayerDesc* layers;
-  const NetDesc* emb;  // embedding nets
-  const NetDesc* fit;  // fitting nets
-  const T* p;          // all weights
+  const NetDesc* emb;     // embedding nets
+  const NetDesc* fit;     // fitting nets
+  const T* p;             // all weights
   const TableDesc* tabd;  // per embedding net; null: no tabulation
   const double* tab;      // table coefficients (double in both precisions)
   // system
@@ -300,18 +300,8 @@ struct GatherKernel {
         break;
       }
     }
-    if (out.accumulate) {
-      out.fx[i] += f[0];
-      out.fy[i] += f[1];
-      out.fz[i] += f[2];
-    } else {
-      out.fx[i] = f[0];
-      out.fy[i] = f[1];
-      out.fz[i] = f[2];
-    }
-    if (vflag)
-      for (int c = 0; c < 6; ++c)
-        out.virial[c * n + i] = (out.accumulate ? out.virial[c * n + i] : 0.0) + v[c];
+    store_force(out, i, f[0], f[1], f[2]);
+    if (vflag) store_virial(out, i, n, v);
   }
 
   // v += scale * d (x) g, components xx yy zz xy xz yz

@@ -99,20 +99,29 @@ void net_eval_host(const HostNet& net, double s, std::vector<double>& y, std::ve
 Table build_table(const Model& model, const TableOptions& opt) {
   const std::string what = "[potential] tabulate";
   if (!(opt.rmin > 0.0 && opt.rmin < model.rcut))
-    throw InputError(model.file, 0, what + ": rmin must lie in (0, rcut = " +
-                                        std::to_string(model.rcut) + ")");
-  if (!(opt.step > 0.0) || !(opt.coarse_step > 0.0) || !(opt.extrapolate >= 1.0) ||
-      opt.samples < 1)
+    throw InputError(model.file, 0,
+                     what + ": rmin must lie in (0, rcut = " + std::to_string(model.rcut) + ")");
+  if (!(opt.step > 0.0) || !(opt.coarse_step > 0.0) || !(opt.extrapolate >= 1.0) || opt.samples < 1)
     throw InputError(model.file, 0,
                      what + ": needs step > 0, coarse_step > 0, extrapolate >= 1, samples >= 1");
   const int nt = model.ntypes(), nnei = model.nnei(), m1 = model.m1();
+  // A net with relu/relu6 is piecewise linear in s with kinks between the nodes: a smooth
+  // quintic table is wrong near every kink (measured: 1e-3 in G, 1e-3 eV/Å in forces).
+  for (const HostNet& net : model.embedding)
+    for (const HostLayer& L : net.layers)
+      if (L.act == act_relu || L.act == act_relu6)
+        throw InputError(model.file, 0,
+                         what + ": the embedding net uses " +
+                             (L.act == act_relu ? "relu" : "relu6") +
+                             ", which is not smooth; tabulation is supported for smooth "
+                             "activations only (tanh, gelu, softplus, sigmoid, silu, linear)");
   std::vector<int> start(1, 0);
   for (int v : model.sel) start.push_back(start.back() + v);
 
   // largest R_raw[0] = w(r) / (r + protection) for r >= rmin (w / r decreases with r)
   double dw;
-  const double r0max = smooth_switch(opt.rmin, model.rcut_smth, model.rcut, dw) /
-                       (opt.rmin + model.protection);
+  const double r0max =
+      smooth_switch(opt.rmin, model.rcut_smth, model.rcut, dw) / (opt.rmin + model.protection);
 
   Table tb;
   TableInfo& info = tb.info;
@@ -178,8 +187,9 @@ Table build_table(const Model& model, const TableOptions& opt) {
         c[2] = 0.5 * g2[a];
         c[3] = (20.0 * dv - (8.0 * g1[b] + 12.0 * g1[a]) * h - (3.0 * g2[a] - g2[b]) * h * h) /
                (2.0 * h * h * h);
-        c[4] = (-30.0 * dv + (14.0 * g1[b] + 16.0 * g1[a]) * h + (3.0 * g2[a] - 2.0 * g2[b]) * h * h) /
-               (2.0 * h * h * h * h);
+        c[4] =
+            (-30.0 * dv + (14.0 * g1[b] + 16.0 * g1[a]) * h + (3.0 * g2[a] - 2.0 * g2[b]) * h * h) /
+            (2.0 * h * h * h * h);
         c[5] = (12.0 * dv - 6.0 * (g1[b] + g1[a]) * h + (g2[b] - g2[a]) * h * h) /
                (2.0 * h * h * h * h * h);
       }

@@ -371,7 +371,7 @@ struct EnergyBetaKernel {
     } else if (beta) {
       for (int k = 0; k < nc; ++k) beta[k] = 0.0;
     }
-    if (eflag) out.energy[i] = (out.accumulate ? out.energy[i] : 0.0) + e;
+    if (eflag) store_energy(out, i, e);
   }
 };
 
@@ -602,18 +602,8 @@ struct ForceKernel {
         v[5] -= 0.5 * ry * fc[2];
       }
     }
-    if (out.accumulate) {
-      out.fx[a] += f[0];
-      out.fy[a] += f[1];
-      out.fz[a] += f[2];
-    } else {
-      out.fx[a] = f[0];
-      out.fy[a] = f[1];
-      out.fz[a] = f[2];
-    }
-    if (vflag)
-      for (int c = 0; c < 6; ++c)
-        out.virial[c * n + a] = (out.accumulate ? out.virial[c * n + a] : 0.0) + v[c];
+    store_force(out, a, f[0], f[1], f[2]);
+    if (vflag) store_virial(out, a, n, v);
   }
 };
 

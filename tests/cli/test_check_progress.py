@@ -64,7 +64,7 @@ if q.stderr.strip() or q.stdout.strip():
 # Live line on a terminal.
 master, slave = pty.openpty()
 env = dict(os.environ, OMP_NUM_THREADS="1")
-p = subprocess.Popen([mdgpu, "run", "long.toml"], cwd=d, stdin=slave, stdout=subprocess.DEVNULL,
+p = subprocess.Popen([mdgpu, "run", "long.toml", "--progress-interval", "0.002"], cwd=d, stdin=slave, stdout=subprocess.DEVNULL,
                      stderr=slave, env=env)
 os.close(slave)
 seen = b""
