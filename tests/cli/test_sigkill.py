@@ -13,13 +13,16 @@ sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402
 
 mdgpu = common.mdgpu_path()
-rng = random.Random(int(os.environ.get("MDGPU_TEST_SEED", time.time_ns() % 100000)))
+seed = int(os.environ.get("MDGPU_TEST_SEED", "20261124"))  # fixed default: reproducible
+rng = random.Random(seed)
 d = common.workdir("sigkill")
 STEPS = 600
 extra = ('checkpoint = { every = 3, file = "run.ckpt" }\n'
          'trajectory = { every = 30, file = "traj.lammpstrj" }\n')
 common.write(os.path.join(d, "in.toml"), common.lj_input(STEPS, "", cells=4, extra_output=extra))
+t0 = time.monotonic()
 ref = common.run([mdgpu, "run", "in.toml", "--quiet"], d)
+t_ref = time.monotonic() - t0  # kill times scale with it: independent of machine speed
 if ref.returncode != 0:
     common.fail("reference run failed: " + ref.stderr)
 ref_data = common.read(os.path.join(d, "final.data"), "rb")
@@ -35,7 +38,10 @@ for round_ in range(8):
     if os.path.exists(os.path.join(d, "run.ckpt")) or os.path.exists(os.path.join(d, "run.ckpt.prev")):
         cmd += ["--restart", "run.ckpt"]
     p = common.popen(cmd, d)
-    time.sleep(rng.uniform(0.05, 0.4))
+    # kill at a random point of what is left of the run (continuations start from the last
+    # checkpoint, so they are shorter)
+    left = (STEPS - (steps_seen[-1] if steps_seen else 0)) / STEPS
+    time.sleep(rng.uniform(0.1, 0.6) * t_ref * left)
     if p.poll() is not None:
         out, err = p.communicate()
         if p.returncode != 0:
@@ -60,6 +66,6 @@ if common.read(os.path.join(d, "final.data"), "rb") != ref_data:
     common.fail("final state after SIGKILLs and restarts differs from the uninterrupted run")
 if common.read(os.path.join(d, "traj.lammpstrj"), "rb") != ref_traj:
     common.fail("trajectory after SIGKILLs and restarts differs from the uninterrupted run")
-print(f"{kills} SIGKILLs, newest checkpoint intact after each (steps {steps_seen}); final state "
+print(f"seed {seed}: {kills} SIGKILLs, newest checkpoint intact after each (steps {steps_seen}); final state "
       "and trajectory bitwise equal to the uninterrupted run")
 print("1 passed, 0 failed")
