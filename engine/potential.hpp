@@ -48,6 +48,38 @@ MD_INLINE void store_virial(const ForceOut& out, Index i, Index n, const double 
     out.virial[c * n + i] = (out.accumulate ? out.virial[c * n + i] : 0.0) + v[c];
 }
 
+// One local atom's sums over central pair terms of a full list: force (r_i - r_j) f_over_r,
+// half of each pair energy and half of each pair virial (the partner atom gets the other half
+// from its own list). Shared by the pair driver and the pair part of many-body kernels.
+struct PairSums {
+  double f[3] = {0, 0, 0};
+  double e = 0;
+  double v[6] = {0, 0, 0, 0, 0, 0};  // xx yy zz xy xz yz
+  MD_HD void add(double dx, double dy, double dz, double f_over_r, double eij, bool eflag,
+                 bool vflag) {
+    f[0] += dx * f_over_r;
+    f[1] += dy * f_over_r;
+    f[2] += dz * f_over_r;
+    if (eflag) e += 0.5 * eij;
+    if (vflag) {
+      const double h = 0.5 * f_over_r;
+      v[0] += h * dx * dx;
+      v[1] += h * dy * dy;
+      v[2] += h * dz * dz;
+      v[3] += h * dx * dy;
+      v[4] += h * dx * dz;
+      v[5] += h * dy * dz;
+    }
+  }
+  // e_atom: a per-atom energy term added to the pair half-sum (e.g. EAM embedding).
+  MD_HD void store(const ForceOut& out, Index i, Index n, bool eflag, bool vflag,
+                   double e_atom = 0.0) const {
+    store_force(out, i, f[0], f[1], f[2]);
+    if (eflag) store_energy(out, i, e_atom + e);
+    if (vflag) store_virial(out, i, n, v);
+  }
+};
+
 class Potential {
  public:
   virtual ~Potential() = default;

@@ -21,8 +21,7 @@ struct PairForceKernel {
   MD_HD void operator()(Index i) const {
     const double xi = sys.x[i], yi = sys.y[i], zi = sys.z[i];
     const int ti = sys.type[i];
-    double fx = 0, fy = 0, fz = 0, e = 0;
-    double v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0;
+    PairSums sums;
     const int nn = nl.num_neigh[i];
     for (int k = 0; k < nn; ++k) {
       const int j = nl.neigh[static_cast<Index>(k) * nl.n_local + i];
@@ -30,26 +29,9 @@ struct PairForceKernel {
       const double r2 = dx * dx + dy * dy + dz * dz;
       double f_over_r = 0.0, eij = 0.0;
       if (!eval(ti, sys.type[j], r2, f_over_r, eij, eflag)) continue;
-      fx += dx * f_over_r;
-      fy += dy * f_over_r;
-      fz += dz * f_over_r;
-      if (eflag) e += 0.5 * eij;
-      if (vflag) {
-        const double h = 0.5 * f_over_r;
-        v0 += h * dx * dx;
-        v1 += h * dy * dy;
-        v2 += h * dz * dz;
-        v3 += h * dx * dy;
-        v4 += h * dx * dz;
-        v5 += h * dy * dz;
-      }
+      sums.add(dx, dy, dz, f_over_r, eij, eflag, vflag);
     }
-    store_force(out, i, fx, fy, fz);
-    if (eflag) store_energy(out, i, e);
-    if (vflag) {
-      const double v[6] = {v0, v1, v2, v3, v4, v5};
-      store_virial(out, i, sys.n_local, v);
-    }
+    sums.store(out, i, sys.n_local, eflag, vflag);
   }
 };
 

@@ -87,8 +87,7 @@ struct EAMForceKernel {
     const double xi = sys.x[i], yi = sys.y[i], zi = sys.z[i];
     const double fpi = fp[i];
     const int nt = v.n_types;
-    double fx = 0, fy = 0, fz = 0, e = 0;
-    double v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0;
+    PairSums sums;
     if (v.type2frho[ti] >= 0) {
       const int nn = nl.num_neigh[i];
       for (int k = 0; k < nn; ++k) {
@@ -113,28 +112,10 @@ struct EAMForceKernel {
         const double phi = z2 * recip;
         const double phip = z2p * recip - phi * recip;
         const double psip = fpi * rhojp + fp[nl.owner(j)] * rhoip + phip;
-        const double fpair = -psip * recip;
-        fx += dx * fpair;
-        fy += dy * fpair;
-        fz += dz * fpair;
-        if (eflag) e += 0.5 * phi;
-        if (vflag) {
-          const double h = 0.5 * fpair;
-          v0 += h * dx * dx;
-          v1 += h * dy * dy;
-          v2 += h * dz * dz;
-          v3 += h * dx * dy;
-          v4 += h * dx * dz;
-          v5 += h * dy * dz;
-        }
+        sums.add(dx, dy, dz, -psip * recip, phi, eflag, vflag);
       }
     }
-    store_force(out, i, fx, fy, fz);
-    if (eflag) store_energy(out, i, embed[i] + e);
-    if (vflag) {
-      const double w[6] = {v0, v1, v2, v3, v4, v5};
-      store_virial(out, i, sys.n_local, w);
-    }
+    sums.store(out, i, sys.n_local, eflag, vflag, eflag ? embed[i] : 0.0);  // embed: energy steps only
   }
 };
 
