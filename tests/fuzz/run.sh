@@ -3,8 +3,8 @@
 # bounded time starting from its corpus in tests/fuzz/corpus/<target> (new interesting inputs
 # go to a scratch folder, not into the repository).
 # Usage: tests/fuzz/run.sh [SECONDS_PER_TARGET (default 60) | ci] [BUILD_DIR]
-# `ci` runs a fixed number of inputs per target from a fixed seed (reproducible: a run that
-# passes here passes in CI; about 30 s per target on 2 cores) instead of a time budget.
+# `ci` runs a fixed number of inputs per target from a fixed seed instead of a time budget:
+# bounded work and nearly the same inputs run to run (about 30 s per target on 2 cores).
 # Exit status non-zero on any crash, sanitizer report, leak, timeout or out-of-memory.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
