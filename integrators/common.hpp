@@ -259,4 +259,37 @@ class StateReader {
   std::size_t pos_ = 0;
 };
 
+// The state every thermostat/barostat keeps: one POD struct S on the device plus the step the
+// run started at (ramps count from it). Roll-back copies it device-to-device; checkpoints
+// store tag, start step and the struct (one counted transfer, sync points only).
+template <class S>
+void save_device_state(Context& ctx, const DeviceArray<S>& now, DeviceArray<S>& saved,
+                       long begin, long& saved_begin) {
+  ctx.copy_d2d(saved.data(), now.data(), sizeof(S));
+  saved_begin = begin;
+}
+template <class S>
+void restore_device_state(Context& ctx, DeviceArray<S>& now, const DeviceArray<S>& saved,
+                          long& begin, long saved_begin) {
+  ctx.copy_d2d(now.data(), saved.data(), sizeof(S));
+  begin = saved_begin;
+}
+template <class S>
+std::vector<std::uint8_t> serialize_device_state(Context& ctx, const char* tag, long begin,
+                                                 const DeviceArray<S>& now) {
+  StateWriter w(tag);
+  w.put(begin);
+  w.put(ctx.to_host(now, 1)[0]);
+  return w.take();
+}
+template <class S>
+void deserialize_device_state(Context& ctx, const std::vector<std::uint8_t>& bytes,
+                              const char* tag, long& begin, DeviceArray<S>& now) {
+  StateReader r(bytes, tag);
+  begin = r.get<long>();
+  const S s = r.get<S>();
+  r.done();
+  ctx.to_device(std::vector<S>{s}, now);
+}
+
 }  // namespace md

@@ -72,28 +72,19 @@ double Csvr::reservoir_energy(Context& ctx, System&) {
 }
 
 void Csvr::save_state(Context& ctx) {
-  ctx.copy_d2d(saved_.data(), state_.data(), sizeof(CsvrState));
-  saved_begin_ = begin_;
+  save_device_state(ctx, state_, saved_, begin_, saved_begin_);
 }
 
 void Csvr::restore_state(Context& ctx) {
-  ctx.copy_d2d(state_.data(), saved_.data(), sizeof(CsvrState));
-  begin_ = saved_begin_;
+  restore_device_state(ctx, state_, saved_, begin_, saved_begin_);
 }
 
 std::vector<std::uint8_t> Csvr::serialize(Context& ctx) {
-  StateWriter w("csvr/1");
-  w.put(begin_);
-  w.put(ctx.to_host(state_, 1)[0]);
-  return w.take();
+  return serialize_device_state(ctx, "csvr/1", begin_, state_);
 }
 
 void Csvr::deserialize(Context& ctx, const std::vector<std::uint8_t>& bytes) {
-  StateReader r(bytes, "csvr/1");
-  begin_ = r.get<long>();
-  const CsvrState s = r.get<CsvrState>();
-  r.done();
-  ctx.to_device(std::vector<CsvrState>{s}, state_);
+  deserialize_device_state(ctx, bytes, "csvr/1", begin_, state_);
 }
 
 }  // namespace md

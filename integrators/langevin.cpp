@@ -87,28 +87,19 @@ double Langevin::reservoir_energy(Context& ctx, System&) {
 }
 
 void Langevin::save_state(Context& ctx) {
-  ctx.copy_d2d(saved_.data(), state_.data(), sizeof(LangevinState));
-  saved_begin_ = begin_;
+  save_device_state(ctx, state_, saved_, begin_, saved_begin_);
 }
 
 void Langevin::restore_state(Context& ctx) {
-  ctx.copy_d2d(state_.data(), saved_.data(), sizeof(LangevinState));
-  begin_ = saved_begin_;
+  restore_device_state(ctx, state_, saved_, begin_, saved_begin_);
 }
 
 std::vector<std::uint8_t> Langevin::serialize(Context& ctx) {
-  StateWriter w("langevin/1");
-  w.put(begin_);
-  w.put(ctx.to_host(state_, 1)[0]);
-  return w.take();
+  return serialize_device_state(ctx, "langevin/1", begin_, state_);
 }
 
 void Langevin::deserialize(Context& ctx, const std::vector<std::uint8_t>& bytes) {
-  StateReader r(bytes, "langevin/1");
-  begin_ = r.get<long>();
-  const LangevinState s = r.get<LangevinState>();
-  r.done();
-  ctx.to_device(std::vector<LangevinState>{s}, state_);
+  deserialize_device_state(ctx, bytes, "langevin/1", begin_, state_);
 }
 
 }  // namespace md

@@ -564,28 +564,19 @@ double NoseHoover::reservoir_energy(Context& ctx, System& sys) {
 }
 
 void NoseHoover::save_state(Context& ctx) {
-  ctx.copy_d2d(saved_.data(), state_.data(), sizeof(NHState));
-  saved_begin_ = begin_;
+  save_device_state(ctx, state_, saved_, begin_, saved_begin_);
 }
 
 void NoseHoover::restore_state(Context& ctx) {
-  ctx.copy_d2d(state_.data(), saved_.data(), sizeof(NHState));
-  begin_ = saved_begin_;
+  restore_device_state(ctx, state_, saved_, begin_, saved_begin_);
 }
 
 std::vector<std::uint8_t> NoseHoover::serialize(Context& ctx) {
-  StateWriter w("nose-hoover/1");
-  w.put(begin_);
-  w.put(state(ctx));
-  return w.take();
+  return serialize_device_state(ctx, "nose-hoover/1", begin_, state_);
 }
 
 void NoseHoover::deserialize(Context& ctx, const std::vector<std::uint8_t>& bytes) {
-  StateReader r(bytes, "nose-hoover/1");
-  begin_ = r.get<long>();
-  const NHState s = r.get<NHState>();
-  r.done();
-  ctx.to_device(std::vector<NHState>{s}, state_);
+  deserialize_device_state(ctx, bytes, "nose-hoover/1", begin_, state_);
 }
 
 }  // namespace md

@@ -120,14 +120,12 @@ double StochasticCellRescaling::reservoir_energy(Context& ctx, System& sys) {
 }
 
 void StochasticCellRescaling::save_state(Context& ctx) {
-  ctx.copy_d2d(saved_.data(), state_.data(), sizeof(ScrState));
-  saved_begin_ = begin_;
+  save_device_state(ctx, state_, saved_, begin_, saved_begin_);
   inner_->save_state(ctx);
 }
 
 void StochasticCellRescaling::restore_state(Context& ctx) {
-  ctx.copy_d2d(state_.data(), saved_.data(), sizeof(ScrState));
-  begin_ = saved_begin_;
+  restore_device_state(ctx, state_, saved_, begin_, saved_begin_);
   inner_->restore_state(ctx);
 }
 
