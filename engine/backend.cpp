@@ -83,6 +83,8 @@ static void cuda_check(cudaError_t err, const char* what) {
 #endif
 
 Context::Context(Backend backend) : backend_(backend) {
+  if (const char* env = std::getenv("MDGPU_SHUFFLE_LANES"))
+    lane_shuffle_ = env[0] != '\0' && std::string(env) != "0";
 #if defined(MDGPU_WITH_CUDA)
   if (backend_ == Backend::cuda) {
     cudaStream_t s = nullptr;

@@ -64,6 +64,13 @@ class Context {
   const Counters& counters() const { return counters_; }
   void* stream() const { return stream_; }
 
+  // Strict lane mode (CPU executor): team kernels run each lane loop in a permuted order so
+  // that a dependency between lanes of one loop (a race on a GPU) changes results. Off by
+  // default; on when the environment variable MDGPU_SHUFFLE_LANES is set to a non-zero value
+  // (the test suite sets it) or through set_lane_shuffle.
+  bool lane_shuffle() const { return lane_shuffle_; }
+  void set_lane_shuffle(bool on) { lane_shuffle_ = on; }
+
   // Waits until all enqueued device work is complete (counted).
   void synchronize();
 
@@ -91,6 +98,7 @@ class Context {
   Backend backend_;
   Counters counters_;
   void* stream_ = nullptr;
+  bool lane_shuffle_ = false;
   void* scratch_ = nullptr;
   std::size_t scratch_bytes_ = 0;
 };

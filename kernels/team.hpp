@@ -1,0 +1,202 @@
+// Team kernels (hierarchical parallelism, as Kokkos' TeamPolicy/TeamThreadRange in LAMMPS
+// KOKKOS): one team per work item (an atom, a tile of atoms, an atom x neighbour chunk), lane
+// loops over the team, team scratch memory, barriers and lane reductions. Used by the
+// many-body and ML kernels whose per-item work is too wide for one thread (Wigner-U layers,
+// embedding and fitting networks, descriptor channels).
+//
+// CUDA: a team is a block of `team_size` threads (a power of two, <= 1024); scratch lives in
+// dynamic shared memory; lanes of a loop are the block's threads; barriers are __syncthreads.
+// CPU: one OpenMP thread runs a whole team with team size 1, its lane loops in order, scratch
+// in a per-thread buffer — so the CPU tests execute the same maths the GPU runs. In strict
+// mode (Context::lane_shuffle(), on in the test suite) the CPU runs each lane loop in a
+// permuted order, so a lane that reads another lane's result inside the same loop (a race on
+// a GPU) changes the answer and fails a test.
+//
+// Rules for a team functor f(const Team& t):
+//   * every lane executes the same sequence of team_barrier / team_sum / team_single calls
+//     (never call them inside a team_for body or a lane-dependent branch);
+//   * inside one team_for, iteration k may write scratch slots owned by k only and read
+//     slots written before the last barrier;
+//   * team_sum returns the same value on every lane.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/launch.hpp"
+
+namespace md {
+
+// Bytes of team scratch reserved per lane for team_sum (up to 8 doubles per lane).
+constexpr std::size_t kTeamReduceBytesPerLane = 8 * sizeof(double);
+
+struct Team {
+  Index item;              // the work item this team computes
+  int rank;                // lane id in [0, size)
+  int size;                // lanes in the team (1 on the CPU executor)
+  unsigned char* scratch;  // team scratch (user part), 8-byte aligned
+  unsigned char* reduce;   // reduction area: size * kTeamReduceBytesPerLane bytes
+  std::uint32_t shuffle;   // CPU strict mode: nonzero seeds a permuted lane order
+
+  // Typed view of team scratch at a byte offset (the caller keeps offsets aligned).
+  template <class T>
+  MD_HD T* scratch_as(std::size_t byte_offset = 0) const {
+    return reinterpret_cast<T*>(scratch + byte_offset);
+  }
+};
+
+namespace detail {
+MD_INLINE int gcd_int(int a, int b) {
+  while (b != 0) {
+    const int t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+}  // namespace detail
+
+// body(k) for k in [0, n), spread over the team's lanes.
+template <class Body>
+MD_INLINE void team_for(const Team& t, int n, Body&& body) {
+#if defined(__CUDA_ARCH__)
+  for (int k = t.rank; k < n; k += t.size) body(k);
+#else
+  if (t.shuffle == 0 || n <= 1) {
+    for (int k = 0; k < n; ++k) body(k);
+    return;
+  }
+  // Affine permutation k = (offset + stride * i) mod n with gcd(stride, n) = 1; the stride is
+  // never 1, and n - 1 (reverse order) when nothing else is coprime.
+  const std::uint32_t h =
+      (static_cast<std::uint32_t>(t.item) * 2654435761u) ^ (t.shuffle * 40503u) ^
+      static_cast<std::uint32_t>(n) * 97u;
+  int stride = n - 1;
+  for (int c = static_cast<int>(h % static_cast<std::uint32_t>(n)), tries = 0; tries < 8;
+       ++tries, c = (c + 7) % n) {
+    if (c > 1 && detail::gcd_int(c, n) == 1) {
+      stride = c;
+      break;
+    }
+  }
+  const int offset = static_cast<int>((h >> 8) % static_cast<std::uint32_t>(n));
+  for (int i = 0; i < n; ++i)
+    body(static_cast<int>((offset + static_cast<std::int64_t>(stride) * i) % n));
+#endif
+}
+
+// All lanes wait until every lane has reached this point (scratch writes visible).
+MD_INLINE void team_barrier(const Team&) {
+#if defined(__CUDA_ARCH__)
+  __syncthreads();
+#endif
+}
+
+// body() on one lane, then a barrier.
+template <class Body>
+MD_INLINE void team_single(const Team& t, Body&& body) {
+  if (t.rank == 0) body();
+  team_barrier(t);
+}
+
+// Sum of f(k) over k in [0, n), returned on every lane. T is double or DVec<K> with
+// sizeof(T) <= kTeamReduceBytesPerLane. Deterministic for a given team size.
+template <class T, class F>
+MD_INLINE T team_sum(const Team& t, int n, F&& f) {
+  static_assert(sizeof(T) <= kTeamReduceBytesPerLane, "team_sum: value type too large");
+#if defined(__CUDA_ARCH__)
+  T acc{};
+  for (int k = t.rank; k < n; k += t.size) acc += f(k);
+  T* red = reinterpret_cast<T*>(t.reduce);
+  red[t.rank] = acc;
+  __syncthreads();
+  for (int half = t.size / 2; half > 0; half /= 2) {
+    if (t.rank < half) red[t.rank] += red[t.rank + half];
+    __syncthreads();
+  }
+  const T total = red[0];
+  __syncthreads();
+  return total;
+#else
+  T acc{};
+  team_for(t, n, [&](int k) { acc += f(k); });
+  return acc;
+#endif
+}
+
+#if defined(__CUDACC__)
+template <class F>
+__global__ void team_kernel(Index n_items, std::size_t scratch_bytes, F f) {
+  extern __shared__ __align__(16) unsigned char team_shared[];
+  Team t;
+  t.rank = static_cast<int>(threadIdx.x);
+  t.size = static_cast<int>(blockDim.x);
+  t.scratch = team_shared;
+  t.reduce = team_shared + (scratch_bytes + 15) / 16 * 16;
+  t.shuffle = 0;
+  for (Index item = blockIdx.x; item < n_items; item += gridDim.x) {
+    t.item = item;
+    f(t);
+    __syncthreads();  // the next item reuses the scratch
+  }
+}
+#endif
+
+// Scratch bytes a launch needs besides the user part (the lane reduction area).
+inline std::size_t team_reduce_bytes(int team_size) {
+  return static_cast<std::size_t>(team_size) * kTeamReduceBytesPerLane;
+}
+
+// f(team) for every work item in [0, n_items). team_size: lanes per team on CUDA (power of
+// two, 32..1024; the CPU executor always uses 1). scratch_bytes: user scratch per team.
+template <class F>
+void parallel_for_team(Context& ctx, Index n_items, int team_size, std::size_t scratch_bytes,
+                       const F& f) {
+  if (n_items <= 0) return;
+  ++ctx.counters().launches;
+  const std::size_t user = (scratch_bytes + 15) / 16 * 16;
+  if (ctx.on_cuda()) {
+#if defined(__CUDACC__)
+    if (team_size < 1 || team_size > 1024 || (team_size & (team_size - 1)) != 0)
+      throw Error("internal: team size must be a power of two in [1, 1024]");
+    const std::size_t shared = user + team_reduce_bytes(team_size);
+    if (shared > 48 * 1024) {
+      const cudaError_t err = cudaFuncSetAttribute(
+          team_kernel<F>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared));
+      if (err != cudaSuccess)
+        throw Error("team kernel needs " + std::to_string(shared) +
+                    " bytes of shared memory per block: " + cudaGetErrorString(err));
+    }
+    const unsigned blocks = static_cast<unsigned>(std::min<Index>(n_items, 1 << 20));
+    team_kernel<<<blocks, team_size, shared, static_cast<cudaStream_t>(ctx.stream())>>>(
+        n_items, scratch_bytes, f);
+    check_launch("parallel_for_team");
+    return;
+#else
+    (void)team_size;
+    throw_not_cuda_compiled();
+#endif
+  }
+  const std::uint32_t shuffle = ctx.lane_shuffle() ? 0x9e3779b9u : 0u;
+  const std::size_t per_thread = user + team_reduce_bytes(1);
+#pragma omp parallel
+  {
+    std::vector<double> buffer((per_thread + sizeof(double) - 1) / sizeof(double) + 2);
+    unsigned char* base = reinterpret_cast<unsigned char*>(buffer.data());
+    Team t;
+    t.rank = 0;
+    t.size = 1;
+    t.scratch = base;
+    t.reduce = base + user;
+    t.shuffle = shuffle;
+#pragma omp for schedule(static)
+    for (Index item = 0; item < n_items; ++item) {
+      t.item = item;
+      f(t);
+    }
+  }
+}
+
+}  // namespace md
