@@ -12,47 +12,9 @@
 #include "engine/backend.hpp"
 #include "engine/box.hpp"
 #include "engine/system.hpp"
+#include "engine/views.hpp"
 
 namespace md {
-
-// Device-side bookkeeping, one instance per list.
-struct NeighborStatus {
-  int rebuild;        // this step rebuilds
-  int force_rebuild;  // set by the host (setup, restore); consumed at the next check
-  int n_ghost;        // ghosts in use (<= ghost capacity)
-  int ghost_needed;   // ghosts required at the last rebuild
-  int neigh_needed;   // most neighbours of any atom seen at a rebuild since the last reset
-  int n_builds;       // rebuilds since construction
-  int pad0, pad1;
-  double max_disp2;   // largest squared displacement since the last build
-};
-
-// What force kernels read.
-struct NeighborView {
-  Index n_local;
-  int max_neigh;
-  const int* neigh;       // [max_neigh * n_local], neigh[k*n_local + i]
-  const int* num_neigh;   // [n_local]
-  const int* ghost_owner; // [ghost capacity]: local index owning ghost g (= atom n_local+g)
-  MD_HD int owner(int j) const { return j < n_local ? j : ghost_owner[j - n_local]; }
-};
-
-// Cells in fractional coordinates. A cell is at least list_radius / (perpendicular width)
-// wide in each fractional direction, so all neighbours of an atom lie in the 27 cells around
-// its own (also when the box is thinner than the list radius and cells exceed the box).
-struct CellGrid {
-  int n[3];          // cells per fractional dimension, including ghost padding
-  int n_inside[3];   // cells spanning [0, 1)
-  double inv_width[3];  // 1 / (fractional cell width)
-  int pad[3];        // padding cells on each side (periodic dims)
-  int image_range[3];  // largest |image| a ghost may have per dimension
-  double ghost_frac[3];  // ghost region thickness in fractional units
-  MD_HD Index total() const { return static_cast<Index>(n[0]) * n[1] * n[2]; }
-};
-
-// Grid for a cell and list radius with at most max_cells cells (coarser when needed; the
-// stencil stays complete because cells only grow).
-MD_HD CellGrid make_cell_grid(const Box& box, double rlist, Index max_cells);
 
 class NeighborList {
  public:

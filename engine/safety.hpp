@@ -11,7 +11,7 @@
 #include "engine/error.hpp"
 #include "engine/neighbor.hpp"
 #include "engine/system.hpp"
-#include "kernels/launch.hpp"
+#include "engine/views.hpp"
 
 namespace md {
 

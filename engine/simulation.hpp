@@ -10,12 +10,12 @@
 #include <functional>
 #include <memory>
 
+#include "engine/integrator.hpp"
 #include "engine/neighbor.hpp"
 #include "engine/potential.hpp"
+#include "engine/structure.hpp"
 #include "engine/system.hpp"
 #include "engine/thermo.hpp"
-#include "integrators/integrator.hpp"
-#include "io/structure.hpp"
 
 namespace md {
 

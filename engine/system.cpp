@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "engine/error.hpp"
-#include "io/structure.hpp"
+#include "engine/structure.hpp"
 
 namespace md {
 

@@ -11,21 +11,11 @@
 #include "engine/backend.hpp"
 #include "engine/box.hpp"
 #include "engine/units.hpp"
+#include "engine/views.hpp"
 
 namespace md {
 
 struct Structure;
-
-struct SystemView {
-  Index n_local;
-  int n_types;
-  const double* x;
-  const double* y;
-  const double* z;
-  const int* type;  // [n_local + n_ghost], ghosts carry their owner's type
-  const double* mass_of_type;
-  const Box* box;   // device copy of the cell (barostats change it on the device)
-};
 
 class System {
  public:

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "kernels/launch.hpp"
+
 namespace md {
 
 namespace {

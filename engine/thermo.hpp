@@ -9,7 +9,7 @@
 
 #include "engine/backend.hpp"
 #include "engine/system.hpp"
-#include "kernels/launch.hpp"
+#include "engine/views.hpp"
 
 namespace md {
 

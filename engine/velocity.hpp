@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
+#include "engine/structure.hpp"
 #include "engine/units.hpp"
-#include "io/structure.hpp"
 
 namespace md {
 

@@ -5,8 +5,8 @@
 // conserved. Random numbers: Philox keyed by (seed, step). Created by registry_config.cpp.
 #pragma once
 
+#include "engine/integrator.hpp"
 #include "integrators/common.hpp"
-#include "integrators/integrator.hpp"
 
 namespace md {
 

@@ -6,8 +6,8 @@
 // so Econserve = TotEng - that sum is conserved up to the integration error.
 #pragma once
 
+#include "engine/integrator.hpp"
 #include "integrators/common.hpp"
-#include "integrators/integrator.hpp"
 
 namespace md {
 

@@ -7,8 +7,8 @@
 #pragma once
 
 #include "engine/box.hpp"
+#include "engine/integrator.hpp"
 #include "integrators/common.hpp"
-#include "integrators/integrator.hpp"
 
 namespace md {
 

@@ -1,7 +1,7 @@
 // NVE velocity Verlet (LAMMPS fix nve): v += dt/2 F/m (ftm2v), x += dt v; then v += dt/2 F/m.
 #pragma once
 
-#include "integrators/integrator.hpp"
+#include "engine/integrator.hpp"
 
 namespace md {
 

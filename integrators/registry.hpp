@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "engine/backend.hpp"
+#include "engine/integrator.hpp"
 #include "engine/units.hpp"
-#include "integrators/integrator.hpp"
 
 namespace md {
 

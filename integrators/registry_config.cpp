@@ -2,12 +2,12 @@
 
 #include <cmath>
 
+#include "engine/config.hpp"
 #include "integrators/csvr.hpp"
 #include "integrators/langevin.hpp"
 #include "integrators/nose_hoover.hpp"
 #include "integrators/nve.hpp"
 #include "integrators/scr.hpp"
-#include "io/toml_section.hpp"
 
 namespace md {
 

@@ -12,8 +12,8 @@
 
 #include <memory>
 
+#include "engine/integrator.hpp"
 #include "integrators/common.hpp"
-#include "integrators/integrator.hpp"
 
 namespace md {
 

@@ -164,7 +164,7 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
                      std::string("malformed TOML: ") + std::string(e.description()));
   }
   const std::string input_dir = fs::path(input_file).parent_path().string();
-  Section root(root_table, "", input_file);
+  TomlSection root(root_table, "", input_file);
 
   job.units = Units::by_name(root.get_choice("units", {"metal", "lj"}, std::string("metal")));
   std::string backend = root.get_choice("backend", {"auto", "cpu", "cuda"}, std::string("auto"));

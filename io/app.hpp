@@ -9,13 +9,13 @@
 #include <string>
 
 #include "engine/backend.hpp"
+#include "engine/integrator.hpp"
 #include "engine/potential.hpp"
 #include "engine/safety.hpp"
-#include "engine/minimize.hpp"
 #include "engine/simulation.hpp"
+#include "engine/structure.hpp"
 #include "engine/system.hpp"
-#include "integrators/integrator.hpp"
-#include "io/structure.hpp"
+#include "integrators/minimize.hpp"
 #include "io/trajectory.hpp"
 
 namespace md {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "io/structure.hpp"
+#include "engine/structure.hpp"
 
 namespace md {
 

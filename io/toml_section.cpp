@@ -2,12 +2,12 @@
 
 namespace md {
 
-static const toml::array& as_array(Section& s, const toml::node* n, const std::string& key) {
+static const toml::array& as_array(TomlReader& s, const toml::node* n, const std::string& key) {
   if (!n || !n->is_array()) s.fail(key, "expected an array");
   return *n->as_array();
 }
 
-std::vector<double> Section::get_doubles(const std::string& key, std::size_t count) {
+std::vector<double> TomlReader::get_doubles(const std::string& key, std::size_t count) {
   const toml::array& a = as_array(*this, take(key), key);
   if (count && a.size() != count) fail(key, "expected " + std::to_string(count) + " numbers");
   std::vector<double> out;
@@ -19,7 +19,7 @@ std::vector<double> Section::get_doubles(const std::string& key, std::size_t cou
   return out;
 }
 
-std::vector<std::int64_t> Section::get_ints(const std::string& key, std::size_t count) {
+std::vector<std::int64_t> TomlReader::get_ints(const std::string& key, std::size_t count) {
   const toml::array& a = as_array(*this, take(key), key);
   if (count && a.size() != count) fail(key, "expected " + std::to_string(count) + " integers");
   std::vector<std::int64_t> out;
@@ -30,7 +30,7 @@ std::vector<std::int64_t> Section::get_ints(const std::string& key, std::size_t 
   return out;
 }
 
-std::vector<bool> Section::get_bools(const std::string& key, std::size_t count) {
+std::vector<bool> TomlReader::get_bools(const std::string& key, std::size_t count) {
   const toml::array& a = as_array(*this, take(key), key);
   if (count && a.size() != count) fail(key, "expected " + std::to_string(count) + " booleans");
   std::vector<bool> out;
@@ -41,7 +41,7 @@ std::vector<bool> Section::get_bools(const std::string& key, std::size_t count) 
   return out;
 }
 
-std::vector<std::string> Section::get_strings(const std::string& key) {
+std::vector<std::string> TomlReader::get_strings(const std::string& key) {
   const toml::node* n = take(key);
   if (n && n->is_string()) return {*n->value<std::string>()};
   const toml::array& a = as_array(*this, n, key);
@@ -53,15 +53,15 @@ std::vector<std::string> Section::get_strings(const std::string& key) {
   return out;
 }
 
-std::vector<Section> Section::tables(const std::string& key) {
+std::vector<Section> TomlReader::tables(const std::string& key) {
   const toml::array& a = as_array(*this, take(key), key);
   std::vector<Section> out;
   std::size_t k = 0;
   for (const auto& e : a) {
     if (!e.is_table()) fail(key, "expected an array of tables");
-    out.emplace_back(*e.as_table(), (path_.empty() ? key : path_ + "." + key) + "[" +
-                                        std::to_string(k++) + "]",
-                     file_);
+    out.emplace_back(std::make_shared<TomlReader>(
+        *e.as_table(), (path_.empty() ? key : path_ + "." + key) + "[" + std::to_string(k++) + "]",
+        file_));
   }
   return out;
 }

@@ -1,10 +1,12 @@
 // Validated access to one TOML table of the input: typed getters with defaults, errors that
 // name the file, line and full key ("input.toml:12: [run] timestep: expected a number"), and
-// finish() rejecting keys nobody read (typos). Host-only; used by io/ and *_config.cpp files.
+// finish() rejecting keys nobody read (typos). Host-only: the TOML implementation of the
+// engine's Section interface (engine/config.hpp) that io/ builds from the parsed input.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -12,19 +14,20 @@
 
 #include <toml++/toml.h>
 
+#include "engine/config.hpp"
 #include "engine/error.hpp"
 
 namespace md {
 
-class Section {
+class TomlReader final : public SectionReader {
  public:
-  Section(const toml::table& table, std::string path, std::string file)
+  TomlReader(const toml::table& table, std::string path, std::string file)
       : table_(&table), path_(std::move(path)), file_(std::move(file)) {}
 
-  const std::string& path() const { return path_; }
-  const std::string& file() const { return file_; }
-  bool has(const std::string& key) const { return table_->contains(key); }
-  long line_of(const std::string& key) const {
+  const std::string& path() const override { return path_; }
+  const std::string& file() const override { return file_; }
+  bool has(const std::string& key) const override { return table_->contains(key); }
+  long line_of(const std::string& key) const override {
     const toml::node* n = table_->get(key);
     return n ? static_cast<long>(n->source().begin.line)
              : static_cast<long>(table_->source().begin.line);
@@ -36,7 +39,7 @@ class Section {
     throw InputError(file_, line_of(key), name(key) + ": " + msg);
   }
 
-  double get_double(const std::string& key, std::optional<double> def = std::nullopt) {
+  double get_double(const std::string& key, std::optional<double> def) override {
     const toml::node* n = take(key);
     if (!n) return require_default(key, def);
     if (auto v = n->value<double>()) {
@@ -45,51 +48,41 @@ class Section {
     }
     fail(key, "expected a number");
   }
-  std::int64_t get_int(const std::string& key, std::optional<std::int64_t> def = std::nullopt) {
+  std::int64_t get_int(const std::string& key, std::optional<std::int64_t> def) override {
     const toml::node* n = take(key);
     if (!n) return require_default(key, def);
     if (n->is_integer()) return *n->value<std::int64_t>();
     fail(key, "expected an integer");
   }
-  bool get_bool(const std::string& key, std::optional<bool> def = std::nullopt) {
+  bool get_bool(const std::string& key, std::optional<bool> def) override {
     const toml::node* n = take(key);
     if (!n) return require_default(key, def);
     if (n->is_boolean()) return *n->value<bool>();
     fail(key, "expected true or false");
   }
-  std::string get_string(const std::string& key,
-                         std::optional<std::string> def = std::nullopt) {
+  std::string get_string(const std::string& key, std::optional<std::string> def) override {
     const toml::node* n = take(key);
     if (!n) return require_default(key, def);
     if (n->is_string()) return *n->value<std::string>();
     fail(key, "expected a string");
   }
-  // Accepts one of `choices`.
-  std::string get_choice(const std::string& key, const std::vector<std::string>& choices,
-                         std::optional<std::string> def = std::nullopt) {
-    std::string v = get_string(key, def);
-    for (const auto& c : choices)
-      if (c == v) return v;
-    std::string list;
-    for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
-    fail(key, "\"" + v + "\" is not one of: " + list);
-  }
-  std::vector<double> get_doubles(const std::string& key, std::size_t count);
-  std::vector<std::int64_t> get_ints(const std::string& key, std::size_t count);
-  std::vector<std::string> get_strings(const std::string& key);
-  std::vector<bool> get_bools(const std::string& key, std::size_t count);
+  std::vector<double> get_doubles(const std::string& key, std::size_t count) override;
+  std::vector<std::int64_t> get_ints(const std::string& key, std::size_t count) override;
+  std::vector<std::string> get_strings(const std::string& key) override;
+  std::vector<bool> get_bools(const std::string& key, std::size_t count) override;
 
   // Sub-table (inline or [a.b]); nullopt when absent.
-  std::optional<Section> table(const std::string& key) {
+  std::optional<Section> table(const std::string& key) override {
     const toml::node* n = take(key);
     if (!n) return std::nullopt;
     if (!n->is_table()) fail(key, "expected a table");
-    return Section(*n->as_table(), path_.empty() ? key : path_ + "." + key, file_);
+    return Section(std::make_shared<TomlReader>(
+        *n->as_table(), path_.empty() ? key : path_ + "." + key, file_));
   }
   // Array of tables (inline tables or [[a.b]]).
-  std::vector<Section> tables(const std::string& key);
+  std::vector<Section> tables(const std::string& key) override;
   // Rejects keys that were never read.
-  void finish() const {
+  void finish() const override {
     for (const auto& kv : *table_) {
       const std::string k(kv.first.str());
       if (!used_.count(k))
@@ -112,6 +105,14 @@ class Section {
   const toml::table* table_;
   std::string path_, file_;
   std::set<std::string> used_;
+};
+
+// A Section over a TOML table: path is the dotted table name ("" for the root), file the
+// input file named in errors.
+class TomlSection : public Section {
+ public:
+  TomlSection(const toml::table& table, std::string path, std::string file)
+      : Section(std::make_shared<TomlReader>(table, std::move(path), std::move(file))) {}
 };
 
 }  // namespace md

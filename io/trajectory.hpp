@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/structure.hpp"
 #include "engine/units.hpp"
-#include "io/structure.hpp"
 
 namespace md {
 

@@ -15,6 +15,7 @@
 
 #include "engine/backend.hpp"
 #include "engine/error.hpp"
+#include "engine/views.hpp"
 
 #if defined(__CUDACC__)
 #include <cuda_runtime.h>
@@ -45,21 +46,6 @@ MD_INLINE void atomic_max(int* p, int v) {
   }
 #endif
 }
-
-// Fixed-size vector of doubles, the value type of multi-quantity reductions.
-template <int K>
-struct DVec {
-  double v[K];
-  MD_HD static DVec zero() {
-    DVec r{};
-    for (int k = 0; k < K; ++k) r.v[k] = 0.0;
-    return r;
-  }
-  MD_HD DVec& operator+=(const DVec& o) {
-    for (int k = 0; k < K; ++k) v[k] += o.v[k];
-    return *this;
-  }
-};
 
 struct SumOp {
   template <class T>

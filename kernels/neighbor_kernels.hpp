@@ -5,7 +5,7 @@
 #pragma once
 
 #include "engine/box.hpp"
-#include "engine/neighbor.hpp"
+#include "engine/views.hpp"
 #include "kernels/launch.hpp"
 
 namespace md {

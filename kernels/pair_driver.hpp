@@ -5,7 +5,7 @@
 // returning false beyond the pair cutoff. Units: whatever Eval uses (energy, length).
 #pragma once
 
-#include "engine/potential.hpp"
+#include "engine/views.hpp"
 #include "kernels/launch.hpp"
 
 namespace md {

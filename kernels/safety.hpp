@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "engine/box.hpp"
-#include "engine/neighbor.hpp"
+#include "engine/views.hpp"
 #include "kernels/launch.hpp"
 
 namespace md {

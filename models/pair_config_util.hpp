@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "io/toml_section.hpp"
+#include "engine/config.hpp"
 #include "models/registry.hpp"
 
 namespace md {

@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "engine/config.hpp"
 #include "engine/error.hpp"
-#include "io/toml_section.hpp"
 
 namespace md {
 

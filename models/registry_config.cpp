@@ -1,6 +1,6 @@
 #include "models/registry.hpp"
 
-#include "io/toml_section.hpp"
+#include "engine/config.hpp"
 
 namespace md {
 

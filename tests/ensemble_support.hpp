@@ -69,7 +69,7 @@ struct LJEnsemble {
   void use(const std::string& run_toml, double timestep, long steps = 0, double skin = 0.3) {
     dt = timestep;
     toml::table root = toml::parse("[run]\n" + run_toml + "\n");
-    Section run(*root["run"].as_table(), "run", "test.toml");
+    TomlSection run(*root["run"].as_table(), "run", "test.toml");
     integ = make_integrator(run, IntegratorSetup{ctx, *sys, units, dt, steps});
     run.finish();
     sim = std::make_unique<Simulation>(ctx, *sys, *pot, *integ, dt, skin);

@@ -14,7 +14,7 @@
 #include <toml++/toml.h>
 
 #include "engine/potential.hpp"
-#include "io/structure.hpp"
+#include "engine/structure.hpp"
 #include "io/toml_section.hpp"
 #include "models/registry.hpp"
 #include "support.hpp"
@@ -31,7 +31,7 @@ inline std::unique_ptr<Potential> potential_from_toml(Context& ctx,
                                                       const std::string& body,
                                                       const std::string& input_dir = ".") {
   const toml::table root = toml::parse("[potential]\n" + body, std::string("test.toml"));
-  Section top(root, "", "test.toml");
+  TomlSection top(root, "", "test.toml");
   Section pot = *top.table("potential");
   static const Units metal = Units::metal();
   auto p = make_potential(pot, PotentialSetup{ctx, types, metal, input_dir});

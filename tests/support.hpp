@@ -10,8 +10,8 @@
 
 #include "engine/backend.hpp"
 #include "engine/potential.hpp"
+#include "engine/structure.hpp"
 #include "engine/units.hpp"
-#include "io/structure.hpp"
 
 namespace md::test {
 

@@ -1,4 +1,4 @@
-// FIRE minimisation (engine/minimize.*): an LJ fcc crystal relaxed together with its cell at
+// FIRE minimisation (integrators/minimize.*): an LJ fcc crystal relaxed together with its cell at
 // P = 0 reaches the lattice constant and cohesive energy of the analytic lattice sums
 // (truncated at the cutoff, summed independently here); a perturbed crystal at fixed cell
 // relaxes back to the lattice energy; the stop criteria; the device contract.
@@ -6,8 +6,8 @@
 
 #include <random>
 
-#include "engine/minimize.hpp"
 #include "ensemble_support.hpp"
+#include "integrators/minimize.hpp"
 #include "support.hpp"
 
 using namespace md;

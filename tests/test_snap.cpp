@@ -102,7 +102,7 @@ std::unique_ptr<Potential> make_from_toml(Context& ctx, const std::string& toml_
                                           const std::vector<std::string>& types) {
   static const Units metal = Units::metal();
   const toml::table t = toml::parse(toml_text);
-  Section sec(t, "potential", "test.toml");
+  TomlSection sec(t, "potential", "test.toml");
   std::unique_ptr<Potential> pot = make_potential(sec, PotentialSetup{ctx, types, metal, ""});
   sec.finish();
   return pot;

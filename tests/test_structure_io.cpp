@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "engine/error.hpp"
+#include "engine/structure.hpp"
 #include "io/extxyz.hpp"
 #include "io/lammps_data.hpp"
 #include "io/lattice.hpp"
-#include "io/structure.hpp"
 
 namespace fs = std::filesystem;
 

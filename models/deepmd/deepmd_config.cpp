@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "io/toml_section.hpp"
+#include "engine/config.hpp"
 #include "models/deepmd/deepmd.hpp"
 #include "models/potential_files.hpp"
 #include "models/registry.hpp"

@@ -2,7 +2,7 @@
 // to the file's elements (LAMMPS pair_coeff * * file El1 El2 ..., "NULL" = not this potential).
 #include <algorithm>
 
-#include "io/toml_section.hpp"
+#include "engine/config.hpp"
 #include "models/eam/eam.hpp"
 #include "models/potential_files.hpp"
 #include "models/registry.hpp"

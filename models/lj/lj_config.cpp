@@ -1,7 +1,7 @@
 // [potential] style = "lj": reads per-pair epsilon/sigma/cutoff, mixing and shift.
 #include <algorithm>
 
-#include "io/toml_section.hpp"
+#include "engine/config.hpp"
 #include "models/lj/lj.hpp"
 #include "models/registry.hpp"
 

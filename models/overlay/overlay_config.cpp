@@ -2,7 +2,7 @@
 // description plus an optional apply_to = ["A-B", "A-*", ...] restricting it to type pairs.
 #include <algorithm>
 
-#include "io/toml_section.hpp"
+#include "engine/config.hpp"
 #include "models/overlay/overlay.hpp"
 #include "models/registry.hpp"
 

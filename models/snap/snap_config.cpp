@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "io/toml_section.hpp"
+#include "engine/config.hpp"
 #include "models/overlay/overlay.hpp"
 #include "models/registry.hpp"
 #include "models/snap/snap.hpp"

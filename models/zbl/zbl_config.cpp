@@ -1,6 +1,6 @@
 // [potential] style = "zbl": inner/outer switching radii and a nuclear charge per type
 // (default: the atomic number of the type name when it is an element symbol).
-#include "io/toml_section.hpp"
+#include "engine/config.hpp"
 #include "models/registry.hpp"
 #include "models/zbl/zbl.hpp"
 

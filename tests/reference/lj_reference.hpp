@@ -6,7 +6,7 @@
 #include <array>
 #include <vector>
 
-#include "io/structure.hpp"
+#include "engine/structure.hpp"
 
 namespace md::ref {
 

@@ -1,4 +1,4 @@
-#include "engine/minimize.hpp"
+#include "integrators/minimize.hpp"
 
 #include <cmath>
 

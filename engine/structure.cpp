@@ -2,7 +2,7 @@
 // IUPAC conventional values; mass number of the longest-lived isotope for Tc and Pm).
 // Used by the lattice builder and the extxyz reader to give types a default mass.
 
-#include "io/structure.hpp"
+#include "engine/structure.hpp"
 
 namespace md {
 

@@ -1,0 +1,145 @@
+// Plain device views: the POD structs of raw device pointers and small value types that
+// kernels read and write (atoms, neighbour lists, force outputs, per-atom pair sums,
+// reduction vectors). The one engine header kernels/ may include besides backend/box/units/
+// error; engine/system, neighbor, potential and kernels/launch build on it. Run units.
+#pragma once
+
+#include "engine/backend.hpp"
+#include "engine/box.hpp"
+
+namespace md {
+
+// Fixed-size vector of doubles, the value type of multi-quantity reductions.
+template <int K>
+struct DVec {
+  double v[K];
+  MD_HD static DVec zero() {
+    DVec r{};
+    for (int k = 0; k < K; ++k) r.v[k] = 0.0;
+    return r;
+  }
+  MD_HD DVec& operator+=(const DVec& o) {
+    for (int k = 0; k < K; ++k) v[k] += o.v[k];
+    return *this;
+  }
+};
+
+// The atoms a kernel reads (engine/system.hpp fills it).
+struct SystemView {
+  Index n_local;
+  int n_types;
+  const double* x;
+  const double* y;
+  const double* z;
+  const int* type;  // [n_local + n_ghost], ghosts carry their owner's type
+  const double* mass_of_type;
+  const Box* box;   // device copy of the cell (barostats change it on the device)
+};
+
+// Device-side bookkeeping, one instance per list.
+struct NeighborStatus {
+  int rebuild;        // this step rebuilds
+  int force_rebuild;  // set by the host (setup, restore); consumed at the next check
+  int n_ghost;        // ghosts in use (<= ghost capacity)
+  int ghost_needed;   // ghosts required at the last rebuild
+  int neigh_needed;   // most neighbours of any atom seen at a rebuild since the last reset
+  int n_builds;       // rebuilds since construction
+  int pad0, pad1;
+  double max_disp2;   // largest squared displacement since the last build
+};
+
+// What force kernels read.
+struct NeighborView {
+  Index n_local;
+  int max_neigh;
+  const int* neigh;       // [max_neigh * n_local], neigh[k*n_local + i]
+  const int* num_neigh;   // [n_local]
+  const int* ghost_owner; // [ghost capacity]: local index owning ghost g (= atom n_local+g)
+  MD_HD int owner(int j) const { return j < n_local ? j : ghost_owner[j - n_local]; }
+};
+
+// Cells in fractional coordinates. A cell is at least list_radius / (perpendicular width)
+// wide in each fractional direction, so all neighbours of an atom lie in the 27 cells around
+// its own (also when the box is thinner than the list radius and cells exceed the box).
+struct CellGrid {
+  int n[3];          // cells per fractional dimension, including ghost padding
+  int n_inside[3];   // cells spanning [0, 1)
+  double inv_width[3];  // 1 / (fractional cell width)
+  int pad[3];        // padding cells on each side (periodic dims)
+  int image_range[3];  // largest |image| a ghost may have per dimension
+  double ghost_frac[3];  // ghost region thickness in fractional units
+  MD_HD Index total() const { return static_cast<Index>(n[0]) * n[1] * n[2]; }
+};
+
+// Grid for a cell and list radius with at most max_cells cells (coarser when needed; the
+// stencil stays complete because cells only grow).
+MD_HD CellGrid make_cell_grid(const Box& box, double rlist, Index max_cells);
+
+struct ForceRequest {
+  bool energy = false;  // fill ForceOut::energy
+  bool virial = false;  // fill ForceOut::virial
+};
+
+// Device pointers the potential writes; energy/virial may be null when not requested.
+struct ForceOut {
+  double *fx, *fy, *fz;  // [n_local]
+  double* energy;        // [n_local] per-atom energy
+  double* virial;        // [6 * n_local], component-major v[c*n + i], c = xx yy zz xy xz yz
+  bool accumulate;       // add to what is there (overlays) instead of overwriting
+};
+
+// Store one local atom's results in ForceOut, adding when `accumulate` (overlays) and
+// overwriting otherwise. Every force kernel writes through these, so the convention lives
+// in one place. v: xx yy zz xy xz yz; n: number of local atoms.
+MD_INLINE void store_force(const ForceOut& out, Index i, double fx, double fy, double fz) {
+  if (out.accumulate) {
+    out.fx[i] += fx;
+    out.fy[i] += fy;
+    out.fz[i] += fz;
+  } else {
+    out.fx[i] = fx;
+    out.fy[i] = fy;
+    out.fz[i] = fz;
+  }
+}
+MD_INLINE void store_energy(const ForceOut& out, Index i, double e) {
+  out.energy[i] = (out.accumulate ? out.energy[i] : 0.0) + e;
+}
+MD_INLINE void store_virial(const ForceOut& out, Index i, Index n, const double v[6]) {
+  for (int c = 0; c < 6; ++c)
+    out.virial[c * n + i] = (out.accumulate ? out.virial[c * n + i] : 0.0) + v[c];
+}
+
+// One local atom's sums over central pair terms of a full list: force (r_i - r_j) f_over_r,
+// half of each pair energy and half of each pair virial (the partner atom gets the other half
+// from its own list). Shared by the pair driver and the pair part of many-body kernels.
+struct PairSums {
+  double f[3] = {0, 0, 0};
+  double e = 0;
+  double v[6] = {0, 0, 0, 0, 0, 0};  // xx yy zz xy xz yz
+  MD_HD void add(double dx, double dy, double dz, double f_over_r, double eij, bool eflag,
+                 bool vflag) {
+    f[0] += dx * f_over_r;
+    f[1] += dy * f_over_r;
+    f[2] += dz * f_over_r;
+    if (eflag) e += 0.5 * eij;
+    if (vflag) {
+      const double h = 0.5 * f_over_r;
+      v[0] += h * dx * dx;
+      v[1] += h * dy * dy;
+      v[2] += h * dz * dz;
+      v[3] += h * dx * dy;
+      v[4] += h * dx * dz;
+      v[5] += h * dy * dz;
+    }
+  }
+  // e_atom: a per-atom energy term added to the pair half-sum (e.g. EAM embedding).
+  MD_HD void store(const ForceOut& out, Index i, Index n, bool eflag, bool vflag,
+                   double e_atom = 0.0) const {
+    store_force(out, i, f[0], f[1], f[2]);
+    if (eflag) store_energy(out, i, e_atom + e);
+    if (vflag) store_virial(out, i, n, v);
+  }
+};
+
+}  // namespace md
