@@ -115,8 +115,8 @@ struct HarmonicsKernel {
 
 TEST_SUITE("basis") {
   TEST_CASE(
-      "cutoff functions equal the reference closed forms; derivatives equal finite "
-      "differences") {
+      "cutoff functions: values equal the reference closed forms and derivatives equal "
+      "finite differences") {
     int checked = 0;
     for (const auto& c : reference()["cutoffs"]) {
       CAPTURE(c["name"].get<std::string>());
@@ -157,7 +157,7 @@ TEST_SUITE("basis") {
     CHECK(std::abs(df) < 1e-9);
   }
 
-  TEST_CASE("radial bases equal scipy/numpy; derivatives equal finite differences") {
+  TEST_CASE("radial bases: values equal scipy/numpy and derivatives equal finite differences") {
     for (const auto& c : reference()["radial"]) {
       CAPTURE(c["name"].get<std::string>());
       int n = 0;
@@ -181,7 +181,7 @@ TEST_SUITE("basis") {
   }
 
   TEST_CASE(
-      "real spherical harmonics to l = 12 equal scipy's sph_harm_y in the real form; "
+      "real spherical harmonics to l = 12: values equal scipy sph_harm_y in the real form and "
       "Cartesian gradients equal finite differences") {
     const auto& h = reference()["harmonics"];
     const int lmax = h["lmax"];
