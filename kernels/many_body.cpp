@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "engine/error.hpp"
+
 namespace md {
 
 namespace {
@@ -108,6 +110,8 @@ void ReverseSlots::update(Context& ctx, const NeighborView& nl) {
   bool force = false;
   if (nl.list_id != list_id_ || nl.neigh != neigh_ || n != n_local_ ||
       nl.max_neigh != max_neigh_) {
+    if (static_cast<double>(nl.max_neigh) * static_cast<double>(n) >= 2147483647.0)
+      throw Error("many-body layer: more than 2^31 neighbour slots (max_neigh x atoms)");
     force = true;
     list_id_ = nl.list_id;
     neigh_ = nl.neigh;
