@@ -28,14 +28,6 @@ struct ReverseCommit {
   }
 };
 
-struct ReverseZero {
-  const int* gate;
-  int* a;
-  MD_HD void operator()(Index i) const {
-    if (*gate) a[i] = 0;
-  }
-};
-
 struct ReverseCount {
   const int* gate;
   NeighborView nl;
@@ -48,6 +40,8 @@ struct ReverseCount {
   }
 };
 
+// Hands out row positions by counting each row's cursor back down from its count to zero, so
+// the cursors are zero again for the next build (zeroed only when the arrays are allocated).
 struct ReverseFill {
   const int* gate;
   NeighborView nl;
@@ -60,7 +54,7 @@ struct ReverseFill {
     for (int k = 0; k < nn; ++k) {
       const Index s = static_cast<Index>(k) * nl.n_local + i;
       const int a = nl.owner(nl.neigh[s]);
-      slot[first[a] + atomic_add(&cursor[a], 1)] = s;
+      slot[first[a] + atomic_add(&cursor[a], -1) - 1] = s;
     }
   }
 };
@@ -121,14 +115,14 @@ void ReverseSlots::update(Context& ctx, const NeighborView& nl) {
     cursor.resize(static_cast<std::size_t>(std::max<Index>(n, 1)));
     slot.resize(static_cast<std::size_t>(std::max<Index>(static_cast<Index>(nl.max_neigh) * n, 1)));
     scan_work.resize(static_cast<std::size_t>(scan_work_size(std::max<Index>(n, 1))));
+    fill(ctx, cursor.data(), n, 0);  // stays zero between builds (see ReverseFill)
   }
+  // Eight launches; on steps without a list rebuild each returns at once.
   int* gate = state.data();
   parallel_for(ctx, 1, ReverseGate{nl.status, state.data(), force ? 1 : 0});
-  parallel_for(ctx, n, ReverseZero{gate, cursor.data()});
   parallel_for(ctx, n, ReverseCount{gate, nl, cursor.data()});
   exclusive_scan_gated(ctx, gate, n, cursor.data(), first.data(), first.data() + n,
                        scan_work.data());
-  parallel_for(ctx, n, ReverseZero{gate, cursor.data()});
   parallel_for(ctx, n, ReverseFill{gate, nl, first.data(), cursor.data(), slot.data()});
   parallel_for(ctx, n, ReverseSortRows{gate, n, first.data(), slot.data()});
   parallel_for(ctx, 1, ReverseCommit{nl.status, state.data()});

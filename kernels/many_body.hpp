@@ -127,7 +127,7 @@ class ReverseSlots {
 
   DeviceArray<int> first;    // [n_local + 1]
   DeviceArray<Index> slot;   // [max_neigh * n_local] (entries used: first[n_local])
-  DeviceArray<int> cursor;   // [n_local] counts, then fill cursors
+  DeviceArray<int> cursor;   // [n_local] row counts during a build, zero between builds
   DeviceArray<int> state;    // [0] build gate, [1] n_builds of the list at the last build
   DeviceArray<int> scan_work;
 
