@@ -40,8 +40,9 @@ struct ReverseCount {
   }
 };
 
-// Hands out row positions by counting each row's cursor back down from its count to zero, so
-// the cursors are zero again for the next build (zeroed only when the arrays are allocated).
+// Hands out row positions by counting each row's cursor back down from its count c to zero
+// (position first[a+1] - c_before: ascending in arrival order, so a sequential fill is already
+// sorted), leaving the cursors zero for the next build (zeroed only at allocation).
 struct ReverseFill {
   const int* gate;
   NeighborView nl;
@@ -54,7 +55,7 @@ struct ReverseFill {
     for (int k = 0; k < nn; ++k) {
       const Index s = static_cast<Index>(k) * nl.n_local + i;
       const int a = nl.owner(nl.neigh[s]);
-      slot[first[a] + atomic_add(&cursor[a], -1) - 1] = s;
+      slot[first[a + 1] - atomic_add(&cursor[a], -1)] = s;
     }
   }
 };
@@ -66,8 +67,9 @@ struct ReverseSortRows {
   Index n_local;
   const int* first;
   Index* slot;
-  MD_HD static bool before(Index s, Index t, Index n) {
-    const Index is = s % n, it = t % n;
+  MD_HD static bool before(Index s, Index t, int n) {
+    // slots < 2^31 (checked at allocation): 32-bit remainders
+    const int is = static_cast<int>(s) % n, it = static_cast<int>(t) % n;
     return is < it || (is == it && s < t);
   }
   MD_HD void operator()(Index a) const {
@@ -77,7 +79,7 @@ struct ReverseSortRows {
     for (int p = 1; p < m; ++p) {
       const Index v = row[p];
       int q = p - 1;
-      while (q >= 0 && before(v, row[q], n_local)) {
+      while (q >= 0 && before(v, row[q], static_cast<int>(n_local))) {
         row[q + 1] = row[q];
         --q;
       }
