@@ -110,19 +110,20 @@ std::size_t check_reverse(Setup& s, ReverseSlots& rev) {
   return multi;
 }
 
+// Moves every atom by up to `amp` per Cartesian component (random, reproducible).
 void shake(Context& ctx, System& sys, double amp, std::uint64_t seed) {
   Structure st = sys.download();
-  for (std::size_t i = 0; i < st.size(); ++i) {
-    double g0, g1, g2, g3;
-    gaussian_pair(seed, i, 1u, g0, g1);
-    gaussian_pair(seed, i, 2u, g2, g3);
-    st.x[i] += amp * std::tanh(g0);
-    st.y[i] += amp * std::tanh(g1);
-    st.z[i] += amp * std::tanh(g2);
+  std::vector<double>* host[3] = {&st.x, &st.y, &st.z};
+  DeviceArray<double>* dev[3] = {&sys.x, &sys.y, &sys.z};
+  for (int d = 0; d < 3; ++d) {
+    std::vector<double>& r = *host[d];
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      double g, unused;
+      gaussian_pair(seed, i, 10u + d, g, unused);
+      r[i] += amp * std::tanh(g);
+    }
+    ctx.to_device(r, *dev[d]);
   }
-  ctx.to_device(st.x, sys.x);
-  ctx.to_device(st.y, sys.y);
-  ctx.to_device(st.z, sys.z);
 }
 
 // Random partials on every used slot (zero elsewhere), uploaded into `p`.
