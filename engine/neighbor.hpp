@@ -75,6 +75,7 @@ class NeighborList {
   void ensure_cell_arrays(const System& sys);
   void update(System& sys, bool wrap);
   Context* ctx_;
+  std::uint64_t id_;
   double cutoff_, skin_;
   int max_neigh_ = 0;
   CellGrid grid_{};        // host estimate for the host's cell (sizes the arrays)
