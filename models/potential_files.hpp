@@ -40,8 +40,9 @@ class PotentialFileReader {
   // A count read from the file (a grid size, an element count): an integer in [lo, hi],
   // else fail()s naming `what` and the limits (no silent narrowing to int).
   int to_count(const std::string& token, const std::string& what, long lo, long hi) const;
-  // Before allocating for n numbers: fail()s when the rest of the file is too short to hold
-  // them (each needs a digit and a separator), naming `what`, n and the bytes left.
+  // Before allocating for n numbers: fail()s when n > 65536 and the rest of the file is too
+  // short to hold them (each needs a digit and a separator), naming `what`, n and the bytes
+  // left (smaller counts are cheap; the reader then names the line where the data ends).
   void require_values(long long n, const std::string& what);
 
  private:

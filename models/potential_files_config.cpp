@@ -83,7 +83,9 @@ int PotentialFileReader::to_count(const std::string& token, const std::string& w
 void PotentialFileReader::require_values(long long n, const std::string& what) {
   const std::streamoff at = in_.tellg();
   const long long left = at < 0 ? 0 : size_ - static_cast<long long>(at);
-  if (n < 0 || n > left / 2)
+  // Small counts cost little to allocate: the reader then reports the exact line where the
+  // data ends or goes wrong. Large ones must fit in the rest of the file first.
+  if (n < 0 || (n > 65536 && n > left / 2))
     fail(what + ": the file says " + std::to_string(n) + " values follow, but only " +
          std::to_string(left) + " bytes are left in the file (truncated file or a wrong count?)");
 }

@@ -698,7 +698,7 @@ def main():
                       may_change={"in.toml"}))
     if a.list:
         for c in CASES:
-            print(f"{c.group[:1]} | {c.name} | {c.message}")
+            print(f"{c.group[:1]} | {c.name} | {c.message} | {c.rc}")
         return 0
     have_h5md = h5md_available(mdgpu)
     failed, ran, skipped = [], 0, 0
