@@ -504,7 +504,7 @@ case("displacement failure on a sync step (thermo every = 1)", G5,
 case("displacement failure with thermo every = 2", G5,
      {"in.toml": BLOWUP.replace("every = 1,", "every = 2,") + "[safety]\nmax_displacement = 0.05\n"},
      RUN, 4, 'the last good one', check=last_good_before_failure, may_change={"thermo.csv"})
-case("blow-up to NaN with thermo every = 1", G5,
+case("blow-up (atoms flying apart) with thermo every = 1", G5,
      {"in.toml": sub("a = 1.6796", "a = 1.0").replace("steps = 20", "steps = 200\ntimestep = 0.05")
       .replace("every = 10", "every = 1") + "[safety]\nmin_distance = 0\nmax_displacement = 1e9\n"},
      RUN, 4, 'the last good one', check=last_good_before_failure, may_change={"thermo.csv"})
