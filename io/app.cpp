@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -231,6 +232,68 @@ static void check_memory(const Job& job, double skin, const std::string& input_f
         "wide) and {:.0f} atoms needs about {:.3g} bytes ({:.3g} ghost atoms, {:.3g} neighbours "
         "per atom), more than the {:.3g} bytes of memory here (set MDGPU_MAX_MEMORY_GB to "
         "change the limit)", rc, skin, w[0], w[1], w[2], n, bytes, ghosts, neigh, limit));
+}
+
+namespace deepmd {
+struct SelCheck {  // models/deepmd/deepmd_config.cpp
+  std::string file;
+  double rcut = 0;
+  std::vector<int> sel;
+  std::vector<std::string> type_map;
+  std::vector<int> type_of_system_type;
+};
+const SelCheck* sel_check_of(const Potential* p);
+}  // namespace deepmd
+
+// DeePMD keeps at most sel[t] neighbours of model type t within rcut (as deepmd-kit does);
+// more make the energy non-smooth. Checked once on the neighbour list at the start (one
+// counted transfer); warns with the counts.
+static void warn_deepmd_sel(const Job& job, Simulation& sim) {
+  if (job.potential->style() != "deepmd") return;
+  const deepmd::SelCheck* c = deepmd::sel_check_of(job.potential.get());
+  if (!c) return;
+  Context& ctx = *job.ctx;
+  System& sys = *job.system;
+  const NeighborList& nl = sim.neighbors();
+  const std::size_t n = static_cast<std::size_t>(sys.n_local());
+  const std::size_t total = sys.x.size();
+  const auto x = ctx.to_host(sys.x, total), y = ctx.to_host(sys.y, total),
+             z = ctx.to_host(sys.z, total);
+  const auto type = ctx.to_host(sys.type, total);
+  const auto neigh = ctx.to_host(nl.neigh), count = ctx.to_host(nl.num_neigh);
+  const std::size_t nt = c->sel.size();
+  std::vector<int> worst(nt, 0), per(nt);
+  long over = 0;
+  const double rc2 = c->rcut * c->rcut;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::fill(per.begin(), per.end(), 0);
+    for (int k = 0; k < count[i]; ++k) {
+      const std::size_t j = static_cast<std::size_t>(neigh[static_cast<std::size_t>(k) * n + i]);
+      const double dx = x[j] - x[i], dy = y[j] - y[i], dz = z[j] - z[i];
+      if (dx * dx + dy * dy + dz * dz >= rc2) continue;
+      const int st = type[j];
+      if (st < 0 || static_cast<std::size_t>(st) >= c->type_of_system_type.size()) continue;
+      const int mt = c->type_of_system_type[static_cast<std::size_t>(st)];
+      if (mt >= 0 && static_cast<std::size_t>(mt) < nt) ++per[static_cast<std::size_t>(mt)];
+    }
+    bool bad = false;
+    for (std::size_t t = 0; t < nt; ++t) {
+      worst[t] = std::max(worst[t], per[t]);
+      bad = bad || per[t] > c->sel[t];
+    }
+    over += bad;
+  }
+  if (!over) return;
+  std::string detail;
+  for (std::size_t t = 0; t < nt; ++t)
+    if (worst[t] > c->sel[t])
+      detail += fmt::format("{}{} neighbours of type {} (sel {})", detail.empty() ? "" : ", ",
+                            worst[t], c->type_map[t], c->sel[t]);
+  std::fprintf(stderr,
+               "mdgpu: warning: deepmd model %s: %ld atom(s) have more neighbours within rcut "
+               "%g than sel allows (up to %s); the extra ones are dropped, as deepmd-kit does, "
+               "so the energy is not smooth: use a model trained with a larger sel\n",
+               c->file.c_str(), over, c->rcut, detail.c_str());
 }
 
 // Every input and output of the job with its role (see io/output_files.hpp).
@@ -629,6 +692,7 @@ int run_job(Job& job, const RunOverrides& ov) {
                        : std::string());
     }
   }
+  warn_deepmd_sel(job, sim);
   if (terminal) {
     const NeighborList& nl = sim.neighbors();
     fmt::print("neighbour list: cutoff {:g} + skin {:g}, {} ghosts, up to {} neighbours/atom\n",
@@ -784,6 +848,7 @@ int check_job(Job& job, const RunOverrides& ov) {
   sim.setup();
   SafetyMonitor safety(*job.ctx, job.safety_limits, sim.neighbors().skin());
   if (job.safety) safety.check_overlaps(sys, sim.neighbors(), 0);
+  warn_deepmd_sel(job, sim);
   const ThermoSample t = sim.thermo_now();  // throws for non-finite energy or pressure
   const Box& box = sys.box();
   double w[3];

@@ -5,6 +5,7 @@
 // measured error is printed at load).
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include "io/toml_section.hpp"
 #include "models/deepmd/deepmd.hpp"
@@ -15,7 +16,25 @@ namespace md {
 
 namespace deepmd {
 double stored_min_nbor_dist(const std::string& path);  // deepmd_io.cpp
+
+// What the run pipeline needs to warn about atoms with more neighbours than sel (io/app.cpp
+// declares this function itself: no header of the deepmd kernels changes).
+struct SelCheck {
+  std::string file;
+  double rcut = 0;
+  std::vector<int> sel;                  // per model type
+  std::vector<std::string> type_map;     // model type names
+  std::vector<int> type_of_system_type;  // system type -> model type
+};
+static std::map<const Potential*, SelCheck>& sel_checks() {
+  static std::map<const Potential*, SelCheck> m;
+  return m;
 }
+const SelCheck* sel_check_of(const Potential* p) {
+  const auto it = sel_checks().find(p);
+  return it == sel_checks().end() ? nullptr : &it->second;
+}
+}  // namespace deepmd
 
 std::unique_ptr<Potential> make_deepmd(Section& s, const PotentialSetup& setup) {
   // relative names: next to the input, then $MDGPU_POTENTIALS, then inputs/potentials/
@@ -88,7 +107,9 @@ std::unique_ptr<Potential> make_deepmd(Section& s, const PotentialSetup& setup) 
                 opt.precision == deepmd::Precision::double_ ? "double" : "mixed", map.c_str(),
                 min_nbor > 0 ? (", min_nbor_dist " + std::to_string(min_nbor)).c_str() : "");
   }
+  deepmd::SelCheck sel{path, model.rcut, model.sel, model.type_map, opt.type_of_system_type};
   auto pot = std::make_unique<deepmd::DeepMDPotential>(setup.ctx, std::move(model), std::move(opt));
+  deepmd::sel_checks()[pot.get()] = std::move(sel);
   if (const deepmd::TableInfo* ti = pot->table_info()) std::printf("%s\n", ti->summary().c_str());
   return pot;
 }

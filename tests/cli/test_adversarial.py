@@ -653,6 +653,14 @@ case("a .dp that is text", G8,
 case("start banner describes the model", G8,
      {"in.toml": DEEPMD_INPUT.replace("{file}", "m.dp"), "m.dp": repo("inputs/deepmd/cu_small.dp")},
      ["check", "in.toml"], 0, 'type_map [', where="stdout")
+case("more neighbours than sel (warned once with the count)", G8,
+     {"in.toml": DEEPMD_INPUT.replace("{file}", "m.dp").replace("a = 3.615", "a = 2.6"),
+      "m.dp": repo("inputs/deepmd/cu_small.dp")}, ["check", "in.toml"], 0,
+     'atom(s) have more neighbours within rcut 3.3 than sel allows (up to 42 neighbours of type Cu (sel 20))')
+case("neighbours within sel: no warning", G8,
+     {"in.toml": DEEPMD_INPUT.replace("{file}", "m.dp"), "m.dp": repo("inputs/deepmd/cu_small.dp")},
+     ["check", "in.toml"], 0, '',
+     check=lambda d, r: "than sel allows" not in r.stderr or "warned without cause")
 case("unsupported descriptor names the file", G8,
      {"in.toml": DEEPMD_INPUT.replace("{file}", "u.dp"),
       "u.dp": repo("tests/data/deepmd/unsupported_se_r.dp")}, RUN, 1, 'u.dp')
