@@ -661,6 +661,27 @@ case("neighbours within sel: no warning", G8,
      {"in.toml": DEEPMD_INPUT.replace("{file}", "m.dp"), "m.dp": repo("inputs/deepmd/cu_small.dp")},
      ["check", "in.toml"], 0, '',
      check=lambda d, r: "than sel allows" not in r.stderr or "warned without cause")
+def dp_patched(old, new):
+    """inputs/deepmd/cu_small.dp with a same-length edit of its model dictionary (the JSON
+    string lives in HDF5's global heap, which carries no checksum)."""
+    b = repo("inputs/deepmd/cu_small.dp")
+    assert len(old) == len(new) and b.count(old) == 1
+    return b.replace(old, new)
+
+
+DP_TIME = b'"time":"2026-11-24 06:28:10.076298+00:00"'
+case("a key missing from the .dp dictionary names the file", G8,
+     {"in.toml": DEEPMD_INPUT.replace("{file}", "m.dp"),
+      "m.dp": dp_patched(b'"embeddings"', b'"embeddingz"')}, RUN, 1,
+     'm.dp: deepmd model: malformed model dictionary')
+case("a .dp array reference to a missing dataset", G8,
+     {"in.toml": DEEPMD_INPUT.replace("{file}", "m.dp"),
+      "m.dp": dp_patched(b'"davg":"/variable_', b'"davg":"/variablX_')}, RUN, 1,
+     'm.dp: deepmd model: descriptor davg: dataset')
+case("stored min_nbor_dist sets where the table starts", G8,
+     {"in.toml": DEEPMD_INPUT.replace("{file}", "m.dp").replace("[run]", "tabulate = { step = 0.01 }\n[run]"),
+      "m.dp": dp_patched(DP_TIME, b'"min_nbor_dist":' + b"2.0".ljust(len(DP_TIME) - 16, b"0"))},
+     ["check", "in.toml"], 0, 's in [-1, 1) and coarse to 5', where="stdout")
 case("unsupported descriptor names the file", G8,
      {"in.toml": DEEPMD_INPUT.replace("{file}", "u.dp"),
       "u.dp": repo("tests/data/deepmd/unsupported_se_r.dp")}, RUN, 1, 'u.dp')
