@@ -1,13 +1,12 @@
 #include "io/app.hpp"
 
 #include <omp.h>
-
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -215,7 +214,7 @@ static void check_memory(const Job& job, double skin, const std::string& input_f
   b.perpendicular_widths(w);
   double shell = 1.0;
   for (int d = 0; d < 3; ++d)
-    if (b.periodic[d]) shell *= 1.0 + 2.0 * std::ceil(r / w[d]);
+    if (b.periodic[d]) shell *= 1.0 + 2.0 * r / w[d];  // as the neighbour list sizes them
   const double ghosts = n * (shell - 1.0);
   const double density = n / b.volume();
   const double neigh = 1.3 * density * 4.18879 * r * r * r + 16;

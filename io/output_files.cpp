@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -157,10 +158,16 @@ std::string describe_pid(long pid) {
 OutputLock::OutputLock(const std::string& lock_file, const std::string& input_file,
                        const std::vector<std::string>& stream_outputs) {
   const int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
+  if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+    // A read-only folder (an input run in place): the outputs' own locks still apply.
+    std::fprintf(stderr, "mdgpu: warning: cannot create the lock file %s (%s); a second run "
+                 "on the same checkpoint would not be detected\n", lock_file.c_str(),
+                 std::strerror(errno));
+  } else if (fd < 0) {
     throw Error("cannot open the lock file \"" + lock_file + "\": " + std::strerror(errno));
-  fds_.push_back(fd);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  }
+  if (fd >= 0) fds_.push_back(fd);
+  if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const std::string who = read_small(lock_file);
     for (int f : fds_) ::close(f);
     fds_.clear();
@@ -176,7 +183,7 @@ OutputLock::OutputLock(const std::string& lock_file, const std::string& input_fi
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
   const std::string info =
       fmt::format("pid {} on host {}, started {}, input {}\n", ::getpid(), host, when, input_file);
-  if (::ftruncate(fd, 0) == 0) {
+  if (fd >= 0 && ::ftruncate(fd, 0) == 0) {
     const ssize_t k = ::pwrite(fd, info.data(), info.size(), 0);
     (void)k;
   }

@@ -29,13 +29,13 @@
 
 namespace {
 
-std::string scratch_file(const char* ext) {
+[[maybe_unused]] std::string scratch_file(const char* ext) {
   static std::string path;
   if (path.empty()) path = "/tmp/mdgpu_fuzz_" + std::to_string(getpid());
   return path + ext;
 }
 
-void write_bytes(const std::string& path, const std::uint8_t* data, std::size_t size) {
+[[maybe_unused]] void write_bytes(const std::string& path, const std::uint8_t* data, std::size_t size) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
 }
