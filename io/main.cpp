@@ -70,7 +70,11 @@ int cmd_inspect(int argc, char** argv) {
     fmt::print("{}{}", t ? " " : "", c.type_names[t]);
   fmt::print("), units {}, timestep {:g}, integrator {}, cell {:g} x {:g} x {:g}\n", c.units,
              c.dt, c.integrator, c.box.l[0], c.box.l[1], c.box.l[2]);
-  for (const auto& o : c.outputs) fmt::print("  output {} at {}\n", o.path, o.position);
+  for (const auto& o : c.outputs) {
+    if (o.path.rfind("#run ", 0) == 0) fmt::print("  written by run {}\n", o.path.substr(5));
+    if (o.path.empty() || o.path[0] == '#') continue;  // run id, output signatures
+    fmt::print("  output {} at {}\n", o.path, o.position);
+  }
   return 0;
 }
 
