@@ -544,6 +544,38 @@ case("restart after the thermo file was truncated", G6, {},
      setup=thermo_removed)
 
 
+TRAJ_OUT = 'trajectory = { every = 5, file = "t.lammpstrj" }\ncheckpoint = { every = 10, file = "run.ckpt" }\n'
+
+
+def traj_edited(mdgpu, d):
+    write(d, "in.toml", BASE + TRAJ_OUT)
+    r = run_mdgpu(mdgpu, ["run", "in.toml", "--quiet", "--steps", "10"], d)
+    assert r.returncode == 0, r.stderr
+    p = os.path.join(d, "t.lammpstrj")
+    b = bytearray(open(p, "rb").read())
+    k = b.index(b"ITEM: ATOMS") + 40
+    b[k] = ord("9") if b[k] != ord("9") else ord("8")
+    open(p, "wb").write(bytes(b))
+
+
+def older_checkpoint_same_run(mdgpu, d):
+    write(d, "in.toml", BASE + TRAJ_OUT)
+    r = run_mdgpu(mdgpu, ["run", "in.toml", "--quiet", "--steps", "10"], d)
+    assert r.returncode == 0, r.stderr
+    shutil.copy(os.path.join(d, "run.ckpt"), os.path.join(d, "old.ckpt"))
+    r = run_mdgpu(mdgpu, ["run", "in.toml", "--quiet", "--restart", "run.ckpt"], d)
+    assert r.returncode == 0, r.stderr
+
+
+case("restart after a trajectory was edited by hand", G6, {},
+     ["run", "in.toml", "--quiet", "--restart", "run.ckpt"], 1,
+     'output "t.lammpstrj" does not continue the run', setup=traj_edited)
+case("restart from an older checkpoint of the same run (accepted)", G6, {},
+     ["run", "in.toml", "--quiet", "--restart", "old.ckpt"], 0, '',
+     setup=older_checkpoint_same_run,
+     may_change={"thermo.csv", "t.lammpstrj", "run.ckpt", "run.ckpt.prev"})
+
+
 def concurrent(second_input, expect):
     def fn(mdgpu, d):
         long = BASE.replace("steps = 20", "steps = 2000000").replace("repeat = [3, 3, 3]",
