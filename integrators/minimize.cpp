@@ -357,6 +357,7 @@ MinimizeResult fire_minimize(Simulation& sim, const FireOptions& o) {
   evaluate_and_check(1);
 
   FireState s = init;
+  bool stopped = false;
   for (;;) {
     for (long k = 0; k < o.check_every; ++k) {
       reduce_sum(ctx, n,
@@ -397,6 +398,10 @@ MinimizeResult fire_minimize(Simulation& sim, const FireOptions& o) {
     }
     if (s.stop != kRunning) break;
     if (s.neval > o.max_evaluations + o.check_every * 4) break;  // safety net
+    if (o.stop_flag && *o.stop_flag) {
+      stopped = true;
+      break;
+    }
   }
 
   copy_device(ctx, svx, sys.vx, n);
@@ -408,7 +413,7 @@ MinimizeResult fire_minimize(Simulation& sim, const FireOptions& o) {
   MinimizeResult r;
   r.iterations = s.iter;
   r.evaluations = s.neval;
-  r.stop = stop_name(s.stop);
+  r.stop = stopped ? "stopped by signal" : stop_name(s.stop);
   r.energy_start = s.energy0;
   r.energy = s.ecurrent;
   r.fnorm = std::sqrt(s.fnorm2);

@@ -9,6 +9,7 @@
 // Called by io/app.cpp ([minimize]) and tests; velocities are restored afterwards.
 #pragma once
 
+#include <csignal>
 #include <string>
 
 #include "engine/simulation.hpp"
@@ -30,6 +31,9 @@ struct FireOptions {
   int relax_cell = 0;
   double pressure = 0.0;
   long check_every = 25;  // iterations between host checks of the stop flag
+  // Set asynchronously (SIGINT/SIGTERM): the minimisation stops at its next host check with
+  // stop "stopped by signal" (the state is then a partly minimised one).
+  const volatile std::sig_atomic_t* stop_flag = nullptr;
 };
 
 struct MinimizeResult {

@@ -1,7 +1,12 @@
 #include "io/app.hpp"
 
 #include <omp.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -20,6 +25,7 @@
 #include "io/signals.hpp"
 #include "io/thermo_output.hpp"
 #include "io/toml_section.hpp"
+#include "models/potential_files.hpp"
 #include "models/registry.hpp"
 
 namespace md {
@@ -31,7 +37,46 @@ static std::string resolve_path(const std::string& input_dir, const std::string&
   return (fs::path(input_dir) / p).lexically_normal().string();
 }
 
-static Structure read_system(Section& sys, const std::string& input_dir, long long max_atoms) {
+// Finite geometry: a cell with finite, positive lengths and widths and finite tilts; atoms
+// within a sane multiple of the cell (periodic directions: |fractional| <= 1000, so image
+// flags never overflow) and image flags far from the int range. Fails naming the key/atom.
+static void check_geometry(const Structure& s, Section& sys, const std::string& key) {
+  const Box& b = s.box;
+  for (int d = 0; d < 3; ++d)
+    if (!std::isfinite(b.lo[d]) || !std::isfinite(b.l[d]) || !(b.l[d] > 0) ||
+        !std::isfinite(b.lo[d] + b.l[d]))
+      sys.fail(key, fmt::format("the cell length along {} is {} (lower bound {}): it must be "
+                                "finite and positive", "xyz"[d], b.l[d], b.lo[d]));
+  if (!std::isfinite(b.xy) || !std::isfinite(b.xz) || !std::isfinite(b.yz))
+    sys.fail(key, "the cell tilts must be finite");
+  double w[3];
+  b.perpendicular_widths(w);
+  const double v = b.volume();
+  for (int d = 0; d < 3; ++d)
+    if (!std::isfinite(w[d]) || !(w[d] > 0) || !std::isfinite(v))
+      sys.fail(key, fmt::format("the cell is degenerate: width {} along {}, volume {}", w[d],
+                                "xyz"[d], v));
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || !std::isfinite(s.z[i]))
+      sys.fail(key, fmt::format("atom {} has a non-finite position", s.id[i]));
+    double f[3];
+    b.to_fractional(s.x[i], s.y[i], s.z[i], f);
+    for (int d = 0; d < 3; ++d) {
+      const std::vector<int>& im = d == 0 ? s.ix : d == 1 ? s.iy : s.iz;
+      const int img = i < im.size() ? im[i] : 0;
+      if (std::fabs(f[d]) > 1000.0 || !std::isfinite(f[d]))
+        sys.fail(key, fmt::format("atom {} is {:.6g} cell lengths away from the cell along {} "
+                                  "(more than 1000: wrong units or a corrupt file?)",
+                                  s.id[i], f[d], "xyz"[d]));
+      if (img > 1000000000 || img < -1000000000)
+        sys.fail(key, fmt::format("atom {} has image flag {} along {} (beyond +-10^9)",
+                                  s.id[i], img, "xyz"[d]));
+    }
+  }
+}
+
+static Structure read_system(Section& sys, const std::string& input_dir, long long max_atoms,
+                             std::string& structure_file) {
   const bool has_lattice = sys.has("lattice"), has_data = sys.has("data"),
              has_xyz = sys.has("extxyz");
   if (int(has_lattice) + int(has_data) + int(has_xyz) != 1)
@@ -62,12 +107,16 @@ static Structure read_system(Section& sys, const std::string& input_dir, long lo
     }
   } else if (has_data) {
     const std::string path = resolve_path(input_dir, sys.get_string("data"));
+    structure_file = path;
     std::vector<std::string> names;
     if (sys.has("type_names")) names = sys.get_strings("type_names");
     s = read_lammps_data(path, names);
   } else {
     const std::string path = resolve_path(input_dir, sys.get_string("extxyz"));
-    const long frame = static_cast<long>(sys.get_int("frame", -1));
+    structure_file = path;
+    const std::int64_t frame = sys.get_int("frame", -1);
+    if (frame < -1 || frame > 2147483647)
+      sys.fail("frame", "must be -1 (the last frame) or a frame index 0..2147483647");
     s = read_extxyz(path, static_cast<int>(frame));
   }
   if (static_cast<long long>(s.size()) > max_atoms)
@@ -78,7 +127,7 @@ static Structure read_system(Section& sys, const std::string& input_dir, long lo
     for (std::size_t t = 0; t < s.type_names.size(); ++t) {
       if (!masses->has(s.type_names[t])) continue;
       const double m = masses->get_double(s.type_names[t]);
-      if (!(m > 0.0)) masses->fail(s.type_names[t], "mass must be positive");
+      if (!(m > 0.0) || !std::isfinite(m)) masses->fail(s.type_names[t], "mass must be positive and finite");
       s.type_masses[t] = m;
     }
     masses->finish();
@@ -87,6 +136,7 @@ static Structure read_system(Section& sys, const std::string& input_dir, long lo
     const auto p = sys.get_bools("periodic", 3);
     for (int d = 0; d < 3; ++d) s.box.periodic[d] = p[d] ? 1 : 0;
   }
+  check_geometry(s, sys, has_lattice ? "lattice" : has_data ? "data" : "extxyz");
   for (std::size_t t = 0; t < s.type_masses.size(); ++t)
     if (!(s.type_masses[t] > 0.0))
       throw InputError(sys.file(), sys.line_of("masses"),
@@ -152,10 +202,178 @@ static std::uint64_t input_fingerprint(const toml::table& root) {
   return fnv1a(text.data(), text.size());
 }
 
+// Memory estimate before the first neighbour build: atoms, ghosts (from cutoff + skin and
+// the cell widths), neighbours (from the density). An impossible request fails naming the
+// keys and the bytes it would need (instead of std::bad_alloc later).
+static void check_memory(const Job& job, double skin, const std::string& input_file) {
+  const Box& b = job.initial.box;
+  const double n = static_cast<double>(job.initial.size());
+  const double rc = job.potential->cutoff();
+  const double r = rc + skin;
+  double w[3];
+  b.perpendicular_widths(w);
+  double shell = 1.0;
+  for (int d = 0; d < 3; ++d)
+    if (b.periodic[d]) shell *= 1.0 + 2.0 * r / w[d];  // as the neighbour list sizes them
+  const double ghosts = n * (shell - 1.0);
+  const double density = n / b.volume();
+  const double neigh = 1.3 * density * 4.18879 * r * r * r + 16;
+  const double bytes = (n + ghosts) * 160.0 + n * neigh * 4.0;
+  double limit = 0;
+  if (const char* env = std::getenv("MDGPU_MAX_MEMORY_GB")) limit = std::atof(env) * 1e9;
+  if (!(limit > 0)) {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    limit = pages > 0 && page > 0 ? double(pages) * double(page) : 64e9;
+  }
+  if (!std::isfinite(bytes) || bytes > limit || neigh > 2e9 || ghosts > 4e18)
+    throw InputError(input_file, 0, fmt::format(
+        "[potential] cutoff {:g} + [neighbor] skin {:g} with this cell ({:.4g} x {:.4g} x {:.4g} "
+        "wide) and {:.0f} atoms needs about {:.3g} bytes ({:.3g} ghost atoms, {:.3g} neighbours "
+        "per atom), more than the {:.3g} bytes of memory here (set MDGPU_MAX_MEMORY_GB to "
+        "change the limit)", rc, skin, w[0], w[1], w[2], n, bytes, ghosts, neigh, limit));
+}
+
+namespace deepmd {
+struct SelCheck {  // models/deepmd/deepmd_config.cpp
+  std::string file;
+  double rcut = 0;
+  std::vector<int> sel;
+  std::vector<std::string> type_map;
+  std::vector<int> type_of_system_type;
+};
+const SelCheck* sel_check_of(const Potential* p);
+}  // namespace deepmd
+
+// DeePMD keeps at most sel[t] neighbours of model type t within rcut (as deepmd-kit does);
+// more make the energy non-smooth. Checked once on the neighbour list at the start (one
+// counted transfer); warns with the counts.
+static void warn_deepmd_sel(const Job& job, Simulation& sim) {
+  if (job.potential->style() != "deepmd") return;
+  const deepmd::SelCheck* c = deepmd::sel_check_of(job.potential.get());
+  if (!c) return;
+  Context& ctx = *job.ctx;
+  System& sys = *job.system;
+  const NeighborList& nl = sim.neighbors();
+  const std::size_t n = static_cast<std::size_t>(sys.n_local());
+  const std::size_t total = sys.x.size();
+  const auto x = ctx.to_host(sys.x, total), y = ctx.to_host(sys.y, total),
+             z = ctx.to_host(sys.z, total);
+  const auto type = ctx.to_host(sys.type, total);
+  const auto neigh = ctx.to_host(nl.neigh), count = ctx.to_host(nl.num_neigh);
+  const std::size_t nt = c->sel.size();
+  std::vector<int> worst(nt, 0), per(nt);
+  long over = 0;
+  const double rc2 = c->rcut * c->rcut;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::fill(per.begin(), per.end(), 0);
+    for (int k = 0; k < count[i]; ++k) {
+      const std::size_t j = static_cast<std::size_t>(neigh[static_cast<std::size_t>(k) * n + i]);
+      const double dx = x[j] - x[i], dy = y[j] - y[i], dz = z[j] - z[i];
+      if (dx * dx + dy * dy + dz * dz >= rc2) continue;
+      const int st = type[j];
+      if (st < 0 || static_cast<std::size_t>(st) >= c->type_of_system_type.size()) continue;
+      const int mt = c->type_of_system_type[static_cast<std::size_t>(st)];
+      if (mt >= 0 && static_cast<std::size_t>(mt) < nt) ++per[static_cast<std::size_t>(mt)];
+    }
+    bool bad = false;
+    for (std::size_t t = 0; t < nt; ++t) {
+      worst[t] = std::max(worst[t], per[t]);
+      bad = bad || per[t] > c->sel[t];
+    }
+    over += bad;
+  }
+  if (!over) return;
+  std::string detail;
+  for (std::size_t t = 0; t < nt; ++t)
+    if (worst[t] > c->sel[t])
+      detail += fmt::format("{}{} neighbours of type {} (sel {})", detail.empty() ? "" : ", ",
+                            worst[t], c->type_map[t], c->sel[t]);
+  std::fprintf(stderr,
+               "mdgpu: warning: deepmd model %s: %ld atom(s) have more neighbours within rcut "
+               "%g than sel allows (up to %s); the extra ones are dropped, as deepmd-kit does, "
+               "so the energy is not smooth: use a model trained with a larger sel\n",
+               c->file.c_str(), over, c->rcut, detail.c_str());
+}
+
+// Every input and output of the job with its role (see io/output_files.hpp).
+static RunFiles collect_run_files(const Job& job) {
+  using K = RunFiles::Kind;
+  RunFiles f;
+  f.add(job.input_file, "input file", K::Input);
+  f.add(job.structure_file, "[system] structure file", K::Input);
+  for (const auto& p : job.potential_files) f.add(p, "[potential] file", K::Input);
+  f.add_restart(job.restart_file, job.checkpoint_file);
+  if (!job.restart_file.empty()) f.add_restart(job.restart_file + ".prev", job.checkpoint_file);
+  f.add(job.thermo_file, "[output] thermo file", K::Stream);
+  for (const auto& t : job.trajectories) f.add(t.file, "[output] trajectory file", K::Stream);
+  if (!job.data_file.empty()) {
+    f.add(job.data_file, "[output] data file", K::Replaced);
+    f.add(job.data_file + ".tmp", "[output] data file's temporary", K::Replaced);
+  }
+  f.add(job.checkpoint_file, "[output] checkpoint file", K::Replaced);
+  f.add(job.checkpoint_file + ".prev", "previous checkpoint (checkpoint file + .prev)", K::Replaced);
+  f.add(job.checkpoint_file + ".tmp", "checkpoint temporary (checkpoint file + .tmp)", K::Replaced);
+  f.add(job.checkpoint_file + ".lock", "lock file (checkpoint file + .lock)", K::Replaced);
+  if (job.safety) {
+    f.add(job.last_good_file, "[safety] last_good file", K::Replaced);
+    f.add(job.last_good_file + ".tmp", "[safety] last_good temporary", K::Replaced);
+  }
+  return f;
+}
+
+// Refuses TOML nested deeper than 64 levels (brackets, braces or dotted-key parts) before the
+// recursive parser sees it; a scan that skips strings and comments.
+static void check_toml_nesting(const std::string& input_file) {
+  std::ifstream in(input_file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  constexpr int kMaxDepth = 64;
+  int depth = 0, dots = 0;
+  long line = 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      dots = 0;
+    } else if (c == '#') {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      const bool multi = text.compare(i, 3, std::string(3, c)) == 0;
+      const std::string close = multi ? std::string(3, c) : std::string(1, c);
+      std::size_t j = i + close.size();
+      while (j < text.size()) {
+        if (c == '"' && text[j] == '\\') {
+          j += 2;
+          continue;
+        }
+        if (!multi && text[j] == '\n') break;
+        if (text.compare(j, close.size(), close) == 0) break;
+        if (text[j] == '\n') ++line;
+        ++j;
+      }
+      i = j + close.size() - 1;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth)
+        throw InputError(input_file, line, fmt::format("malformed TOML: nested more than {} "
+                                                       "levels deep", kMaxDepth));
+    } else if (c == ']' || c == '}') {
+      if (depth > 0) --depth;
+    } else if (c == '.' && !(i > 0 && std::isdigit(static_cast<unsigned char>(text[i - 1])) &&
+                             i + 1 < text.size() &&
+                             std::isdigit(static_cast<unsigned char>(text[i + 1])))) {
+      if (++dots > kMaxDepth)
+        throw InputError(input_file, line, fmt::format("malformed TOML: a dotted key of more "
+                                                       "than {} parts", kMaxDepth));
+    }
+  }
+}
+
 Job load_job(const std::string& input_file, const RunOverrides& ov) {
   Job job;
   job.input_file = input_file;
+  potential_files_found().clear();
   if (!fs::exists(input_file)) throw InputError(input_file, 0, "input file not found");
+  if (fs::is_directory(input_file)) throw InputError(input_file, 0, "is a folder, not an input file");
+  check_toml_nesting(input_file);
   toml::table root_table;
   try {
     root_table = toml::parse_file(input_file);
@@ -173,13 +391,13 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   // [system]
   auto sys_sec = root.table("system");
   if (!sys_sec) throw InputError(input_file, 0, "missing [system] section");
-  job.initial = read_system(*sys_sec, input_dir, ov.max_atoms);
+  job.initial = read_system(*sys_sec, input_dir, ov.max_atoms, job.structure_file);
   sys_sec->finish();
 
   // [velocity]
   if (auto vel = root.table("velocity")) {
     const double t = vel->get_double("temperature");
-    if (!(t >= 0.0)) vel->fail("temperature", "must be non-negative");
+    if (!(t >= 0.0) || !std::isfinite(t)) vel->fail("temperature", "must be non-negative and finite");
     const std::int64_t seed = vel->get_int("seed", 12345);
     if (seed <= 0) vel->fail("seed", "must be a positive integer");
     vel->finish();
@@ -190,7 +408,7 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   double skin = job.units.skin;
   if (auto nb = root.table("neighbor")) {
     skin = nb->get_double("skin", skin);
-    if (!(skin >= 0.0)) nb->fail("skin", "must be non-negative");
+    if (!(skin >= 0.0) || !std::isfinite(skin)) nb->fail("skin", "must be non-negative and finite");
     job.check_every = static_cast<long>(nb->get_int("check_every", job.check_every));
     if (job.check_every < 1) nb->fail("check_every", "must be at least 1");
     nb->finish();
@@ -200,9 +418,10 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   auto run = root.table("run");
   if (!run) throw InputError(input_file, 0, "missing [run] section");
   job.dt = run->get_double("timestep", job.units.dt);
-  if (!(job.dt > 0.0)) run->fail("timestep", "must be positive");
+  if (!(job.dt > 0.0) || !std::isfinite(job.dt)) run->fail("timestep", "must be positive and finite");
   job.steps = static_cast<long>(run->get_int("steps"));
   if (job.steps < 0) run->fail("steps", "must be non-negative");
+  if (job.steps > 1000000000000000L) run->fail("steps", "must be at most 10^15");
   if (ov.steps) job.steps = *ov.steps;
 
   // [output]
@@ -252,10 +471,10 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   if (auto sf = root.table("safety")) {
     job.safety = sf->get_bool("enabled", true);
     job.safety_limits.min_distance = sf->get_double("min_distance", 0.5);
-    if (!(job.safety_limits.min_distance >= 0))
+    if (!(job.safety_limits.min_distance >= 0) || !std::isfinite(job.safety_limits.min_distance))
       sf->fail("min_distance", "must be non-negative (0 disables the overlap check)");
     job.safety_limits.max_displacement = sf->get_double("max_displacement", 0.0);
-    if (!(job.safety_limits.max_displacement >= 0))
+    if (!(job.safety_limits.max_displacement >= 0) || !std::isfinite(job.safety_limits.max_displacement))
       sf->fail("max_displacement", "must be non-negative (0: the neighbour skin)");
     if (sf->has("last_good"))
       job.last_good_file = resolve_path(input_dir, sf->get_string("last_good"));
@@ -305,12 +524,20 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   job.potential = make_potential(
       *pot, PotentialSetup{*job.ctx, job.system->type_names(), job.units, input_dir});
   pot->finish();
+  job.potential_files = potential_files_found();
   job.integrator =
       make_integrator(*run, IntegratorSetup{*job.ctx, *job.system, job.units, job.dt, job.steps});
   run->finish();
   root.finish();
+  check_memory(job, skin, input_file);
   job.sim = std::make_unique<Simulation>(*job.ctx, *job.system, *job.potential, *job.integrator,
                                          job.dt, skin);
+  job.files = collect_run_files(job);
+  job.files.verify(input_file);
+  for (const auto& t : job.trajectories)
+    if (t.format == "h5md" && job.files.is_sink(t.file))
+      throw InputError(input_file, 0, "[output] trajectory \"" + t.file +
+                                          "\" is a device: H5MD output needs a regular file");
   return job;
 }
 
@@ -353,8 +580,51 @@ static long long resume_offset(const Checkpoint* c, const std::string& path) {
   return -1;
 }
 
+// Checkpoints carry, besides the output offsets, pseudo-entries "#run ID" (the run that
+// wrote it) and "#sig PATH" (prefix_signature of the output at its offset, 63 bits).
+static const char* kRunTag = "#run ";
+static const char* kSigTag = "#sig ";
+
+static std::string checkpoint_run_id(const Checkpoint& c) {
+  for (const auto& o : c.outputs)
+    if (o.path.rfind(kRunTag, 0) == 0) return o.path.substr(5);
+  return {};
+}
+
+// Refuses a restart whose outputs were rewritten by another run since the checkpoint (their
+// prefix up to the recorded offset differs from what the checkpoint's run wrote).
+static void check_outputs_continue(const Checkpoint& c, const std::string& used) {
+  for (const auto& o : c.outputs) {
+    if (o.path.rfind(kSigTag, 0) != 0) continue;
+    const std::string path = o.path.substr(5);
+    const long long at = resume_offset(&c, path);
+    if (at < 0) continue;
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    const std::string fresh = " To start fresh instead, run without --restart (the outputs "
+                              "are then overwritten) or move \"" + path + "\" away first.";
+    if (ec || size < static_cast<std::uintmax_t>(at))
+      throw InputError(used, 0, fmt::format("output \"{}\" is missing or shorter ({} bytes) than "
+                                            "when this checkpoint (step {}) was written ({} bytes)."
+                                            "{}", path, ec ? 0 : size, c.step, at, fresh));
+    if ((prefix_signature(path, at) >> 1) != static_cast<std::uint64_t>(o.position))
+      throw InputError(used, 0, fmt::format(
+          "output \"{}\" does not continue the run that wrote this checkpoint (run {}, step {}): "
+          "its first {} bytes changed since, so another run rewrote it; continuing would splice "
+          "two runs into one file.{}", path, checkpoint_run_id(c), c.step, at, fresh));
+  }
+}
+
 int run_job(Job& job, const RunOverrides& ov) {
   const bool terminal = !ov.quiet;
+  // One run per output set: a second run on the same outputs stops here.
+  std::vector<std::string> locked;
+  if (!job.thermo_file.empty() && !job.files.is_sink(job.thermo_file))
+    locked.push_back(job.thermo_file);
+  for (const auto& t : job.trajectories)
+    if (t.format != "h5md" && !job.files.is_sink(t.file)) locked.push_back(t.file);
+  OutputLock lock(job.checkpoint_file + ".lock", job.input_file, locked);
+  const std::string run_id = new_run_id();
   Context& ctx = *job.ctx;
   System& sys = *job.system;
   Simulation& sim = *job.sim;
@@ -376,6 +646,7 @@ int run_job(Job& job, const RunOverrides& ov) {
     const std::string warn =
         check_compatible(*restart, used, sim, job.system_hash, job.input_hash);
     if (!warn.empty()) std::fprintf(stderr, "mdgpu: warning: %s\n", warn.c_str());
+    check_outputs_continue(*restart, used);
     if (restart->step > job.steps)
       throw InputError(used, 0,
                        fmt::format("checkpoint is at step {}, beyond [run] steps = {} (steps "
@@ -387,7 +658,30 @@ int run_job(Job& job, const RunOverrides& ov) {
     sim.setup();
     if (safety) safety->check_overlaps(sys, sim.neighbors(), sim.step());
     if (job.minimize) {
-      const MinimizeResult m = fire_minimize(sim, job.minimize_options);
+      // A signal stops the minimisation at its next host check; the partly minimised state
+      // is then written as a step-0 checkpoint.
+      FireOptions fo = job.minimize_options;
+      if (ov.handle_signals) {
+        install_stop_handlers();
+        fo.stop_flag = stop_flag();
+      }
+      const MinimizeResult m = fire_minimize(sim, fo);
+      if (ov.handle_signals && *stop_flag()) {
+        Checkpoint c = capture_checkpoint(sim);
+        c.system_hash = job.system_hash;
+        c.input_hash = job.input_hash;
+        c.outputs.push_back({kRunTag + run_id, 0});
+        write_checkpoint(job.checkpoint_file, c);
+        std::fprintf(stderr,
+                     "mdgpu: stopped by signal %d during the FIRE minimisation after %ld "
+                     "iterations (%s); the partly minimised state is in the checkpoint %s\n"
+                     "mdgpu: --restart continues with the dynamics from it without finishing "
+                     "the minimisation: mdgpu run %s --restart %s (run the input again to "
+                     "minimise fully)\n",
+                     stop_signal(), m.iterations, m.stop.c_str(), job.checkpoint_file.c_str(),
+                     job.input_file.c_str(), job.checkpoint_file.c_str());
+        return kExitStopped;
+      }
       if (terminal)
         fmt::print("minimize (fire): {} iterations, {} force evaluations, stop: {}; energy {:.10g} "
                    "-> {:.10g}, force norm {:.4g}{}\n",
@@ -397,6 +691,7 @@ int run_job(Job& job, const RunOverrides& ov) {
                        : std::string());
     }
   }
+  warn_deepmd_sel(job, sim);
   if (terminal) {
     const NeighborList& nl = sim.neighbors();
     fmt::print("neighbour list: cutoff {:g} + skin {:g}, {} ghosts, up to {} neighbours/atom\n",
@@ -435,11 +730,18 @@ int run_job(Job& job, const RunOverrides& ov) {
     Checkpoint c = capture_checkpoint(sim);
     c.system_hash = job.system_hash;
     c.input_hash = job.input_hash;
-    if (!job.thermo_file.empty())
-      c.outputs.push_back({job.thermo_file, static_cast<long long>(fs::file_size(job.thermo_file))});
+    c.outputs.push_back({kRunTag + run_id, 0});
+    auto record = [&](const std::string& path, long long at, bool bytes) {
+      c.outputs.push_back({path, at});
+      if (bytes)
+        c.outputs.push_back({kSigTag + path, static_cast<long long>(prefix_signature(path, at) >> 1)});
+    };
+    if (!job.thermo_file.empty() && !job.files.is_sink(job.thermo_file))
+      record(job.thermo_file, static_cast<long long>(fs::file_size(job.thermo_file)), true);
     for (auto& t : trajs) {
       t->sync();
-      c.outputs.push_back({t->spec().file, t->position()});
+      if (job.files.is_sink(t->spec().file)) continue;
+      record(t->spec().file, t->position(), t->spec().format != "h5md");
     }
     write_checkpoint(job.checkpoint_file, c);
     last_checkpoint = sim.step();
@@ -476,15 +778,24 @@ int run_job(Job& job, const RunOverrides& ov) {
   }
   obs.checkpoint_every = job.checkpoint_every;
   obs.on_checkpoint = write_ckpt;
-  if (safety) obs.on_sync = [&]() { safety->check(sys, sim.step()); };
+  // The displacement of a sync step is recorded before that step's check, so the snapshot
+  // taken after the check (the "last good" state) has passed all of them.
+  // (The starting state has no displacement check of its own.)
   const long first_step = sim.step();
+  long synced = -1;  // the sync step whose displacement on_sync recorded
+  if (safety)
+    obs.on_sync = [&]() {
+      if (sim.step() > first_step) safety->track_step(sim.neighbors(), sim.step());
+      synced = sim.step();
+      safety->check(sys, sim.step());
+    };
   obs.after_step = [&](long step) {
-    // (the starting state has no displacement check of its own)
-    if (safety && step > first_step) safety->track_step(sim.neighbors(), step);
+    if (safety && step > first_step && step != synced) safety->track_step(sim.neighbors(), step);
+    synced = -1;
     progress.update(step);
   };
   if (ov.handle_signals) {
-    install_stop_handlers();
+    if (!job.minimize || restart) install_stop_handlers();
     obs.stop = stop_flag();
   }
 
@@ -536,6 +847,7 @@ int check_job(Job& job, const RunOverrides& ov) {
   sim.setup();
   SafetyMonitor safety(*job.ctx, job.safety_limits, sim.neighbors().skin());
   if (job.safety) safety.check_overlaps(sys, sim.neighbors(), 0);
+  warn_deepmd_sel(job, sim);
   const ThermoSample t = sim.thermo_now();  // throws for non-finite energy or pressure
   const Box& box = sys.box();
   double w[3];
@@ -561,6 +873,7 @@ int check_job(Job& job, const RunOverrides& ov) {
     std::string used;
     const Checkpoint c = load_restart(job.restart_file, used);
     const std::string w2 = check_compatible(c, used, sim, job.system_hash, job.input_hash);
+    check_outputs_continue(c, used);
     if (!w2.empty()) warn(w2);
     fmt::print("restart: {} at step {} is compatible\n", used, c.step);
   }

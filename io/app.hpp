@@ -16,6 +16,7 @@
 #include "engine/structure.hpp"
 #include "engine/system.hpp"
 #include "integrators/minimize.hpp"
+#include "io/output_files.hpp"
 #include "io/trajectory.hpp"
 
 namespace md {
@@ -63,6 +64,10 @@ struct Job {
   std::uint64_t system_hash = 0;  // ids, types, type names, masses, periodicity, units
   std::uint64_t input_hash = 0;   // [potential], [neighbor], [run] without steps
   std::string restart_file;       // resolved --restart
+  // inputs (for the output-set check)
+  std::string structure_file;                // [system] data / extxyz
+  std::vector<std::string> potential_files;  // every file the potential read
+  RunFiles files;                            // identities of all inputs and outputs
 };
 
 Job load_job(const std::string& input_file, const RunOverrides& ov);

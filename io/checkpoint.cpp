@@ -311,6 +311,26 @@ std::string check_compatible(const Checkpoint& c, const std::string& path, Simul
   if (c.cutoff != sim.neighbors().cutoff())
     refuse(fmt::format("it used an interaction cutoff of {}, the input's potential has {}",
                        c.cutoff, sim.neighbors().cutoff()));
+  {  // finite geometry: a crafted checkpoint with a valid checksum may still be degenerate
+    double w[3];
+    c.box.perpendicular_widths(w);
+    const double r = c.cutoff + c.skin;
+    for (int d = 0; d < 3; ++d)
+      if (!std::isfinite(w[d]) || !(w[d] > 0) || !std::isfinite(c.box.volume()) ||
+          (c.box.periodic[d] && r / w[d] > 1000.0))
+        refuse(fmt::format("its cell is degenerate (width {:g} along {} for a neighbour radius "
+                           "{:g})", w[d], "xyz"[d], r));
+    for (std::size_t i = 0; i < c.natoms(); ++i) {
+      double f[3];
+      c.box.to_fractional(c.x[i], c.y[i], c.z[i], f);
+      for (int d = 0; d < 3; ++d) {
+        const int img = d == 0 ? c.ix[i] : d == 1 ? c.iy[i] : c.iz[i];
+        if (!(std::fabs(f[d]) <= 1000.0) || img > 1000000000 || img < -1000000000)
+          refuse(fmt::format("atom {} is {:.6g} cells away along {} (image flag {})", c.id[i],
+                             f[d], "xyz"[d], img));
+      }
+    }
+  }
   if (c.integrator != sim.integrator().name())
     refuse("it was written by the " + c.integrator + " integrator, the input uses " +
            sim.integrator().name());

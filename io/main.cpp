@@ -3,6 +3,7 @@
 // `mdgpu --version`. Errors print one line and exit non-zero (exit codes in kUsage).
 #include <omp.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -26,6 +27,13 @@
 #endif
 
 namespace {
+
+// A malformed command line: exit status 2 (as the usage text says), the usage follows.
+struct UsageError : md::Error {
+  using md::Error::Error;
+};
+
+constexpr long kMaxSteps = 1000000000000000L;  // 10^15: step arithmetic stays far from overflow
 
 const char* kUsage =
     "usage: mdgpu run INPUT.toml [--backend auto|cpu|cuda] [--steps N] [--quiet]\n"
@@ -54,7 +62,7 @@ int cmd_info() {
 }
 
 int cmd_inspect(int argc, char** argv) {
-  if (argc != 3) throw md::Error(std::string("inspect needs one checkpoint file\n") + kUsage);
+  if (argc != 3) throw UsageError(std::string("inspect needs one checkpoint file\n") + kUsage);
   const md::Checkpoint c = md::read_checkpoint(argv[2]);
   fmt::print("{}: mdgpu checkpoint version {}, step {}, {} atoms, {} types (", argv[2], c.version,
              c.step, c.natoms(), c.type_names.size());
@@ -62,7 +70,11 @@ int cmd_inspect(int argc, char** argv) {
     fmt::print("{}{}", t ? " " : "", c.type_names[t]);
   fmt::print("), units {}, timestep {:g}, integrator {}, cell {:g} x {:g} x {:g}\n", c.units,
              c.dt, c.integrator, c.box.l[0], c.box.l[1], c.box.l[2]);
-  for (const auto& o : c.outputs) fmt::print("  output {} at {}\n", o.path, o.position);
+  for (const auto& o : c.outputs) {
+    if (o.path.rfind("#run ", 0) == 0) fmt::print("  written by run {}\n", o.path.substr(5));
+    if (o.path.empty() || o.path[0] == '#') continue;  // run id, output signatures
+    fmt::print("  output {} at {}\n", o.path, o.position);
+  }
   return 0;
 }
 
@@ -72,18 +84,21 @@ int cmd_run(int argc, char** argv, bool check_only) {
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* opt) -> std::string {
-      if (i + 1 >= argc) throw md::Error(std::string("option ") + opt + " needs a value");
+      if (i + 1 >= argc) throw UsageError(std::string("option ") + opt + " needs a value\n" + kUsage);
       return argv[++i];
     };
     if (a == "--backend") {
       ov.backend = value("--backend");
       if (ov.backend != "auto" && ov.backend != "cpu" && ov.backend != "cuda")
-        throw md::Error("--backend must be auto, cpu or cuda");
+        throw UsageError("--backend must be auto, cpu or cuda");
     } else if (a == "--steps") {
       const std::string v = value("--steps");
       char* end = nullptr;
+      errno = 0;
       const long n = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n < 0) throw md::Error("--steps needs a non-negative integer");
+      if (v.empty() || *end != '\0' || n < 0) throw UsageError("--steps needs a non-negative integer");
+      if (errno == ERANGE || n > kMaxSteps)
+        throw UsageError("--steps " + v + " is more than the 10^15 steps mdgpu supports");
       ov.steps = n;
     } else if (a == "--restart") {
       ov.restart = value("--restart");
@@ -92,18 +107,18 @@ int cmd_run(int argc, char** argv, bool check_only) {
       char* end = nullptr;
       ov.progress_interval = std::strtod(v.c_str(), &end);
       if (v.empty() || *end != '\0' || !(ov.progress_interval > 0))
-        throw md::Error("--progress-interval needs a positive number of seconds");
+        throw UsageError("--progress-interval needs a positive number of seconds");
     } else if (a == "--quiet" || a == "-q") {
       ov.quiet = true;
     } else if (!a.empty() && a[0] == '-') {
-      throw md::Error("unknown option " + a + "\n" + kUsage);
+      throw UsageError("unknown option " + a + "\n" + kUsage);
     } else if (input.empty()) {
       input = a;
     } else {
-      throw md::Error("more than one input file given");
+      throw UsageError(std::string("more than one input file given\n") + kUsage);
     }
   }
-  if (input.empty()) throw md::Error(std::string("no input file given\n") + kUsage);
+  if (input.empty()) throw UsageError(std::string("no input file given\n") + kUsage);
   if (check_only) {
     ov.backend = "cpu";
     ov.quiet = true;
@@ -138,6 +153,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     std::fprintf(stderr, "mdgpu: unknown command \"%s\"\n%s", cmd.c_str(), kUsage);
+    return 2;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "mdgpu: %s\n", e.what());
     return 2;
   } catch (const md::InputError& e) {
     std::fprintf(stderr, "mdgpu: error: %s\n", e.what());

@@ -37,12 +37,24 @@ class PotentialFileReader {
   // Parses a whole token as a finite double / integer, else fail()s naming `what`.
   double to_double(const std::string& token, const std::string& what) const;
   long to_int(const std::string& token, const std::string& what) const;
+  // A count read from the file (a grid size, an element count): an integer in [lo, hi],
+  // else fail()s naming `what` and the limits (no silent narrowing to int).
+  int to_count(const std::string& token, const std::string& what, long lo, long hi) const;
+  // Before allocating for n numbers: fail()s when n > 65536 and the rest of the file is too
+  // short to hold them (each needs a digit and a separator), naming `what`, n and the bytes
+  // left (smaller counts are cheap; the reader then names the line where the data ends).
+  void require_values(long long n, const std::string& what);
 
  private:
   std::string path_;
   std::ifstream in_;
   long line_ = 0;
+  long long size_ = 0;  // bytes in the file
 };
+
+// Every potential file find_potential_file returned since the last clear (the run's
+// output check treats them as inputs that no output may overwrite).
+std::vector<std::string>& potential_files_found();
 
 class Section;
 // Resolves `key` of a [potential] table (a file name) with find_potential_file; a missing

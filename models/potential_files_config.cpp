@@ -33,6 +33,11 @@ std::vector<std::string> potential_search_path() {
   return dirs;
 }
 
+std::vector<std::string>& potential_files_found() {
+  static std::vector<std::string> files;
+  return files;
+}
+
 std::string find_potential_file(const std::string& name, const std::string& input_dir,
                                 std::vector<std::string>* tried) {
   std::vector<std::string> candidates;
@@ -45,7 +50,10 @@ std::string find_potential_file(const std::string& name, const std::string& inpu
   }
   for (const std::string& c : candidates) {
     std::error_code ec;
-    if (fs::is_regular_file(c, ec)) return c;
+    if (fs::is_regular_file(c, ec)) {
+      potential_files_found().push_back(c);
+      return c;
+    }
   }
   if (tried) *tried = candidates;
   return {};
@@ -53,6 +61,33 @@ std::string find_potential_file(const std::string& name, const std::string& inpu
 
 PotentialFileReader::PotentialFileReader(const std::string& path) : path_(path), in_(path) {
   if (!in_) throw InputError(path, 0, "cannot open potential file");
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw InputError(path, 0, "potential file is not a regular file");
+  size_ = static_cast<long long>(fs::file_size(path, ec));
+  if (ec) throw InputError(path, 0, "cannot read the size of the potential file");
+}
+
+int PotentialFileReader::to_count(const std::string& token, const std::string& what, long lo,
+                                  long hi) const {
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(token.c_str(), &end, 10);
+  if (token.empty() || end != token.c_str() + token.size())
+    fail("expected an integer for " + what + ", found \"" + token + "\"");
+  if (errno == ERANGE || v < lo || v > hi)
+    fail(what + " = " + token + " is out of range (" + std::to_string(lo) + " to " +
+         std::to_string(hi) + ")");
+  return static_cast<int>(v);
+}
+
+void PotentialFileReader::require_values(long long n, const std::string& what) {
+  const std::streamoff at = in_.tellg();
+  const long long left = at < 0 ? 0 : size_ - static_cast<long long>(at);
+  // Small counts cost little to allocate: the reader then reports the exact line where the
+  // data ends or goes wrong. Large ones must fit in the rest of the file first.
+  if (n < 0 || (n > 65536 && n > left / 2))
+    fail(what + ": the file says " + std::to_string(n) + " values follow, but only " +
+         std::to_string(left) + " bytes are left in the file (truncated file or a wrong count?)");
 }
 
 bool PotentialFileReader::try_next_line(std::string& line) {

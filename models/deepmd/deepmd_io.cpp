@@ -7,6 +7,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "engine/error.hpp"
@@ -54,6 +58,7 @@ class Reader {
 
   json open() {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported by us
+    refuse_other_backends();
     if (H5Fis_hdf5(path_.c_str()) <= 0) fail("not an HDF5 (.dp) file or cannot be read");
     file_.id = H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file_.id < 0) fail("cannot open the HDF5 file");
@@ -102,11 +107,26 @@ class Reader {
     const int rank = H5Sget_simple_extent_ndims(space);
     dims.assign(static_cast<std::size_t>(std::max(rank, 0)), 0);
     if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    // Sizes before allocations: the element count (64-bit, overflow-checked) must fit in
+    // what the file can hold (uncompressed .dp datasets; generous factor for compression).
     std::size_t count = 1;
-    for (hsize_t d : dims) count *= static_cast<std::size_t>(d);
+    bool too_big = false;
+    const unsigned long long cap = std::max<unsigned long long>(1ull << 20, 16ull * file_bytes());
+    for (hsize_t d : dims) {
+      if (d != 0 && count > cap / d) too_big = true;
+      count = too_big ? count : count * static_cast<std::size_t>(d);
+    }
     const hid_t type = H5Dget_type(ds);
     const bool numeric = H5Tget_class(type) == H5T_FLOAT || H5Tget_class(type) == H5T_INTEGER;
     H5Tclose(type);
+    if (too_big || count > cap) {
+      H5Sclose(space);
+      H5Dclose(ds);
+      std::string shape;
+      for (hsize_t d : dims) shape += (shape.empty() ? "" : " x ") + std::to_string(d);
+      fail(what + ": dataset " + name + " claims " + shape + " elements, more than the file (" +
+           std::to_string(file_bytes()) + " bytes) can hold");
+    }
     std::vector<double> v(count);
     herr_t st = -1;
     if (numeric) st = H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
@@ -118,6 +138,27 @@ class Reader {
   std::vector<double> array(const json& ref, const std::string& what) {
     std::vector<hsize_t> dims;
     return array(ref, what, dims);
+  }
+  unsigned long long file_bytes() const {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(path_, ec);
+    return ec ? 0 : static_cast<unsigned long long>(n);
+  }
+  // A PyTorch (.pth, a zip archive) or TensorFlow (.pb, a protobuf) model where a .dp is
+  // expected: name the conversion.
+  void refuse_other_backends() const {
+    std::ifstream in(path_, std::ios::binary);
+    char head[8] = {0};
+    in.read(head, sizeof head);
+    const std::string ext = std::filesystem::path(path_).extension().string();
+    const bool zip = head[0] == 'P' && head[1] == 'K';
+    const char* hdf5 = "\x89HDF\r\n\x1a\n";
+    const bool is_hdf5 = std::equal(head, head + 8, hdf5);
+    if (!is_hdf5 && (zip || ext == ".pth" || ext == ".pt" || ext == ".pb" || ext == ".savedmodel"))
+      fail(std::string("this looks like a ") + (zip || ext == ".pth" || ext == ".pt" ? "PyTorch" : "TensorFlow") +
+           " model, not a deepmd-kit .dp file; convert it with "
+           "`dp convert-backend " + std::filesystem::path(path_).filename().string() + " model.dp` "
+           "and give the .dp file");
   }
 
  private:
@@ -177,9 +218,54 @@ HostNet read_net(Reader& r, const json& net, const std::string& where) {
 
 }  // namespace
 
+// min_nbor_dist stored by `dp freeze` / `dp convert-backend` (top-level or model
+// "@variables"), per file loaded; 0 when absent. Read by deepmd_config.cpp.
+static std::map<std::string, double>& min_nbor_dists() {
+  static std::map<std::string, double> m;
+  return m;
+}
+
+double stored_min_nbor_dist(const std::string& path) {
+  const auto it = min_nbor_dists().find(path);
+  return it == min_nbor_dists().end() ? 0.0 : it->second;
+}
+
+static Model load_model_checked(const std::string& path);
+
 Model load_model(const std::string& path) {
+  try {
+    return load_model_checked(path);
+  } catch (const json::exception& e) {  // malformed dictionary: name the file
+    throw InputError(path, 0, std::string("deepmd model: malformed model dictionary in the "
+                                          "\"json\" attribute: ") + e.what());
+  }
+}
+
+static Model load_model_checked(const std::string& path) {
   Reader r(path);
   const json top = r.open();
+  {
+    double mnd = 0;
+    auto take = [&](const json& x) {
+      if (x.is_number()) mnd = x.get<double>();
+      else if (x.is_string()) {
+        const std::vector<double> a = r.array(x, "min_nbor_dist");
+        if (a.size() == 1) mnd = a[0];
+      }
+    };
+    if (top.contains("min_nbor_dist")) take(top["min_nbor_dist"]);
+    for (const char* k : {"@variables"})
+      if (top.contains(k) && top[k].is_object() && top[k].contains("min_nbor_dist"))
+        take(top[k]["min_nbor_dist"]);
+    if (top.contains("model") && top["model"].is_object()) {
+      const json& mm = top["model"];
+      if (mm.contains("min_nbor_dist")) take(mm["min_nbor_dist"]);
+      if (mm.contains("@variables") && mm["@variables"].is_object() &&
+          mm["@variables"].contains("min_nbor_dist"))
+        take(mm["@variables"]["min_nbor_dist"]);
+    }
+    min_nbor_dists()[path] = std::isfinite(mnd) && mnd > 0 ? mnd : 0.0;
+  }
   if (!top.contains("model")) r.fail("no \"model\" entry in the JSON dictionary");
   const json& m = top["model"];
   Model out;

@@ -11,6 +11,8 @@ namespace md {
 
 // eam (funcfl): `file` for every type, or `files = { TypeName = "file" | "NULL", ... }`.
 std::unique_ptr<Potential> make_eam(Section& s, const PotentialSetup& setup) {
+  if (setup.units.name != "metal")
+    s.fail("style", "EAM potential files are in metal units (eV, Angstrom); set units = \"metal\"");
   const auto& types = setup.type_names;
   const int nt = static_cast<int>(types.size());
   std::vector<std::string> names(nt);
@@ -45,6 +47,8 @@ std::unique_ptr<Potential> make_eam(Section& s, const PotentialSetup& setup) {
 }
 
 static std::unique_ptr<Potential> make_setfl(Section& s, const PotentialSetup& setup, bool fs) {
+  if (setup.units.name != "metal")
+    s.fail("style", "EAM potential files are in metal units (eV, Angstrom); set units = \"metal\"");
   const auto& types = setup.type_names;
   const std::string path = potential_file_from(s, "file", setup.input_dir);
   const SetflFile file = read_setfl(path, fs);

@@ -28,9 +28,9 @@ void read_grid_line(PotentialFileReader& r, int& nrho, double& drho, int& nr, do
                     double& cut) {
   const auto tok = PotentialFileReader::split(r.next_line("the line Nrho drho Nr dr cutoff"));
   if (tok.size() < 5) r.fail("expected the line \"Nrho drho Nr dr cutoff\" (5 values)");
-  nrho = static_cast<int>(r.to_int(tok[0], "Nrho"));
+  nrho = r.to_count(tok[0], "Nrho", 0, 100000000);
   drho = r.to_double(tok[1], "drho");
-  nr = static_cast<int>(r.to_int(tok[2], "Nr"));
+  nr = r.to_count(tok[2], "Nr", 0, 100000000);
   dr = r.to_double(tok[3], "dr");
   cut = r.to_double(tok[4], "cutoff");
   check_grid(r, nrho, drho, nr, dr, cut);
@@ -44,6 +44,7 @@ double read_mass_line(PotentialFileReader& r, const std::string& what) {
 }
 
 std::vector<double> read_array(PotentialFileReader& r, int n, const std::string& what) {
+  r.require_values(n, what);
   std::vector<double> a(static_cast<std::size_t>(n) + 1, 0.0);
   r.read_values(static_cast<std::size_t>(n), a.data() + 1, what);
   return a;
@@ -139,7 +140,7 @@ SetflFile read_setfl(const std::string& path, bool fs) {
   for (int k = 0; k < 3; ++k) r.next_line("three comment lines");
   const auto tok = PotentialFileReader::split(r.next_line("the line \"Nelements Element1 ...\""));
   if (tok.empty()) r.fail("expected the line \"Nelements Element1 Element2 ...\"");
-  const long ne = r.to_int(tok[0], "Nelements");
+  const long ne = r.to_count(tok[0], "Nelements", 0, 10000);
   if (ne < 1) r.fail("Nelements must be at least 1");
   if (static_cast<long>(tok.size()) != ne + 1)
     r.fail("Nelements = " + std::to_string(ne) + " but " + std::to_string(tok.size() - 1) +

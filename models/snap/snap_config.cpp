@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "engine/config.hpp"
+#include "models/potential_files.hpp"
 #include "models/overlay/overlay.hpp"
 #include "models/registry.hpp"
 #include "models/snap/snap.hpp"
@@ -19,6 +20,7 @@ std::string resolve(Section& s, const std::string& key, const std::string& name,
   fs::path p(name);
   if (p.is_relative() && !base_dir.empty()) p = fs::path(base_dir) / p;
   if (!fs::exists(p)) s.fail(key, "file \"" + p.string() + "\" not found");
+  potential_files_found().push_back(p.string());
   return p.string();
 }
 
@@ -57,6 +59,8 @@ std::unique_ptr<Potential> include_zbl(Section& s, const SnapIncludeZbl& zbl,
 }
 
 std::unique_ptr<Potential> make_snap(Section& s, const PotentialSetup& setup) {
+  if (setup.units.name != "metal")
+    s.fail("style", "SNAP potential files are in metal units (eV, Angstrom); set units = \"metal\"");
   std::string coeff, param;
   std::vector<std::string> elements;
   SnapIncludeZbl zbl;

@@ -2,7 +2,9 @@
 // .snapparam (keyword value lines, LAMMPS defaults) and the optional .snap include file.
 // Host-only; errors are md::InputError naming the file and line.
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -55,8 +57,11 @@ class LineReader {
   }
   long integer(const std::string& tok, const std::string& what) const {
     char* end = nullptr;
+    errno = 0;
     const long v = std::strtol(tok.c_str(), &end, 10);
     if (tok.empty() || *end != '\0') fail(what + ": \"" + tok + "\" is not an integer");
+    if (errno == ERANGE || v > 2000000000L || v < -2000000000L)
+      fail(what + ": " + tok + " is out of range");
     return v;
   }
   long line() const { return line_; }
@@ -108,6 +113,16 @@ SnapModel read_snap_model(const std::string& coeff_path, const std::string& para
   const long header_line = rc.line();
   if (nfile < 1) rc.fail("number of elements must be positive");
   if (ncoeffall < 1) rc.fail("number of coefficients must be positive");
+  {  // sizes before allocations: each coefficient is a line of at least 2 bytes (small
+     // counts are cheap: the reader then names the line where the file ends)
+    std::error_code ec;
+    const auto bytes = static_cast<long long>(std::filesystem::file_size(coeff_path, ec));
+    const long long n = static_cast<long long>(nfile) * ncoeffall;
+    if (ec || (n > 65536 && n > bytes / 2))
+      rc.fail("the header says " + std::to_string(nfile) + " elements of " +
+              std::to_string(ncoeffall) + " coefficients, more than the file (" +
+              std::to_string(ec ? 0 : bytes) + " bytes) holds");
+  }
   m.ncoeffall = static_cast<int>(ncoeffall);
   m.radius.assign(nelem, 0.0);
   m.weight.assign(nelem, 0.0);

@@ -1,6 +1,8 @@
 // [potential] style = "table": table_style ("linear" | "spline"), n (table length N) and
 // per pair a file, a keyword (section) and an optional cutoff (LAMMPS pair_style table
 // <style> N; pair_coeff i j file keyword [cutoff]).
+#include <cstdio>
+
 #include "engine/error.hpp"
 #include "models/pair_config_util.hpp"
 #include "models/potential_files.hpp"
@@ -15,7 +17,8 @@ std::unique_ptr<Potential> make_table(Section& s, const PotentialSetup& setup) {
   p.style = s.get_choice("table_style", {"linear", "spline"}) == "linear" ? TableStyle::linear
                                                                           : TableStyle::spline;
   const std::int64_t len = s.get_int("n");
-  if (len < 2 || len > 100000000) s.fail("n", "must be at least 2");
+  if (len < 2 || len > 10000000)
+    s.fail("n", "must be between 2 and 10^7 (a table of n points takes 40 n bytes per pair)");
   p.n = static_cast<int>(len);
   p.pair_table.assign(n * n, -1);
   std::vector<char> set(n * n, 0);
@@ -24,6 +27,10 @@ std::unique_ptr<Potential> make_table(Section& s, const PotentialSetup& setup) {
     const std::string path = potential_file_from(e, "file", setup.input_dir);
     const std::string keyword = e.get_string("keyword");
     const TableFile tf = read_table_file(path, keyword);
+    if (setup.units.name != "metal")
+      std::fprintf(stderr, "mdgpu: warning: table file %s is read in %s units (table files "
+                   "carry no units; most published ones are in metal units: eV, Angstrom)\n",
+                   path.c_str(), setup.units.name.c_str());
     double cut = tf.rflag ? tf.rhi : tf.rfile.back();
     if (e.has("cutoff")) cut = e.get_double("cutoff");
     try {

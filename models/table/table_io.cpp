@@ -29,7 +29,7 @@ void param_extract(PotentialFileReader& r, const std::string& line, TableFile& t
     };
     if (w[k] == "N") {
       need(1);
-      t.ninput = static_cast<int>(r.to_int(w[++k], "N"));
+      t.ninput = r.to_count(w[++k], "N", 0, 100000000);
     } else if (w[k] == "R" || w[k] == "RSQ") {
       need(2);
       t.rflag = w[k] == "R" ? 1 : 2;
@@ -118,6 +118,7 @@ TableFile read_table_file(const std::string& path, const std::string& keyword) {
   }
   param_extract(r, r.next_line("the parameter line (N ...) of section " + keyword), t);
   r.next_line("a blank line after the parameter line");
+  r.require_values(4LL * t.ninput, "section " + keyword + " (N = " + std::to_string(t.ninput) + " lines of 4 values)");
   t.rfile.resize(t.ninput);
   t.efile.resize(t.ninput);
   t.ffile.resize(t.ninput);

@@ -4,7 +4,9 @@
 # go to a scratch folder, not into the repository).
 # Usage: tests/fuzz/run.sh [SECONDS_PER_TARGET (default 60) | ci] [BUILD_DIR]
 # `ci` runs a fixed number of inputs per target from a fixed seed instead of a time budget:
-# bounded work and nearly the same inputs run to run (about 30 s per target on 2 cores).
+# bounded work and nearly the same inputs run to run (about 2 minutes for all targets on 2
+# cores). Allocation caps: any single allocation above 512 MB or a resident size above 2 GB
+# is a finding (a file whose header claims a huge count must be refused before allocating).
 # Exit status non-zero on any crash, sanitizer report, leak, timeout or out-of-memory.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -12,13 +14,15 @@ secs="${1:-60}"
 dir="${2:-$root/build-fuzz}"
 cmake -S "$root" -B "$dir" -DMDGPU_CUDA=OFF -DMDGPU_TESTS=OFF -DMDGPU_FUZZ=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-cmake --build "$dir" -j"$(nproc)" --target fuzz_lammps_data fuzz_extxyz fuzz_checkpoint fuzz_toml
+targets=(lammps_data extxyz checkpoint toml eam table snap dp checkpoint_fields)
+cmake --build "$dir" -j"$(nproc)" --target "${targets[@]/#/fuzz_}"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export OMP_NUM_THREADS=1
 status=0
-declare -A ci_runs=([lammps_data]=6000 [extxyz]=6000 [checkpoint]=300000 [toml]=5000)
-for t in lammps_data extxyz checkpoint toml; do
+declare -A ci_runs=([lammps_data]=4000 [extxyz]=4000 [checkpoint]=150000 [toml]=3000
+                   [eam]=4000 [table]=4000 [snap]=3000 [dp]=1500 [checkpoint_fields]=100000)
+for t in "${targets[@]}"; do
   work="$dir/corpus-work/$t"
   rm -rf "$work"
   mkdir -p "$work" "$dir/artifacts/$t"
@@ -30,7 +34,7 @@ for t in lammps_data extxyz checkpoint toml; do
     echo "=== fuzz_$t for ${secs}s (corpus tests/fuzz/corpus/$t) ==="
   fi
   if ! "$dir/tests/fuzz/fuzz_$t" "$work" "$root/tests/fuzz/corpus/$t" "${budget[@]}" \
-      -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+      -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$dir/artifacts/$t/" 2>"$dir/fuzz_$t.log"; then
     echo "fuzz_$t FAILED; last lines of $dir/fuzz_$t.log:"
     tail -40 "$dir/fuzz_$t.log"
