@@ -110,8 +110,13 @@ def demangle(funcs):
 def functor(name):
     """The template argument of md::grid_stride_kernel<F> / md::team_kernel<F>: the functor."""
     m = re.search(r"\b(grid_stride_kernel|team_kernel)<", name)
-    if not m:
-        return name.split("(")[0]
+    if not m:  # a library kernel (CUB): its base name and the mdgpu types it is built for
+        base = re.sub(r"^void ", "", name).split("<")[0].split("(")[0].split("::")[-1]
+        ours = []
+        for t in re.findall(r"md::[\w:]*\w+(?:<\d+>)?", name):
+            if t not in ours:
+                ours.append(t)
+        return "{} [{}]".format(base, ", ".join(ours)) if ours else base
     i, depth = m.end(), 1
     j = i
     while j < len(name) and depth:
