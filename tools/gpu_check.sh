@@ -115,7 +115,16 @@ unpack_deps() {
   set -e
   [ -d "$root/gpu_deps/debs" ] || { echo "no gpu_deps/debs: run tools/fetch_gpu_deps.sh here first and carry gpu_deps"; return 1; }
   mkdir -p "$prefix"
-  for d in "$root"/gpu_deps/debs/*.deb; do dpkg -x "$d" "$prefix"; done
+  for d in "$root"/gpu_deps/debs/*.deb; do
+    if command -v dpkg >/dev/null; then
+      dpkg -x "$d" "$prefix"
+    else  # no dpkg: a .deb is an ar archive holding data.tar.{xz,zst,gz}
+      local member
+      member=$(ar t "$d" | grep '^data\.tar')
+      ar p "$d" "$member" | case "$member" in
+        *.xz) xz -dc ;; *.zst) zstd -dc ;; *) gzip -dc ;; esac | tar -x -C "$prefix" -f -
+    fi
+  done
   # h5cc (FindHDF5 asks it) pointing into the prefix; HDF5's own link dependencies are
   # resolved through libhdf5.so's DT_NEEDED, not named on the link line.
   sed -i "s|^prefix=\"/usr\"|prefix=\"$prefix/usr\"|; s|^H5BLD_LIBS=.*|H5BLD_LIBS=\"\"|" \
