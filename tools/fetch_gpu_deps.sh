@@ -8,9 +8,10 @@
 #   tools/fetch_gpu_deps.sh            # then: device run, carry ["gpu_deps"]
 #
 # Debian packages: the -dev packages mdgpu compiles against (fmt, toml++, doctest, HDF5,
-# nlohmann-json; hdf5-helpers for h5cc, which FindHDF5 asks) without their own Depends (we use HDF5's C library only, not its Fortran/C++
-# bindings or the headers of curl/ssl/jpeg), plus the recursive runtime Depends of the
-# libraries the binaries link (libfmt9, libtomlplusplus3, libhdf5-103-1: HDF5 pulls in curl,
+# nlohmann-json; hdf5-helpers for h5cc, which FindHDF5 asks) without their own Depends (we
+# use HDF5's C library only, not its Fortran/C++ bindings or the headers of curl/ssl/jpeg),
+# plus the recursive runtime Depends of the libraries the binaries link (libfmt9,
+# libtomlplusplus3, libhdf5-103-1: HDF5 pulls in curl,
 # ssl, krb5, ldap, ...). Only libc6, libgcc-s1, libstdc++6, gcc-12-base and zlib1g, which
 # every machine with a C++ compiler has and which must never be shadowed, are left out. The
 # GPU machine's OS is not documented (its Python is 3.12.3, as on Ubuntu 24.04); these are
