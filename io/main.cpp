@@ -48,6 +48,9 @@ int cmd_info() {
   fmt::print("\n");
   fmt::print("CUDA devices:\n");
   for (const auto& d : md::cuda_device_descriptions()) fmt::print("  {}\n", d);
+  std::string why;
+  md::resolve_backend("auto", &why);
+  fmt::print("--backend auto: {}\n", why);
   fmt::print("potential styles:\n");
   for (const auto& s : md::potential_styles()) fmt::print("  {:<10} {}\n", s.name, s.summary);
   fmt::print("ensembles ([run] ensemble):\n");

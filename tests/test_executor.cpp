@@ -8,8 +8,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <numeric>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -252,6 +255,36 @@ TEST_SUITE("executor") {
       CHECK_MESSAGE(st.allocations == 0, run);
       CHECK(st.launches > 0);
     }
+  }
+
+  TEST_CASE("mdgpu run prints the device, peak device memory and launches per step") {
+    const std::string dir = std::string(MDGPU_TEST_TMP);
+    const std::string input = dir + "/executor_summary.toml";
+    std::ofstream(input) << "units = \"lj\"\n[system]\nlattice = { kind = \"fcc\", a = 1.6795962, "
+                            "repeat = [4, 4, 4], elements = [\"A\"] }\nmasses = { A = 1.0 }\n"
+                            "[velocity]\ntemperature = 1.0\nseed = 1\n[potential]\nstyle = \"lj\"\n"
+                            "cutoff = 2.5\npairs = [{ types = [\"A\", \"A\"], epsilon = 1.0, sigma = 1.0 }]\n"
+                            "[run]\nensemble = \"nve\"\ntimestep = 0.005\nsteps = 50\n";
+    const std::string cmd = std::string("OMP_NUM_THREADS=1 ") + MDGPU_BINARY + " run " + input +
+                            " --backend cpu --progress-interval 1000 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    std::string out;
+    char buf[4096];
+    while (std::fgets(buf, sizeof buf, p)) out += buf;
+    CHECK(pclose(p) == 0);
+    std::smatch m;
+    REQUIRE_MESSAGE(std::regex_search(out, m, std::regex("\npeak device memory: ([0-9]+\\.[0-9]) MiB "
+                                                         "\\(([0-9]+) bytes/atom\\)\n")),
+                    out);
+    const double mib = std::stod(m[1]);
+    const long per_atom = std::stol(m[2]);
+    CHECK(mib > 0.0);
+    CHECK(per_atom > 100);  // positions, velocities, forces, images, neighbour list, ...
+    CHECK(per_atom < 100000);
+    REQUIRE_MESSAGE(std::regex_search(out, m, std::regex("\nkernel launches per step: ([0-9]+\\.[0-9])\n")), out);
+    CHECK(std::stod(m[1]) > 5.0);
+    CHECK(out.find("mdgpu: device cpu") != std::string::npos);
   }
 
   TEST_CASE("checkpoints record the executor and device; another executor gets a warning") {
