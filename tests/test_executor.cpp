@@ -287,7 +287,7 @@ TEST_SUITE("executor") {
     CHECK(out.find("mdgpu: device cpu") != std::string::npos);
   }
 
-  TEST_CASE("checkpoints record the executor and device; another executor gets a warning") {
+  TEST_CASE("checkpoints record the executor and device and warn when another executor continues") {
     test::LJEnsemble e(3, 0.8442, 1.1, 3);
     e.use("ensemble = \"nve\"", 0.004);
     e.sim->run(5, Observers{});
