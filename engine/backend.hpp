@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -28,8 +29,23 @@ enum class Backend { cpu, cuda };
 
 const char* backend_name(Backend b);
 
-// Parses "auto" | "cpu" | "cuda"; "auto" resolves to cuda when a device is usable.
-Backend resolve_backend(const std::string& name);
+// Parses "auto" | "cpu" | "cuda"; "auto" resolves to cuda when the selected device is usable
+// (present, driver new enough, compute capability covered by the compiled architectures).
+// `why`, when given, receives one line saying what was chosen and, on a fall-back to the
+// CPU, why (old driver, no device, unsupported sm).
+Backend resolve_backend(const std::string& name, std::string* why = nullptr);
+
+// CUDA device a new CUDA Context uses: set_cuda_device(N) (the CLI's --device), else the
+// node-local rank (OMPI_COMM_WORLD_LOCAL_RANK, SLURM_LOCALID, MV2_COMM_WORLD_LOCAL_RANK)
+// modulo the device count, else 0.
+void set_cuda_device(int device);
+int selected_cuda_device();
+// Empty when the selected device can run this binary's kernels, else the reason it cannot.
+std::string cuda_unusable_reason();
+
+// Process-wide debug-sync default (CLI --debug-sync; env MDGPU_DEBUG_SYNC=1 also turns it on):
+// every launch is followed by a synchronisation and an error check naming the kernel.
+void set_debug_sync_default(bool on);
 
 // True when this binary was built with the CUDA executor.
 bool cuda_compiled();
@@ -40,6 +56,7 @@ std::vector<std::string> cuda_device_descriptions();
 
 struct Counters {
   long launches = 0;   // kernel launches (parallel_for / reduce phases)
+  long allocations = 0;  // device allocations (Context::allocate, scratch growth included)
   long h2d = 0;        // host->device transfers
   long d2h = 0;        // device->host transfers
   long syncs = 0;      // explicit synchronisations
@@ -49,6 +66,7 @@ struct Counters {
 
 template <class T>
 class DeviceArray;
+class StrictArena;
 
 // Owns an executor. Not copyable; DeviceArrays keep a pointer to their Context.
 class Context {
@@ -71,10 +89,44 @@ class Context {
   bool lane_shuffle() const { return lane_shuffle_; }
   void set_lane_shuffle(bool on) { lane_shuffle_ = on; }
 
+  // Strict memory mode (CPU executor): device allocations come from an arena that is
+  // readable and writable only inside kernel launches and explicit transfers, so a host
+  // dereference of device memory segfaults as it would fault on a GPU. On when the
+  // environment variable MDGPU_STRICT_MEMORY is non-zero at construction (the test suite
+  // sets it). Arena size: MDGPU_STRICT_ARENA_GIB (default 64 GiB of reserved address space).
+  bool strict_memory() const { return arena_ != nullptr; }
+
+  // Debug sync: after every launch, synchronise and check for errors, naming the kernel.
+  // Default from set_debug_sync_default / MDGPU_DEBUG_SYNC. Debug-sync synchronisations are
+  // not counted in Counters::syncs.
+  bool debug_sync() const { return debug_sync_; }
+  void set_debug_sync(bool on) { debug_sync_ = on; }
+
+  // Kernel bracket used by the launch glue (kernels/launch.hpp, kernels/team.hpp): opens
+  // device memory to the host in strict mode (nested brackets are cheap), and in debug-sync
+  // mode checks the launch after it was enqueued. `name` is a mangled type name or a literal.
+  void begin_kernel() {
+    if (arena_ && open_depth_++ == 0) open_device_memory();
+  }
+  void end_kernel(const char* name) {
+    if (arena_ && --open_depth_ == 0) close_device_memory();
+    if (debug_sync_ && name) debug_check(name);
+  }
+  // The kernel named by the last debug-sync check (demangled), empty if none.
+  const std::string& last_kernel() const { return last_kernel_; }
+
+  // Device memory accounting: bytes currently allocated through this Context and the peak.
+  std::size_t device_bytes() const { return current_bytes_; }
+  std::size_t peak_device_bytes() const { return peak_bytes_; }
+  // The device this Context runs on, e.g. "cpu (OpenMP)" or "cuda:0 NVIDIA H200 (sm_90)".
+  std::string device_description() const;
+  int device() const { return device_; }
+
   // Waits until all enqueued device work is complete (counted).
   void synchronize();
 
-  // Raw memory (used by DeviceArray). Device memory on CUDA, aligned host memory on CPU.
+  // Raw memory (used by DeviceArray). Device memory on CUDA, aligned host memory on CPU
+  // (arena memory in strict mode).
   void* allocate(std::size_t bytes);
   void deallocate(void* p) noexcept;
   // Counted transfers.
@@ -84,8 +136,10 @@ class Context {
   void copy_d2d(void* dst, const void* src, std::size_t bytes);
 
   // Reusable device workspace of at least `bytes` (for reductions and scans). Growing it
-  // reallocates, so call with the final size during setup; enqueued users are stream-ordered.
+  // reallocates (counted in Counters::allocations), so reserve_scratch the final size during
+  // setup; enqueued users are stream-ordered.
   void* scratch(std::size_t bytes);
+  void reserve_scratch(std::size_t bytes) { scratch(bytes); }
 
   template <class T>
   void to_device(const std::vector<T>& host, DeviceArray<T>& dev);
@@ -95,12 +149,37 @@ class Context {
   std::vector<T> to_host(const DeviceArray<T>& dev, std::size_t count);
 
  private:
+  void open_device_memory();
+  void close_device_memory();
+  void debug_check(const char* name);
+
   Backend backend_;
   Counters counters_;
   void* stream_ = nullptr;
   bool lane_shuffle_ = false;
+  bool debug_sync_ = false;
+  int device_ = -1;
   void* scratch_ = nullptr;
   std::size_t scratch_bytes_ = 0;
+  std::size_t current_bytes_ = 0, peak_bytes_ = 0;
+  std::vector<std::pair<void*, std::size_t>> live_;  // allocation sizes (sorted by address)
+  StrictArena* arena_ = nullptr;
+  int open_depth_ = 0;
+  std::string last_kernel_;
+};
+
+// RAII kernel bracket (see Context::begin_kernel).
+class KernelScope {
+ public:
+  KernelScope(Context& ctx, const char* name) : ctx_(ctx), name_(name) { ctx_.begin_kernel(); }
+  // No debug check while an exception from the kernel body is already propagating.
+  ~KernelScope() noexcept(false) { ctx_.end_kernel(std::uncaught_exceptions() ? nullptr : name_); }
+  KernelScope(const KernelScope&) = delete;
+  KernelScope& operator=(const KernelScope&) = delete;
+
+ private:
+  Context& ctx_;
+  const char* name_;
 };
 
 // Move-only RAII device buffer of trivially copyable T.

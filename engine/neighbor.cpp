@@ -68,6 +68,10 @@ NeighborList::NeighborList(System& sys, double cutoff, double skin)
 
   std::vector<NeighborStatus> st(1, NeighborStatus{});
   ctx_->to_device(st, status);
+  // The build reference is read by the displacement check before the first build writes it.
+  copy_device(*ctx_, sys.x, x0, static_cast<std::size_t>(sys.n_local()));
+  copy_device(*ctx_, sys.y, y0, static_cast<std::size_t>(sys.n_local()));
+  copy_device(*ctx_, sys.z, z0, static_cast<std::size_t>(sys.n_local()));
 
   // Initial capacities from the density; build_now() grows them if they do not suffice.
   const Index n = sys.n_local();

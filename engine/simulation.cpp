@@ -26,13 +26,21 @@ void Simulation::compute_forces(ForceRequest req) {
   energy_current_ = req.energy && req.virial;
 }
 
+void Simulation::reserve_workspace() {
+  // Reductions over atoms (thermo, integrators, safety, minimiser) reuse one workspace:
+  // sized here so that no step reallocates it (counted in Counters::allocations).
+  ctx_->reserve_scratch(reduction_scratch_bytes(*ctx_, std::max<Index>(sys_->n_local(), 1)));
+}
+
 void Simulation::setup() {
+  reserve_workspace();
   nlist_->build_now(*sys_);
   compute_forces({true, true});
   setup_done_ = true;
 }
 
 void Simulation::resume(long step) {
+  reserve_workspace();
   take_snapshot();                        // the restored state
   nlist_->rebuild_from_reference(*sys_);  // sets positions and cell to the build reference
   restore_snapshot();                     // back to the restored state
@@ -131,6 +139,7 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
   const auto t0 = std::chrono::steady_clock::now();
   const long first = step_, end = step_ + nsteps;
   const int builds0 = nlist_->read_status().n_builds;
+  const Counters c0 = ctx_->counters();
 
   auto emit = [&](bool final_step) {
     const bool thermo = obs.on_thermo && (due(step_, obs.thermo_every) || final_step ||
@@ -180,6 +189,8 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
   }
   stats.steps = step_ - first;
   stats.rebuilds = nlist_->read_status().n_builds - builds0;
+  stats.launches = ctx_->counters().launches - c0.launches;
+  stats.allocations = ctx_->counters().allocations - c0.allocations;
   stats.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return stats;

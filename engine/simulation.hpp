@@ -47,6 +47,8 @@ struct RunStats {
   double wall_seconds = 0;
   long rollbacks = 0;
   long rebuilds = 0;
+  long launches = 0;     // kernel launches during the run (Counters::launches difference)
+  long allocations = 0;  // device allocations during the run
   bool stopped = false;  // returned early because *Observers::stop was set
 };
 
@@ -83,6 +85,7 @@ class Simulation {
 
  private:
   void compute_forces(ForceRequest req);
+  void reserve_workspace();
   void one_step(bool need_energy);
   void take_snapshot();
   void restore_snapshot();

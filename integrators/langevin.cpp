@@ -6,8 +6,9 @@ namespace md {
 
 namespace {
 
-// B A O A for one atom; returns the kinetic energy change of the O step (energy units).
-// Used as a reduction functor: each index is visited exactly once on both executors.
+// B A O A for one atom; stores the kinetic energy change of the O step (energy units) per
+// atom, summed afterwards by a pure reduction (SumHeat): a reduction transform must not
+// write state, as CUB does not promise to apply it exactly once per index.
 struct BAOAB {
   double dtf, half_dt, c1, c2_kt;  // c2_kt = (1 - c1^2) kT / mvv2e
   double mvv2e;
@@ -17,7 +18,8 @@ struct BAOAB {
   const double* mass_of_type;
   const double *fx, *fy, *fz;
   double *vx, *vy, *vz, *x, *y, *z;
-  MD_HD DVec<1> operator()(Index i) const {
+  double* dke;
+  MD_HD void operator()(Index i) const {
     const double m = mass_of_type[type[i]];
     const double dtfm = dtf / m;
     double u = vx[i] + dtfm * fx[i], v = vy[i] + dtfm * fy[i], w = vz[i] + dtfm * fz[i];
@@ -38,8 +40,15 @@ struct BAOAB {
     x[i] = px;
     y[i] = py;
     z[i] = pz;
+    dke[i] = 0.5 * m * (u * u + v * v + w * w - ke0) * mvv2e;
+  }
+};
+
+struct SumHeat {
+  const double* dke;
+  MD_HD DVec<1> operator()(Index i) const {
     DVec<1> r;
-    r.v[0] = 0.5 * m * (u * u + v * v + w * w - ke0) * mvv2e;
+    r.v[0] = dke[i];
     return r;
   }
 };
@@ -65,13 +74,18 @@ double Langevin::target_now(long step) {
 void Langevin::step_one(Context& ctx, System& sys, const StepData& d) {
   const double t = target_now(d.step);
   const double c1 = std::exp(-d.dt / p_.damp);
-  reduce_sum(ctx, sys.n_local(),
-             BAOAB{0.5 * d.dt * p_.ftm2v, 0.5 * d.dt, c1, (1.0 - c1 * c1) * p_.boltz * t / p_.mvv2e,
-                   p_.mvv2e, p_.seed, static_cast<std::uint64_t>(d.step), sys.id.data(),
-                   sys.type.data(), sys.mass_of_type.data(), sys.fx.data(), sys.fy.data(),
-                   sys.fz.data(), sys.vx.data(), sys.vy.data(), sys.vz.data(), sys.x.data(),
-                   sys.y.data(), sys.z.data()},
-             dke_.data());
+  const Index n = sys.n_local();
+  if (dke_atom_.size() < static_cast<std::size_t>(n)) {  // first step only
+    dke_atom_.bind(ctx);
+    dke_atom_.resize(static_cast<std::size_t>(n));
+  }
+  parallel_for(ctx, n,
+               BAOAB{0.5 * d.dt * p_.ftm2v, 0.5 * d.dt, c1, (1.0 - c1 * c1) * p_.boltz * t / p_.mvv2e,
+                     p_.mvv2e, p_.seed, static_cast<std::uint64_t>(d.step), sys.id.data(),
+                     sys.type.data(), sys.mass_of_type.data(), sys.fx.data(), sys.fy.data(),
+                     sys.fz.data(), sys.vx.data(), sys.vy.data(), sys.vz.data(), sys.x.data(),
+                     sys.y.data(), sys.z.data(), dke_atom_.data()});
+  reduce_sum(ctx, n, SumHeat{dke_atom_.data()}, dke_.data());
   parallel_for(ctx, 1, AccumulateHeat{state_.data(), dke_.data()});
 }
 

@@ -40,6 +40,7 @@ class Langevin : public Integrator {
   long run_steps_, begin_ = -1, saved_begin_ = -1;
   DeviceArray<LangevinState> state_, saved_;
   DeviceArray<DVec<1>> dke_;
+  DeviceArray<double> dke_atom_;  // per-atom O-step energy change, summed into dke_
 };
 
 }  // namespace md

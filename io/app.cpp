@@ -556,6 +556,12 @@ static void print_summary(const Job& job, const RunStats& st) {
   fmt::print(", {} neighbour rebuilds", st.rebuilds);
   if (st.rollbacks) fmt::print(", {} capacity roll-backs", st.rollbacks);
   fmt::print("\n");
+  // Parsed by benchmarks/: keep these two lines' format.
+  const double peak = static_cast<double>(job.ctx->peak_device_bytes());
+  fmt::print("peak device memory: {:.1f} MiB ({} bytes/atom)\n", peak / (1024.0 * 1024.0),
+             static_cast<long long>(peak / static_cast<double>(std::max<Index>(1, job.system->n_local()))));
+  fmt::print("kernel launches per step: {:.1f}\n",
+             st.steps > 0 ? static_cast<double>(st.launches) / static_cast<double>(st.steps) : 0.0);
 }
 
 // The newest intact checkpoint: FILE, else FILE.prev (a run killed while renaming).

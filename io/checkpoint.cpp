@@ -164,6 +164,8 @@ Checkpoint capture_checkpoint(Simulation& sim) {
   c.max_neigh = nl.max_neigh();
   c.integrator = sim.integrator().name();
   c.integrator_state = sim.integrator().serialize(ctx);
+  c.executor = backend_name(ctx.backend());
+  c.device = ctx.device_description();
   return c;
 }
 
@@ -198,6 +200,10 @@ std::string encode_checkpoint(const Checkpoint& c) {
     w.str(o.path);
     w.pod<std::int64_t>(o.position);
   }
+  if (c.version >= 2) {
+    w.str(c.executor);
+    w.str(c.device);
+  }
   const std::uint64_t h = fnv1a(w.bytes().data(), w.bytes().size());
   w.pod(h);
   w.bytes().append(kTrailer, 8);
@@ -213,7 +219,7 @@ Checkpoint decode_checkpoint(const std::string& b, const std::string& src) {
   std::memcpy(&endian, b.data() + 12, 4);
   if (endian != kEndian)
     throw InputError(src, 0, "checkpoint written on a machine of other byte order");
-  if (version != kCheckpointVersion)
+  if (version < kCheckpointOldestVersion || version > kCheckpointVersion)
     throw InputError(src, 0,
                      fmt::format("checkpoint format version {} is not supported by this mdgpu "
                                  "(it reads version {}); continue it with the mdgpu that wrote it",
@@ -273,6 +279,10 @@ Checkpoint decode_checkpoint(const std::string& b, const std::string& src) {
     o.position = r.pod<std::int64_t>("output offset");
     if (o.position < 0) r.fail("negative output offset");
     c.outputs.push_back(o);
+  }
+  if (version >= 2) {
+    c.executor = r.str("executor");
+    c.device = r.str("device");
   }
   if (r.pos() != end) r.fail("unexpected bytes after the last field");
   for (std::size_t i = 0; i < n; ++i)
@@ -339,6 +349,13 @@ std::string check_compatible(const Checkpoint& c, const std::string& path, Simul
     warn = "the input's [potential], [neighbor] or [run] settings differ from those of the run "
            "that wrote the checkpoint: the continuation is valid but not bitwise identical to "
            "an uninterrupted run";
+  const Context& ctx = sys.ctx();
+  const std::string executor = backend_name(ctx.backend()), device = ctx.device_description();
+  if (!c.executor.empty() && (c.executor != executor || c.device != device))
+    warn += std::string(warn.empty() ? "" : "; ") + "the checkpoint was written by the " +
+            c.executor + " executor on " + c.device + ", this run uses the " + executor +
+            " executor on " + device +
+            ": the continuation is valid but not bitwise identical to an uninterrupted run";
   return warn;
 }
 

@@ -16,7 +16,10 @@
 
 namespace md {
 
-constexpr std::uint32_t kCheckpointVersion = 1;
+// Version 2 appends the executor and device that wrote the file; version 1 files are still
+// read (executor and device unknown).
+constexpr std::uint32_t kCheckpointVersion = 2;
+constexpr std::uint32_t kCheckpointOldestVersion = 1;
 
 struct OutputOffset {
   std::string path;
@@ -45,6 +48,8 @@ struct Checkpoint {
   std::string integrator;
   std::vector<std::uint8_t> integrator_state;
   std::vector<OutputOffset> outputs;
+  // executor that wrote it ("cpu", "cuda"; empty in version 1) and its device description
+  std::string executor, device;
 
   std::size_t natoms() const { return x.size(); }
 };
@@ -63,7 +68,8 @@ Checkpoint read_checkpoint(const std::string& path);
 
 // Refuses (InputError naming the checkpoint) a checkpoint of another system: units, atom
 // count, ids, types, type names, masses (system_hash), cutoff. Returns a warning (empty when
-// none) when the dynamics-relevant input changed (input_hash, timestep).
+// none) when the dynamics-relevant input changed (input_hash, timestep) or the executor or
+// device differ from the writer's (valid, but not bitwise identical to an uninterrupted run).
 std::string check_compatible(const Checkpoint& c, const std::string& path, Simulation& sim,
                              std::uint64_t system_hash, std::uint64_t input_hash);
 // Restores the state into the simulation (device), then Simulation::resume.

@@ -1,5 +1,5 @@
-// mdgpu command line: `mdgpu run input.toml [--backend B] [--steps N] [--quiet]
-// [--restart CKPT]`, `mdgpu check input.toml`, `mdgpu inspect CKPT`, `mdgpu info`,
+// mdgpu command line: `mdgpu run input.toml [--backend B] [--device N] [--debug-sync]
+// [--steps N] [--quiet] [--restart CKPT]`, `mdgpu check input.toml`, `mdgpu inspect CKPT`, `mdgpu info`,
 // `mdgpu --version`. Errors print one line and exit non-zero (exit codes in kUsage).
 #include <omp.h>
 
@@ -38,6 +38,9 @@ constexpr long kMaxSteps = 1000000000000000L;  // 10^15: step arithmetic stays f
 const char* kUsage =
     "usage: mdgpu run INPUT.toml [--backend auto|cpu|cuda] [--steps N] [--quiet]\n"
     "                            [--restart CHECKPOINT] [--progress-interval SECONDS]\n"
+    "                            [--device N] [--debug-sync]\n"
+    "         --device N    CUDA device (default: the node-local MPI/Slurm rank, else 0)\n"
+    "         --debug-sync  synchronise and check after every kernel, naming it (slow)\n"
     "       mdgpu check INPUT.toml [--restart CHECKPOINT]   validate without running\n"
     "       mdgpu inspect CHECKPOINT                        validate and describe a checkpoint\n"
     "       mdgpu info\n"
@@ -53,6 +56,9 @@ int cmd_info() {
   fmt::print("\n");
   fmt::print("CUDA devices:\n");
   for (const auto& d : md::cuda_device_descriptions()) fmt::print("  {}\n", d);
+  std::string why;
+  md::resolve_backend("auto", &why);
+  fmt::print("--backend auto: {}\n", why);
   fmt::print("potential styles:\n");
   for (const auto& s : md::potential_styles()) fmt::print("  {:<10} {}\n", s.name, s.summary);
   fmt::print("ensembles ([run] ensemble):\n");
@@ -108,6 +114,15 @@ int cmd_run(int argc, char** argv, bool check_only) {
       ov.progress_interval = std::strtod(v.c_str(), &end);
       if (v.empty() || *end != '\0' || !(ov.progress_interval > 0))
         throw UsageError("--progress-interval needs a positive number of seconds");
+    } else if (a == "--device") {
+      const std::string v = value("--device");
+      char* end = nullptr;
+      const long d = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || d < 0 || d > 1023)
+        throw UsageError("--device needs a non-negative integer");
+      md::set_cuda_device(static_cast<int>(d));
+    } else if (a == "--debug-sync") {
+      md::set_debug_sync_default(true);
     } else if (a == "--quiet" || a == "-q") {
       ov.quiet = true;
     } else if (!a.empty() && a[0] == '-') {
@@ -128,6 +143,17 @@ int cmd_run(int argc, char** argv, bool check_only) {
   }
   ov.handle_signals = true;
   md::Job job = md::load_job(input, ov);
+  if (!ov.quiet) {
+    const md::Context& ctx = *job.ctx;
+    std::string line = "mdgpu: device " + ctx.device_description();
+    if (!ctx.on_cuda() && md::cuda_compiled()) {
+      const std::string why = md::cuda_unusable_reason();
+      line += why.empty() ? " (CUDA usable but not requested)" : " (CUDA not used: " + why + ")";
+    }
+    if (ctx.strict_memory()) line += ", strict memory";
+    if (ctx.debug_sync()) line += ", debug sync after every kernel";
+    fmt::print("{}\n", line);
+  }
   return md::run_job(job, ov);
 }
 

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <typeinfo>
 
 #include "engine/backend.hpp"
 #include "engine/error.hpp"
@@ -78,6 +79,22 @@ inline void check_launch(const char* what) {
 }
 #endif
 
+// ODR guard: the launch templates compile to different bodies in nvcc and host translation
+// units (a CUDA launch there, a throw here). Each kind lives in its own inline namespace, so
+// the two never share a symbol and the linker cannot pick a host body for an nvcc caller.
+#if defined(__CUDACC__)
+#define MDGPU_LAUNCH_ABI nvcc_tu
+#else
+#define MDGPU_LAUNCH_ABI host_tu
+#endif
+inline namespace MDGPU_LAUNCH_ABI {
+
+// Name of a kernel for debug-sync messages (mangled; Context demangles it when needed).
+template <class F>
+inline const char* kernel_name() {
+  return typeid(F).name();
+}
+
 [[noreturn]] inline void throw_not_cuda_compiled() {
   throw Error(
       "internal: kernel launched on the CUDA executor from a translation unit not compiled "
@@ -91,6 +108,7 @@ template <class F>
 void parallel_for(Context& ctx, Index n, const F& f) {
   if (n <= 0) return;
   ++ctx.counters().launches;
+  KernelScope scope(ctx, kernel_name<F>());
   if (ctx.on_cuda()) {
 #if defined(__CUDACC__)
     const Index want = (n + kBlock - 1) / kBlock;
@@ -112,6 +130,7 @@ void parallel_for(Context& ctx, Index n, const F& f) {
 template <class T, class F, class Op>
 void reduce(Context& ctx, Index n, const F& f, Op op, T identity, T* out) {
   ++ctx.counters().launches;
+  KernelScope scope(ctx, kernel_name<F>());
   if (ctx.on_cuda()) {
 #if defined(__CUDACC__)
     auto s = static_cast<cudaStream_t>(ctx.stream());
@@ -148,74 +167,36 @@ void reduce_sum(Context& ctx, Index n, const F& f, T* out) {
   reduce(ctx, n, f, SumOp{}, T::zero(), out);
 }
 
-// ---------------------------------------------------------------- flag-gated exclusive scan
-// out[i] = sum_{k<i} in[i], *total = sum of all, computed only when *gate != 0 (gate may be
-// null: always). Three functor phases over fixed chunks so it runs on either executor and
-// can sit in the step loop without the host ever reading the gate. Rebuild-time only.
-
 namespace detail {
-constexpr Index kScanChunk = 256;
-
-struct ScanChunkSums {
-  const int* gate;
-  const int* in;
-  int* chunk_sum;
-  Index n;
-  MD_HD void operator()(Index c) const {
-    if (gate && *gate == 0) return;
-    int s = 0;
-    const Index end = (c + 1) * kScanChunk < n ? (c + 1) * kScanChunk : n;
-    for (Index i = c * kScanChunk; i < end; ++i) s += in[i];
-    chunk_sum[c] = s;
-  }
+template <class T>
+struct ZeroOf {
+  MD_HD T operator()(Index) const { return T::zero(); }
 };
-
-struct ScanChunkOffsets {
-  const int* gate;
-  int* chunk_sum;  // in: sums, out: exclusive offsets
-  Index nchunks;
-  int* total;
-  MD_HD void operator()(Index) const {
-    if (gate && *gate == 0) return;
-    int run = 0;
-    for (Index c = 0; c < nchunks; ++c) {
-      const int s = chunk_sum[c];
-      chunk_sum[c] = run;
-      run += s;
-    }
-    *total = run;
+template <class T>
+std::size_t reduce_bytes(Context& ctx, Index n) {
+  if (ctx.on_cuda()) {
+#if defined(__CUDACC__)
+    std::size_t bytes = 0;
+    thrust::counting_iterator<Index> first(0);
+    cub::DeviceReduce::TransformReduce(nullptr, bytes, first, static_cast<T*>(nullptr), n,
+                                       SumOp{}, ZeroOf<T>{}, T::zero(),
+                                       static_cast<cudaStream_t>(ctx.stream()));
+    return bytes;
+#else
+    throw_not_cuda_compiled();
+#endif
   }
-};
-
-struct ScanWithinChunks {
-  const int* gate;
-  const int* in;
-  int* out;
-  const int* chunk_offset;
-  Index n;
-  MD_HD void operator()(Index c) const {
-    if (gate && *gate == 0) return;
-    int run = chunk_offset[c];
-    const Index end = (c + 1) * kScanChunk < n ? (c + 1) * kScanChunk : n;
-    for (Index i = c * kScanChunk; i < end; ++i) {
-      const int v = in[i];
-      out[i] = run;
-      run += v;
-    }
-  }
-};
+  return sizeof(T) * static_cast<std::size_t>((n + 1023) / 1024 + 1);
+}
 }  // namespace detail
 
-// `work` must hold at least scan_work_size(n) ints of device memory.
-inline Index scan_work_size(Index n) { return (n + detail::kScanChunk - 1) / detail::kScanChunk + 1; }
-
-inline void exclusive_scan_gated(Context& ctx, const int* gate, Index n, const int* in, int* out,
-                                 int* total, int* work) {
-  const Index nchunks = (n + detail::kScanChunk - 1) / detail::kScanChunk;
-  parallel_for(ctx, nchunks, detail::ScanChunkSums{gate, in, work, n});
-  parallel_for(ctx, 1, detail::ScanChunkOffsets{gate, work, nchunks, total});
-  parallel_for(ctx, nchunks, detail::ScanWithinChunks{gate, in, out, work, n});
+// Workspace a reduction over up to n items needs (value types up to DVec<16>); reserve it
+// at setup (Context::reserve_scratch) so the step loop never reallocates.
+inline std::size_t reduction_scratch_bytes(Context& ctx, Index n) {
+  return std::max({detail::reduce_bytes<DVec<1>>(ctx, n), detail::reduce_bytes<DVec<3>>(ctx, n),
+                   detail::reduce_bytes<DVec<8>>(ctx, n), detail::reduce_bytes<DVec<16>>(ctx, n)});
 }
+
 
 // ---------------------------------------------------------------- small functors
 
@@ -231,4 +212,10 @@ void fill(Context& ctx, T* a, Index n, T value) {
   parallel_for(ctx, n, FillFunctor<T>{a, value});
 }
 
+}  // inline namespace MDGPU_LAUNCH_ABI
+
 }  // namespace md
+
+// The flag-gated exclusive scan (exclusive_scan_gated) uses a team kernel: it lives in
+// kernels/team.hpp, included here so that users of this header keep seeing it.
+#include "kernels/team.hpp"

@@ -144,6 +144,8 @@ __global__ void team_kernel(Index n_items, std::size_t scratch_bytes, F f) {
 }
 #endif
 
+inline namespace MDGPU_LAUNCH_ABI {  // see kernels/launch.hpp: host and nvcc bodies differ
+
 // Scratch bytes a launch needs besides the user part (the lane reduction area).
 inline std::size_t team_reduce_bytes(int team_size) {
   return static_cast<std::size_t>(team_size) * kTeamReduceBytesPerLane;
@@ -156,6 +158,7 @@ void parallel_for_team(Context& ctx, Index n_items, int team_size, std::size_t s
                        const F& f) {
   if (n_items <= 0) return;
   ++ctx.counters().launches;
+  KernelScope scope(ctx, kernel_name<F>());
   const std::size_t user = (scratch_bytes + 15) / 16 * 16;
   if (ctx.on_cuda()) {
 #if defined(__CUDACC__)
@@ -198,5 +201,99 @@ void parallel_for_team(Context& ctx, Index n_items, int team_size, std::size_t s
     }
   }
 }
+
+
+// ---------------------------------------------------------------- flag-gated exclusive scan
+// out[i] = sum_{k<i} in[i], *total = sum of all, computed only when *gate != 0 (gate may be
+// null: always). Three phases over fixed chunks so it runs on either executor and can sit in
+// the step loop without the host ever reading the gate: chunk sums (one thread per chunk),
+// chunk offsets (one team: a block scan of tiles of chunk sums in team scratch, carried
+// across tiles) and the scan within chunks. Integer sums: the same result on every executor
+// and team size. Rebuild-time only.
+
+namespace detail {
+constexpr Index kScanChunk = 256;
+
+struct ScanChunkSums {
+  const int* gate;
+  const int* in;
+  int* chunk_sum;
+  Index n;
+  MD_HD void operator()(Index c) const {
+    if (gate && *gate == 0) return;
+    int s = 0;
+    const Index end = (c + 1) * kScanChunk < n ? (c + 1) * kScanChunk : n;
+    for (Index i = c * kScanChunk; i < end; ++i) s += in[i];
+    chunk_sum[c] = s;
+  }
+};
+
+// Exclusive scan of the chunk sums in place, by one team: tiles of kScanTile sums are loaded
+// into team scratch and scanned with log2(kScanTile) double-buffered passes (Hillis-Steele),
+// the running carry is added as each tile is written back.
+constexpr int kScanTile = 256;
+struct ScanChunkOffsets {
+  const int* gate;
+  int* chunk_sum;  // in: sums, out: exclusive offsets
+  Index nchunks;
+  int* total;
+  MD_HD void operator()(const Team& t) const {
+    if (gate && *gate == 0) return;  // the same for every lane: no barrier is skipped by some
+    int* a = t.scratch_as<int>(0);
+    int* b = a + kScanTile;
+    int carry = 0;  // identical on every lane
+    for (Index base = 0; base < nchunks; base += kScanTile) {
+      const int m = nchunks - base < kScanTile ? static_cast<int>(nchunks - base) : kScanTile;
+      team_for(t, m, [&](int k) { a[k] = chunk_sum[base + k]; });
+      team_barrier(t);
+      int* src = a;
+      int* dst = b;
+      for (int off = 1; off < m; off *= 2) {
+        team_for(t, m, [&](int k) { dst[k] = k >= off ? src[k] + src[k - off] : src[k]; });
+        team_barrier(t);
+        int* tmp = src;
+        src = dst;
+        dst = tmp;
+      }
+      team_for(t, m, [&](int k) { chunk_sum[base + k] = carry + (k > 0 ? src[k - 1] : 0); });
+      carry += src[m - 1];
+      team_barrier(t);  // the next tile overwrites the scratch
+    }
+    team_single(t, [&]() { *total = carry; });
+  }
+};
+
+struct ScanWithinChunks {
+  const int* gate;
+  const int* in;
+  int* out;
+  const int* chunk_offset;
+  Index n;
+  MD_HD void operator()(Index c) const {
+    if (gate && *gate == 0) return;
+    int run = chunk_offset[c];
+    const Index end = (c + 1) * kScanChunk < n ? (c + 1) * kScanChunk : n;
+    for (Index i = c * kScanChunk; i < end; ++i) {
+      const int v = in[i];
+      out[i] = run;
+      run += v;
+    }
+  }
+};
+}  // namespace detail
+
+// `work` must hold at least scan_work_size(n) ints of device memory.
+inline Index scan_work_size(Index n) { return (n + detail::kScanChunk - 1) / detail::kScanChunk + 1; }
+
+inline void exclusive_scan_gated(Context& ctx, const int* gate, Index n, const int* in, int* out,
+                                 int* total, int* work) {
+  const Index nchunks = (n + detail::kScanChunk - 1) / detail::kScanChunk;
+  parallel_for(ctx, nchunks, detail::ScanChunkSums{gate, in, work, n});
+  parallel_for_team(ctx, 1, detail::kScanTile, 2 * detail::kScanTile * sizeof(int),
+                    detail::ScanChunkOffsets{gate, work, nchunks, total});
+  parallel_for(ctx, nchunks, detail::ScanWithinChunks{gate, in, out, work, n});
+}
+
+}  // inline namespace MDGPU_LAUNCH_ABI
 
 }  // namespace md
