@@ -113,12 +113,12 @@ long nve_steps() {
 }  // namespace
 
 TEST_SUITE("deepmd") {
-  TEST_CASE("double precision matches deepmd-kit on every fixture model and structure") {
+  EXEC_TEST_CASE("double precision matches deepmd-kit on every fixture model and structure") {
     const json& fx = fixtures();
     int n = 0;
     for (const auto& [name, m] : fx["models"].items()) {
       const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
-      Context ctx(Backend::cpu);
+      Context ctx(test::backend());
       auto pot = make_pot(ctx, name, type_map, deepmd::Precision::double_);
       for (const auto& st : m["structures"]) {
         const Structure s = fixture_structure(st, type_map);
@@ -136,12 +136,12 @@ TEST_SUITE("deepmd") {
     CHECK(n == 12);
   }
 
-  TEST_CASE("mixed precision (float networks and double accumulation) error vs deepmd-kit") {
+  EXEC_TEST_CASE("mixed precision (float networks and double accumulation) error vs deepmd-kit") {
     const json& fx = fixtures();
     Errors worst;
     for (const auto& [name, m] : fx["models"].items()) {
       const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
-      Context ctx(Backend::cpu);
+      Context ctx(test::backend());
       auto pot = make_pot(ctx, name, type_map, deepmd::Precision::mixed);
       for (const auto& st : m["structures"]) {
         const Structure s = fixture_structure(st, type_map);
@@ -164,12 +164,12 @@ TEST_SUITE("deepmd") {
     CHECK(worst.energy_rel > 0.0);  // really ran in float
   }
 
-  TEST_CASE("forces are -grad E and the virial -dE/dstrain and the total force vanishes") {
+  EXEC_TEST_CASE("forces are -grad E and the virial -dE/dstrain and the total force vanishes") {
     const json& fx = fixtures();
     for (const char* name : {"water_gelu_pair", "cu_tanh", "water_softplus"}) {
       const json& m = fx["models"][name];
       const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
-      Context ctx(Backend::cpu);
+      Context ctx(test::backend());
       auto pot = make_pot(ctx, name, type_map, deepmd::Precision::double_);
       const Structure s = fixture_structure(m["structures"][1], type_map);  // triclinic
       const test::Forces f0 = test::engine_forces(ctx, s, *pot, Units::metal());
@@ -231,10 +231,10 @@ TEST_SUITE("deepmd") {
     }
   }
 
-  TEST_CASE("invariance under translation and rotation and permutation (isolated cluster)") {
+  EXEC_TEST_CASE("invariance under translation and rotation and permutation (isolated cluster)") {
     const json& m = fixtures()["models"]["water_gelu_pair"];
     const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
-    Context ctx(Backend::cpu);
+    Context ctx(test::backend());
     auto pot = make_pot(ctx, "water_gelu_pair", type_map, deepmd::Precision::double_);
     Structure s = fixture_structure(m["structures"][0], type_map);
     for (int d = 0; d < 3; ++d) s.box.periodic[d] = 0;  // a cluster
@@ -353,8 +353,8 @@ TEST_SUITE("deepmd") {
     CHECK_FALSE(c.embedding[0].layers[1].idt.empty());  // resnet_dt
   }
 
-  TEST_CASE("NVE energy conservation over 10000 steps (32 Cu atoms and a small model at dt 1 fs)") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("NVE energy conservation over 10000 steps (32 Cu atoms and a small model at dt 1 fs)") {
+    Context ctx(test::backend());
     const json& m = fixtures()["models"]["cu_tanh"];
     const std::vector<std::string> tm = {"Cu"};
     Structure s = fixture_structure(m["structures"][0], tm);
@@ -467,14 +467,14 @@ TEST_SUITE("deepmd") {
                          doctest::Contains("rmin"), InputError);
   }
 
-  TEST_CASE("tabulated embedding agrees with the exact nets on every fixture") {
+  EXEC_TEST_CASE("tabulated embedding agrees with the exact nets on every fixture") {
     const json& fx = fixtures();
     Errors worst_tab, worst_coarse, worst_mixed;
     int n = 0;
     for (const auto& [name, m] : fx["models"].items()) {
       if (name == "cu_relu_linear") continue;  // relu: refused (test above)
       const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
-      Context ctx(Backend::cpu);
+      Context ctx(test::backend());
       auto exact = make_pot(ctx, name, type_map, deepmd::Precision::double_);
       deepmd::TableOptions def;
       auto tab = make_tab_pot(ctx, name, type_map, deepmd::Precision::double_, def);
@@ -535,14 +535,14 @@ TEST_SUITE("deepmd") {
     CHECK(worst_mixed.virial_rel < 1e-5);
   }
 
-  TEST_CASE("tabulated embedding: forces are -grad of the tabulated energy on all table paths") {
+  EXEC_TEST_CASE("tabulated embedding: forces are -grad of the tabulated energy on all table paths") {
     // rmin 2.0 A with extrapolate 1.3: close neighbours fall on the coarse grid and the
     // closest beyond it (exact net), so all three paths and their junctions are exercised.
     const json& fx = fixtures();
     for (const std::string name : {"water_gelu_pair", "cu_tanh"}) {
       const json& m = fx["models"][name];
       const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
-      Context ctx(Backend::cpu);
+      Context ctx(test::backend());
       deepmd::TableOptions opt;
       opt.rmin = name == "cu_tanh" ? 2.6 : 2.0;
       opt.step = 0.05;

@@ -18,7 +18,7 @@ using namespace md;
 namespace {
 
 struct LJRun {
-  Context ctx{Backend::cpu};
+  Context ctx{test::backend()};
   std::unique_ptr<System> sys;
   std::unique_ptr<LJPotential> pot;
   NVE nve;
@@ -65,7 +65,7 @@ double slope(const std::vector<double>& x, const std::vector<double>& y) {
 }  // namespace
 
 TEST_SUITE("dynamics") {
-  TEST_CASE("NVE energy drift of a 4000-atom LJ liquid below 1e-4 |E| per 1000 steps") {
+  EXEC_TEST_CASE("NVE energy drift of a 4000-atom LJ liquid below 1e-4 |E| per 1000 steps") {
     LJRun run(10, 1.44, 0.005);
     run.sim->run(2000, Observers{});  // melt and equilibrate
     std::vector<double> steps, etot;
@@ -88,7 +88,7 @@ TEST_SUITE("dynamics") {
     CHECK(spread / e0 < 1e-3);
   }
 
-  TEST_CASE("reversing velocities retraces the trajectory") {
+  EXEC_TEST_CASE("reversing velocities retraces the trajectory") {
     LJRun run(6, 1.0, 0.004, 77);
     const Structure start = run.sys->download();
     run.sim->run(300, Observers{});
@@ -114,7 +114,7 @@ TEST_SUITE("dynamics") {
     CHECK(worst < 1e-8);
   }
 
-  TEST_CASE("steps without output make no host transfers and no synchronisations") {
+  EXEC_TEST_CASE("steps without output make no host transfers and no synchronisations") {
     LJRun run(6, 1.44, 0.005);
     Observers obs;
     obs.thermo_every = 50;
@@ -144,7 +144,7 @@ TEST_SUITE("dynamics") {
     CHECK(rebuild_steps_seen > 5);  // rebuilds happened inside quiet steps, decided on the device
   }
 
-  TEST_CASE("capacity overflow mid-run rolls back and replays to the same trajectory") {
+  EXEC_TEST_CASE("capacity overflow mid-run rolls back and replays to the same trajectory") {
     LJRun a(6, 1.44, 0.005, 5), b(6, 1.44, 0.005, 5);
     Observers obs;
     obs.thermo_every = 100;

@@ -91,8 +91,8 @@ void expect_input_error(const std::function<void()>& fn, const std::string& word
 }  // namespace
 
 TEST_SUITE("pair_styles") {
-  TEST_CASE("zbl: finite differences across the switching region + virial + momentum") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("zbl: finite differences across the switching region + virial + momentum") {
+    Context ctx(test::backend());
     auto pot = test::potential_from_toml(ctx, {"Cu", "Ni"},
                                          "style = \"zbl\"\ninner = 1.8\nouter = 3.2\n");
     CHECK(pot->cutoff() == 3.2);
@@ -101,8 +101,8 @@ TEST_SUITE("pair_styles") {
     test::check_potential(ctx, *pot, crystal(2.85, 2, 22, false, 0.08));
   }
 
-  TEST_CASE("zbl: energy and force vanish smoothly at the outer cutoff") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("zbl: energy and force vanish smoothly at the outer cutoff") {
+    Context ctx(test::backend());
     auto pot = test::potential_from_toml(ctx, {"Cu"}, "style = \"zbl\"\ninner = 1.0\nouter = 2.0\n");
     // Two atoms in a big box at r just inside the cutoff.
     for (double r : {1.999, 1.9999}) {
@@ -119,8 +119,8 @@ TEST_SUITE("pair_styles") {
     }
   }
 
-  TEST_CASE("morse: finite differences + virial + momentum - shift makes E(rc) = 0") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("morse: finite differences + virial + momentum - shift makes E(rc) = 0") {
+    Context ctx(test::backend());
     auto pot = test::potential_from_toml(ctx, {"Cu", "Ni"}, kMorse);
     CHECK(pot->cutoff() == 6.0);
     // Morse forces jump at the cutoff: use the first perturbed crystal in which no pair lies
@@ -139,11 +139,11 @@ TEST_SUITE("pair_styles") {
     CHECK(std::abs(test::engine_forces(ctx, s, *pot, Units::metal()).energy) < 1e-9);
   }
 
-  TEST_CASE("table: spline and linear forces against finite differences of the energy") {
+  EXEC_TEST_CASE("table: spline and linear forces against finite differences of the energy") {
     // Energies and forces are interpolated independently (as in LAMMPS), so the forces are
     // -dE/dr only to the table's accuracy; fine tables make that small.
     const std::string path = write_table(4000);
-    Context ctx(Backend::cpu);
+    Context ctx(test::backend());
     for (const char* style : {"spline", "linear"}) {
       auto pot = test::potential_from_toml(
           ctx, {"Cu", "Ni"},
@@ -179,8 +179,8 @@ TEST_SUITE("pair_styles") {
     CHECK(sp.rsq.back() == doctest::Approx(36.0));
   }
 
-  TEST_CASE("overlay equals the sum of its terms - apply_to restricts a term to type pairs") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("overlay equals the sum of its terms - apply_to restricts a term to type pairs") {
+    Context ctx(test::backend());
     const std::string eam = test::source_path("inputs/potentials/CuNi.eam.alloy");
     const Structure s = crystal(3.615, 2, 25, true);
     const Units u = Units::metal();
@@ -234,8 +234,8 @@ TEST_SUITE("pair_styles") {
     CHECK(test::engine_forces(ctx, s, *partial, u).energy == doctest::Approx(fo.energy).epsilon(1e-13));
   }
 
-  TEST_CASE("input and file errors name the file and line and key") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("input and file errors name the file and line and key") {
+    Context ctx(test::backend());
     const std::string path = write_table(50);
     const std::vector<std::string> types = {"Cu", "Ni"};
     auto make = [&](const std::string& body) {

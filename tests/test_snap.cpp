@@ -111,7 +111,7 @@ std::unique_ptr<Potential> make_from_toml(Context& ctx, const std::string& toml_
 void check_fixture(const std::string& name) {
   CAPTURE(name);
   const Fixture f = read_fixture(name);
-  Context ctx(Backend::cpu);
+  Context ctx(test::backend());
   std::unique_ptr<Potential> pot;
   if (f.include.empty())
     pot = make_pot(ctx, f.coeff, f.param, f.elements);
@@ -160,33 +160,33 @@ double energy_of(Context& ctx, const Structure& s, Potential& pot) {
 }  // namespace
 
 TEST_SUITE("snap") {
-  TEST_CASE("Ta06A bcc matches LAMMPS ML-SNAP") { check_fixture("ta06a_bcc"); }
-  TEST_CASE("Ta06A triclinic cell matches LAMMPS ML-SNAP") { check_fixture("ta06a_triclinic"); }
-  TEST_CASE("W_2940_2017_2 (2J=8) matches LAMMPS ML-SNAP") { check_fixture("w_2940_bcc"); }
-  TEST_CASE("Mo_Chen_PRM2017 (LAMMPS defaults with bzeroflag) matches LAMMPS ML-SNAP") {
+  EXEC_TEST_CASE("Ta06A bcc matches LAMMPS ML-SNAP") { check_fixture("ta06a_bcc"); }
+  EXEC_TEST_CASE("Ta06A triclinic cell matches LAMMPS ML-SNAP") { check_fixture("ta06a_triclinic"); }
+  EXEC_TEST_CASE("W_2940_2017_2 (2J=8) matches LAMMPS ML-SNAP") { check_fixture("w_2940_bcc"); }
+  EXEC_TEST_CASE("Mo_Chen_PRM2017 (LAMMPS defaults with bzeroflag) matches LAMMPS ML-SNAP") {
     check_fixture("mo_chen_bcc");
   }
-  TEST_CASE("WBe_Wood_PRB2019 (two elements) matches LAMMPS ML-SNAP") { check_fixture("wbe_bcc"); }
-  TEST_CASE("InP_JCPA2020 (chemflag bnormflag wselfallflag) matches LAMMPS ML-SNAP") {
+  EXEC_TEST_CASE("WBe_Wood_PRB2019 (two elements) matches LAMMPS ML-SNAP") { check_fixture("wbe_bcc"); }
+  EXEC_TEST_CASE("InP_JCPA2020 (chemflag bnormflag wselfallflag) matches LAMMPS ML-SNAP") {
     check_fixture("inp_zincblende");
   }
-  TEST_CASE("Ni_Zuo_JPCA2020 quadratic matches LAMMPS ML-SNAP") {
+  EXEC_TEST_CASE("Ni_Zuo_JPCA2020 quadratic matches LAMMPS ML-SNAP") {
     check_fixture("ni_quadratic_fcc");
   }
-  TEST_CASE("Cu_Zuo_JPCA2020 quadratic in a triclinic cell matches LAMMPS ML-SNAP") {
+  EXEC_TEST_CASE("Cu_Zuo_JPCA2020 quadratic in a triclinic cell matches LAMMPS ML-SNAP") {
     check_fixture("cu_quadratic_fcc");
   }
-  TEST_CASE("W_2940_2017_2.snap include (hybrid/overlay zbl + snap) matches LAMMPS") {
+  EXEC_TEST_CASE("W_2940_2017_2.snap include (hybrid/overlay zbl + snap) matches LAMMPS") {
     check_fixture("w_2940_zbl");
   }
-  TEST_CASE("WBe_Wood_PRB2019.snap include (two-element zbl + snap) matches LAMMPS") {
+  EXEC_TEST_CASE("WBe_Wood_PRB2019.snap include (two-element zbl + snap) matches LAMMPS") {
     check_fixture("wbe_zbl");
   }
-  TEST_CASE("inner switching function (switchinnerflag) matches LAMMPS ML-SNAP") {
+  EXEC_TEST_CASE("inner switching function (switchinnerflag) matches LAMMPS ML-SNAP") {
     check_fixture("ta06a_inner");
   }
 
-  TEST_CASE("snap forces are -grad E by central differences and sum to zero") {
+  EXEC_TEST_CASE("snap forces are -grad E by central differences and sum to zero") {
     struct Case {
       const char* fixture;
       std::vector<int> atoms;
@@ -197,7 +197,7 @@ TEST_SUITE("snap") {
       const std::string fixture_name = c.fixture;
       CAPTURE(fixture_name);
       Fixture f = read_fixture(c.fixture);
-      Context ctx(Backend::cpu);
+      Context ctx(test::backend());
       auto pot = make_pot(ctx, f.coeff, f.param, f.elements);
       const test::Forces r = test::engine_forces(ctx, f.s, *pot, Units::metal(), 1.0);
       double sum[3] = {0, 0, 0};
@@ -225,9 +225,9 @@ TEST_SUITE("snap") {
     }
   }
 
-  TEST_CASE("snap energy is invariant under rotation of a cluster and under permutation") {
+  EXEC_TEST_CASE("snap energy is invariant under rotation of a cluster and under permutation") {
     Fixture f = read_fixture("wbe_bcc");
-    Context ctx(Backend::cpu);
+    Context ctx(test::backend());
     auto pot = make_pot(ctx, f.coeff, f.param, f.elements);
     // cluster: the atoms within 5.5 A of the cell centre, in a large non-periodic box
     Structure c;
@@ -348,8 +348,8 @@ TEST_SUITE("snap") {
     CHECK(inc.zbl.pairs[0].z1 == 74.0);
   }
 
-  TEST_CASE("snap NVE of W 2J=8 with ZBL at 3000 K conserves energy over 300 steps") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("snap NVE of W 2J=8 with ZBL at 3000 K conserves energy over 300 steps") {
+    Context ctx(test::backend());
     LatticeSpec spec;
     spec.kind = "bcc";
     spec.a = 3.1803;
@@ -401,7 +401,7 @@ TEST_SUITE("snap") {
 //   OMP_NUM_THREADS=2 tests/mdgpu_tests -ts=snap_profile --no-skip
 // Times each SNAP pass (synchronising after each) for W_2940_2017_2 and Ta06A in bcc.
 TEST_SUITE("snap_profile" * doctest::skip()) {
-  TEST_CASE("time per pass") {
+  EXEC_TEST_CASE("time per pass") {
     struct Case {
       const char* name;
       const char* coeff;
@@ -415,7 +415,7 @@ TEST_SUITE("snap_profile" * doctest::skip()) {
                "inputs/snap/W_2940_2017_2.snapparam", "W", 3.1803, 10},
           Case{"Ta06A", "inputs/snap/Ta06A.snapcoeff", "inputs/snap/Ta06A.snapparam", "Ta", 3.316,
                10}}) {
-      Context ctx(Backend::cpu);
+      Context ctx(test::backend());
       LatticeSpec spec;
       spec.kind = "bcc";
       spec.a = c.a;
@@ -452,7 +452,7 @@ TEST_SUITE("snap_profile" * doctest::skip()) {
 //   OMP_NUM_THREADS=1 tests/mdgpu_tests -ts=snap_validation --no-skip -tc="*300 K*"
 namespace {
 void nve_validation(double target) {
-  Context ctx(Backend::cpu);
+  Context ctx(test::backend());
   LatticeSpec spec;
   spec.kind = "bcc";
   spec.a = 3.1803;
@@ -504,6 +504,6 @@ void nve_validation(double target) {
 }  // namespace
 
 TEST_SUITE("snap_validation" * doctest::skip()) {
-  TEST_CASE("NVE 300 K") { nve_validation(300.0); }
-  TEST_CASE("NVE 3000 K") { nve_validation(3000.0); }
+  EXEC_TEST_CASE("NVE 300 K") { nve_validation(300.0); }
+  EXEC_TEST_CASE("NVE 3000 K") { nve_validation(3000.0); }
 }
