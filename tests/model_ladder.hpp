@@ -65,6 +65,8 @@ struct LadderCase {
   double translation_energy_rel = 1e-13;
   double rotation_energy_rel = 1e-12;
   double rotation_force_abs = 1e-11;
+  bool permute_type_order = true;  // false where the model's element order follows the
+                                   // system's type order (SNAP chemflag, as in LAMMPS)
   double permutation_energy_rel = 1e-12;
   double permutation_force_abs = 1e-12;
 

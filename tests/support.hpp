@@ -29,7 +29,7 @@ std::string cuda_unusable_reason();
 // The executor of the running EXEC_TEST_CASE subcase (the CPU outside one). Tests build their
 // Context from it: `Context ctx(test::backend());`.
 Backend backend();
-inline const char* backend_str() { return backend_name(backend()); }
+inline std::string backend_str() { return backend_name(backend()); }
 
 // Sets test::backend() for one subcase (used by EXEC_TEST_CASE).
 class ExecutorScope {

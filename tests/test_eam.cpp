@@ -1,6 +1,6 @@
-// EAM (eam funcfl, eam/alloy setfl, eam/fs): file readers, finite-difference forces and
-// virial, momentum conservation, LAMMPS-convention details (funcfl re-gridding, eam/fs
-// density indices, NULL types), file lookup and malformed files, and NVE energy
+// EAM (eam funcfl, eam/alloy setfl, eam/fs): file readers, the verification ladder
+// (tests/model_ladder.hpp: finite-difference forces and virial, momentum, invariances),
+// LAMMPS-convention details (funcfl re-gridding, eam/fs density indices, NULL types), file lookup and malformed files, and NVE energy
 // conservation of liquid-hot Cu. Agreement with LAMMPS itself is
 // tests/lammps/test_manybody_vs_lammps.py.
 #include <doctest/doctest.h>
@@ -91,29 +91,28 @@ TEST_SUITE("eam") {
 
   EXEC_TEST_CASE("eam: finite differences + virial + momentum (cubic and triclinic)") {
     Context ctx(test::backend());
-    auto pot = test::potential_from_toml(ctx, {"Cu"}, "style = \"eam\"\nfile = \"" + kCuU3 + "\"\n");
+    const std::string toml = "style = \"eam\"\nfile = \"" + kCuU3 + "\"\n";
+    auto pot = test::potential_from_toml(ctx, {"Cu"}, toml);
     CHECK(pot->cutoff() == doctest::Approx(4.95));
-    test::check_potential(ctx, *pot, test::with_types(cu_crystal(1, 11, false), {"Cu"}, {63.55}));
-    test::check_potential(ctx, *pot, test::with_types(cu_crystal(1, 12, true), {"Cu"}, {63.55}));
+    test::check_model(test::toml_case(
+        "eam Cu_u3 cubic", test::with_types(cu_crystal(1, 11, false), {"Cu"}, {63.55}), toml));
+    test::check_model(test::toml_case(
+        "eam Cu_u3 triclinic", test::with_types(cu_crystal(1, 12, true), {"Cu"}, {63.55}), toml));
   }
 
   EXEC_TEST_CASE("eam/alloy: finite differences + virial + momentum (CuNi + Mishin Cu)") {
-    Context ctx(test::backend());
-    auto pot = test::potential_from_toml(ctx, {"Cu", "Ni"},
-                                         "style = \"eam/alloy\"\nfile = \"" + kCuNi + "\"\n");
-    test::check_potential(ctx, *pot,
-                          test::with_types(cu_crystal(2, 13, true), {"Cu", "Ni"}, {63.55, 58.69}));
-    auto mishin = test::potential_from_toml(
-        ctx, {"X"}, "style = \"eam/alloy\"\nfile = \"" + kMishin + "\"\nelements = [\"Cu\"]\n");
-    test::check_potential(ctx, *mishin, test::with_types(cu_crystal(1, 14, false), {"X"}, {63.55}));
+    test::check_model(test::toml_case(
+        "eam/alloy CuNi", test::with_types(cu_crystal(2, 13, true), {"Cu", "Ni"}, {63.55, 58.69}),
+        "style = \"eam/alloy\"\nfile = \"" + kCuNi + "\"\n"));
+    test::check_model(test::toml_case(
+        "eam/alloy Mishin Cu", test::with_types(cu_crystal(1, 14, false), {"X"}, {63.55}),
+        "style = \"eam/alloy\"\nfile = \"" + kMishin + "\"\nelements = [\"Cu\"]\n"));
   }
 
   EXEC_TEST_CASE("eam/fs: finite differences + virial + momentum (asymmetric densities)") {
-    Context ctx(test::backend());
-    auto pot = test::potential_from_toml(ctx, {"A", "B"},
-                                         "style = \"eam/fs\"\nfile = \"" + kFS + "\"\n");
-    test::check_potential(ctx, *pot,
-                          test::with_types(cu_crystal(2, 15, true), {"A", "B"}, {63.5, 58.7}));
+    test::check_model(test::toml_case(
+        "eam/fs AB", test::with_types(cu_crystal(2, 15, true), {"A", "B"}, {63.5, 58.7}),
+        "style = \"eam/fs\"\nfile = \"" + kFS + "\"\n"));
   }
 
   EXEC_TEST_CASE("funcfl with two files (cross pair from Z_i Z_j) and NULL types") {
@@ -130,11 +129,10 @@ TEST_SUITE("eam") {
       for (int m = 1; m <= f.nr; ++m) out << 0.9 * f.zr[m] << "\n";
       for (int m = 1; m <= f.nr; ++m) out << 1.2 * f.rhor[m] << "\n";
     }
-    auto pot = test::potential_from_toml(
-        ctx, {"Cu", "Ni"},
-        "style = \"eam\"\nfiles = { Cu = \"" + kCuU3 + "\", Ni = \"" + ni + "\" }\n");
     const Structure s = test::with_types(cu_crystal(2, 16, false), {"Cu", "Ni"}, {63.55, 58.69});
-    test::check_potential(ctx, *pot, s);
+    test::check_model(test::toml_case(
+        "eam two funcfl files", s,
+        "style = \"eam\"\nfiles = { Cu = \"" + kCuU3 + "\", Ni = \"" + ni + "\" }\n"));
 
     // A NULL type takes no part: its atoms have no force and no energy, and the others
     // feel only each other.
