@@ -1,6 +1,7 @@
 // Helpers for the thermostat/barostat/minimiser tests: a small LJ system (fcc start, lj
-// units, CPU executor) whose integrator is built from a TOML [run] snippet through the
-// integrator registry (so the input keys are exercised too), and block statistics.
+// units, on the executor of the running test) whose integrator is built from a TOML [run]
+// snippet through the integrator registry (so the input keys are exercised too), and block
+// statistics.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -20,6 +21,7 @@
 #include "io/lattice.hpp"
 #include "io/toml_section.hpp"
 #include "models/lj/lj.hpp"
+#include "support.hpp"
 
 namespace md::test {
 
@@ -33,7 +35,7 @@ struct OneThread {
 
 struct LJEnsemble {
   OneThread one_thread;
-  Context ctx{Backend::cpu};
+  Context ctx{test::backend()};
   Units units = Units::lj();
   std::unique_ptr<System> sys;
   std::unique_ptr<LJPotential> pot;

@@ -1,13 +1,55 @@
 #include "support.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <set>
 
 #include "engine/neighbor.hpp"
 #include "engine/random.hpp"
 #include "engine/system.hpp"
 
 namespace md::test {
+
+bool cuda_requested() {
+  const char* env = std::getenv("MDGPU_TEST_BACKEND");
+  const std::string v = env ? env : "";
+  return v == "cuda" || v == "all";
+}
+
+std::string cuda_unusable_reason() {
+  if (cuda_device_count() > 0) return "";
+  return cuda_device_descriptions().front();
+}
+
+std::vector<Backend> test_backends() {
+  static const std::vector<Backend> list = [] {
+    std::vector<Backend> b{Backend::cpu};
+    if (cuda_requested() && cuda_device_count() > 0) b.push_back(Backend::cuda);
+    return b;
+  }();
+  return list;
+}
+
+namespace {
+Backend current_backend = Backend::cpu;
+std::set<std::string>& executor_tests() {
+  static std::set<std::string> names;
+  return names;
+}
+}  // namespace
+
+Backend backend() { return current_backend; }
+
+ExecutorScope::ExecutorScope(Backend b) : saved_(current_backend) { current_backend = b; }
+ExecutorScope::~ExecutorScope() { current_backend = saved_; }
+
+bool register_executor_test(const char* name) {
+  executor_tests().insert(name);
+  return true;
+}
+
+bool is_executor_test(const std::string& name) { return executor_tests().count(name) > 0; }
 
 Box cubic_box(double side) { return triclinic_box(side, side, side, 0, 0, 0); }
 

@@ -1,5 +1,6 @@
-// Test helpers: small structures (perturbed lattices in any triclinic box), engine force
-// evaluation on the CPU executor, and relative-error comparisons.
+// Test helpers: the executors a test runs on (EXEC_TEST_CASE), small structures (perturbed
+// lattices in any triclinic box), engine force evaluation on any executor, and relative-error
+// comparisons. Used by every tests/test_*.cpp.
 #pragma once
 
 #include <array>
@@ -13,7 +14,39 @@
 #include "engine/structure.hpp"
 #include "engine/units.hpp"
 
+#include <doctest/doctest.h>
+
 namespace md::test {
+
+// Executors the tests run on: the CPU always; CUDA as well when the environment variable
+// MDGPU_TEST_BACKEND is "cuda" or "all" and a device is usable (cuda_device_count() > 0).
+std::vector<Backend> test_backends();
+// True when MDGPU_TEST_BACKEND asks for the CUDA executor ("cuda" or "all").
+bool cuda_requested();
+// Why the CUDA pass cannot run here ("" when a device is usable).
+std::string cuda_unusable_reason();
+
+// The executor of the running EXEC_TEST_CASE subcase (the CPU outside one). Tests build their
+// Context from it: `Context ctx(test::backend());`.
+Backend backend();
+inline std::string backend_str() { return backend_name(backend()); }
+
+// Sets test::backend() for one subcase (used by EXEC_TEST_CASE).
+class ExecutorScope {
+ public:
+  explicit ExecutorScope(Backend b);
+  ~ExecutorScope();
+  ExecutorScope(const ExecutorScope&) = delete;
+  ExecutorScope& operator=(const ExecutorScope&) = delete;
+
+ private:
+  Backend saved_;
+};
+
+// Registers a test case's name as one that runs per executor (the gpu ctest pass skips the
+// others: they run on the CPU only and the CPU pass covers them).
+bool register_executor_test(const char* name);
+bool is_executor_test(const std::string& name);
 
 // fcc lattice of ncell^3 cells in fractional coordinates, each site displaced by up to
 // `noise` (fractional units of one lattice cell), mapped into `box`. Types alternate over
@@ -30,7 +63,7 @@ struct Forces {
   std::array<double, 6> virial{};
 };
 
-// Engine forces, energy and virial (CPU executor) for a structure and potential.
+// Engine forces, energy and virial for a structure and potential, on ctx's executor.
 Forces engine_forces(Context& ctx, const Structure& s, Potential& pot, const Units& units,
                      double skin = 0.3);
 
@@ -41,3 +74,20 @@ inline std::string temp_dir() {
 }
 
 }  // namespace md::test
+
+// A doctest TEST_CASE whose body runs once per selected executor, each as a subcase named
+// after it ("cpu", "cuda"); inside, test::backend() is that executor. Use like TEST_CASE:
+//   EXEC_TEST_CASE("name") { Context ctx(test::backend()); ... }
+#define MD_EXEC_TEST_CASE_IMPL(body, reg, name)                                      \
+  static void body();                                                                \
+  [[maybe_unused]] static const bool reg = ::md::test::register_executor_test(name); \
+  TEST_CASE(name) {                                                                  \
+    for (const ::md::Backend md_exec_backend : ::md::test::test_backends())         \
+      SUBCASE(::md::backend_name(md_exec_backend)) {                                 \
+        ::md::test::ExecutorScope md_exec_scope(md_exec_backend);                    \
+        body();                                                                      \
+      }                                                                              \
+  }                                                                                  \
+  static void body()
+#define EXEC_TEST_CASE(name) \
+  MD_EXEC_TEST_CASE_IMPL(DOCTEST_ANONYMOUS(md_exec_body_), DOCTEST_ANONYMOUS(md_exec_reg_), name)

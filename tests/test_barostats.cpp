@@ -47,7 +47,7 @@ NptResult npt_run(LJEnsemble& e, long equil, long steps, long every, double p0) 
 }  // namespace
 
 TEST_SUITE("barostats") {
-  TEST_CASE("MTK iso: mean pressure at the target, Econserve drift bounded over 20000 steps") {
+  EXEC_TEST_CASE("MTK iso: mean pressure at the target, Econserve drift bounded over 20000 steps") {
     LJEnsemble e(3, 0.8442, 1.5, 31);
     e.use(std::string("ensemble = \"npt\"\n") + kNH +
               "barostat = { kind = \"mtk\", coupling = \"iso\", pressure = 2.0, pdamp = 0.5 }",
@@ -59,7 +59,7 @@ TEST_SUITE("barostats") {
     CHECK(r.spread_rel < 5e-3);
   }
 
-  TEST_CASE("MTK aniso: a crystal stretched along x relaxes to a cubic cell at P = 0") {
+  EXEC_TEST_CASE("MTK aniso: a crystal stretched along x relaxes to a cubic cell at P = 0") {
     LJEnsemble e(3, 1.05, 0.2, 5);
     Box b = e.sys->box();
     b.l[0] *= 1.06;  // strain the cell (atoms follow at the first remap only through forces)
@@ -89,7 +89,7 @@ TEST_SUITE("barostats") {
     CHECK(std::abs(pxx) < 0.3);
   }
 
-  TEST_CASE("MTK tri: a sheared crystal relaxes its tilt back to zero") {
+  EXEC_TEST_CASE("MTK tri: a sheared crystal relaxes its tilt back to zero") {
     LJEnsemble e(3, 1.05, 0.2, 9, 2.5, 0.08);  // xy = 0.08 lx, atoms sheared affinely
     e.use("ensemble = \"npt\"\nthermostat = { kind = \"nose-hoover\", temperature = 0.2, "
           "tdamp = 0.1 }\nbarostat = { kind = \"mtk\", coupling = \"tri\", pressure = 0.0, "
@@ -110,7 +110,7 @@ TEST_SUITE("barostats") {
     CHECK(std::abs(pxy) < 0.1);
   }
 
-  TEST_CASE("MTK xy under a sustained shear stress: the liquid flows, the cell flips, trajectories stay continuous") {
+  EXEC_TEST_CASE("MTK xy under a sustained shear stress: the liquid flows, the cell flips, trajectories stay continuous") {
     // Only the xy tilt is barostatted (LAMMPS fix npt xy ...): a liquid under a constant
     // shear stress creeps, so the tilt passes 0.6 lx and is flipped by a lattice vector.
     LJEnsemble e(3, 0.8442, 1.5, 13);
@@ -149,7 +149,7 @@ TEST_SUITE("barostats") {
     CHECK(worst_jump < 0.5);  // a flip without image-flag update would jump by a cell length
   }
 
-  TEST_CASE("SCR iso: mean pressure at the target") {
+  EXEC_TEST_CASE("SCR iso: mean pressure at the target") {
     LJEnsemble e(3, 0.8442, 1.5, 17);
     e.use("ensemble = \"npt\"\nthermostat = { kind = \"csvr\", temperature = 1.5, tdamp = 0.1, "
           "seed = 3 }\nbarostat = { kind = \"scr\", coupling = \"iso\", pressure = 2.0, "
@@ -160,7 +160,7 @@ TEST_SUITE("barostats") {
     CHECK(r.press.mean_err < 0.1);
   }
 
-  TEST_CASE("SCR aniso: a stretched crystal relaxes to a cubic cell") {
+  EXEC_TEST_CASE("SCR aniso: a stretched crystal relaxes to a cubic cell") {
     LJEnsemble e(3, 1.05, 0.2, 5);
     Box b = e.sys->box();
     b.l[0] *= 1.06;
@@ -183,7 +183,7 @@ TEST_SUITE("barostats") {
     CHECK(std::abs(lx / ly - 1.0) < 0.01);
   }
 
-  TEST_CASE("pressure ramp: the MTK target follows [start, stop]") {
+  EXEC_TEST_CASE("pressure ramp: the MTK target follows [start, stop]") {
     LJEnsemble e(3, 0.8442, 1.5, 21);
     e.use(std::string("ensemble = \"npt\"\n") + kNH +
               "barostat = { kind = \"mtk\", coupling = \"iso\", pressure = [1.0, 3.0], pdamp = 0.5 }",

@@ -45,7 +45,7 @@ std::string write_input(const std::string& name, const std::string& text) {
 
 Job load(const std::string& path) {
   RunOverrides ov;
-  ov.backend = "cpu";
+  ov.backend = test::backend_str();
   ov.quiet = true;
   return load_job(path, ov);
 }
@@ -87,7 +87,7 @@ Checkpoint run_and_stop(Job& job, long stop_at) {
 }  // namespace
 
 TEST_SUITE("checkpoint") {
-  TEST_CASE("encode -> decode round trip; damaged files are refused") {
+  EXEC_TEST_CASE("encode -> decode round trip; damaged files are refused") {
     const std::string path = write_input("ck_rt.toml", input(2));
     Job job = load(path);
     job.sim->setup();
@@ -118,7 +118,7 @@ TEST_SUITE("checkpoint") {
                          doctest::Contains("version 99 is not supported"), InputError);
   }
 
-  TEST_CASE("stop + restart is bitwise identical to an uninterrupted run") {
+  EXEC_TEST_CASE("stop + restart is bitwise identical to an uninterrupted run") {
     const std::string path = write_input("ck_exact.toml", input(4));
     Job ref = load(path);
     ref.sim->setup();
@@ -152,7 +152,7 @@ TEST_SUITE("checkpoint") {
     CHECK_FALSE(bitwise_equal(state_of(third), want));
   }
 
-  TEST_CASE("a checkpoint of another system or integrator is refused") {
+  EXEC_TEST_CASE("a checkpoint of another system or integrator is refused") {
     Job a = load(write_input("ck_a.toml", input(2)));
     a.sim->setup();
     Checkpoint c = capture_checkpoint(*a.sim);
@@ -173,7 +173,7 @@ TEST_SUITE("checkpoint") {
               .find("not bitwise identical") != std::string::npos);
   }
 
-  TEST_CASE("atomic write keeps the previous checkpoint as .prev") {
+  EXEC_TEST_CASE("atomic write keeps the previous checkpoint as .prev") {
     Job a = load(write_input("ck_w.toml", input(2)));
     a.sim->setup();
     const std::string file = test::temp_dir() + "/atomic.ckpt";

@@ -1,6 +1,6 @@
 // DeePMD se_e2_a: agreement with deepmd-kit's own numbers (tests/data/deepmd, made by
-// tools/deepmd_fixtures.py), mixed precision error, finite differences, ΣF = 0, virial vs
-// strain derivative, invariances, activation functions vs deepmd-kit's definitions,
+// tools/deepmd_fixtures.py), mixed precision error, the verification ladder
+// (tests/model_ladder.hpp: finite differences, ΣF = 0, virial vs strain, invariances), activation functions vs deepmd-kit's definitions,
 // refusal of unsupported models, and NVE energy conservation.
 #include <doctest/doctest.h>
 
@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +18,8 @@
 #include "engine/velocity.hpp"
 #include "integrators/nve.hpp"
 #include "models/deepmd/deepmd.hpp"
+#include "fixtures.hpp"
+#include "model_ladder.hpp"
 #include "support.hpp"
 
 using namespace md;
@@ -25,11 +29,26 @@ namespace {
 
 std::string data_dir() { return std::string(MDGPU_SOURCE_DIR) + "/tests/data/deepmd/"; }
 
-const json& fixtures() {
+// The reference fixtures (tests/data/README.md schema), one file per model.
+const std::vector<std::string>& fixture_models() {
+  static const std::vector<std::string> names = {"cu_relu_linear", "cu_tanh", "water_gelu_pair",
+                                                 "water_softplus"};
+  return names;
+}
+
+const test::Fixture& fixture(const std::string& name) {
+  static std::map<std::string, test::Fixture> cache;
+  auto it = cache.find(name);
+  if (it == cache.end())
+    it = cache.emplace(name, test::load_fixture("tests/data/deepmd/" + name + ".json")).first;
+  return it->second;
+}
+
+const json& activations() {
   static const json j = [] {
-    std::ifstream f(data_dir() + "fixtures.json");
+    std::ifstream f(data_dir() + "activations.json");
     REQUIRE(f.good());
-    return json::parse(f);
+    return json::parse(f).at("activations");
   }();
   return j;
 }
@@ -46,63 +65,42 @@ std::unique_ptr<deepmd::DeepMDPotential> make_pot(Context& ctx, const std::strin
   return std::make_unique<deepmd::DeepMDPotential>(ctx, std::move(m), std::move(opt));
 }
 
-// Fixture structure (cell rows a, b, c in LAMMPS convention), positions wrapped into the box.
-Structure fixture_structure(const json& st, const std::vector<std::string>& type_map) {
-  Structure s;
-  const auto cell = st["cell"].get<std::vector<std::vector<double>>>();
-  s.box.lo[0] = s.box.lo[1] = s.box.lo[2] = 0.0;
-  s.box.l[0] = cell[0][0];
-  s.box.l[1] = cell[1][1];
-  s.box.l[2] = cell[2][2];
-  s.box.xy = cell[1][0];
-  s.box.xz = cell[2][0];
-  s.box.yz = cell[2][1];
-  s.type_names = type_map;
-  s.type_masses.assign(type_map.size(), 0.0);
-  for (std::size_t t = 0; t < type_map.size(); ++t) s.type_masses[t] = element_mass(type_map[t]);
-  const auto coord = st["coord"].get<std::vector<std::vector<double>>>();
-  const auto types = st["types"].get<std::vector<std::string>>();
-  for (std::size_t i = 0; i < coord.size(); ++i) {
-    double f[3], r[3];
-    s.box.to_fractional(coord[i][0], coord[i][1], coord[i][2], f);
-    for (double& v : f) v -= std::floor(v);
-    s.box.to_cartesian(f, r);
-    const int t =
-        static_cast<int>(std::find(type_map.begin(), type_map.end(), types[i]) - type_map.begin());
-    s.add_atom(static_cast<std::int64_t>(i + 1), t, r[0], r[1], r[2]);
-  }
-  return s;
-}
-
 struct Errors {
   double energy_rel = 0, force_abs = 0, virial_rel = 0, fmax = 0;
 };
 
-Errors compare(const test::Forces& f, const json& st) {
+Errors compare(const test::Forces& f, const test::FixtureFrame& st) {
   Errors e;
-  const double eref = st["energy"].get<double>();
+  const double eref = st.energy;
   e.energy_rel = std::abs(f.energy - eref) / std::abs(eref);
-  const auto fr = st["forces"].get<std::vector<std::vector<double>>>();
+  const auto& fr = st.forces;
   for (std::size_t i = 0; i < fr.size(); ++i) {
     e.fmax = std::max({e.fmax, std::abs(fr[i][0]), std::abs(fr[i][1]), std::abs(fr[i][2])});
     e.force_abs = std::max({e.force_abs, std::abs(f.fx[i] - fr[i][0]), std::abs(f.fy[i] - fr[i][1]),
                             std::abs(f.fz[i] - fr[i][2])});
   }
-  const auto v = st["virial"].get<std::vector<double>>();  // 3x3 row-major
-  const double vref[6] = {v[0], v[4], v[8], v[1], v[2], v[5]};
+  const std::array<double, 6>& vref = st.virial;  // xx yy zz xy xz yz of the 3x3 reference
   double vscale = 0, verr = 0;
   for (int c = 0; c < 6; ++c) {
     vscale = std::max(vscale, std::abs(vref[c]));
     verr = std::max(verr, std::abs(f.virial[c] - vref[c]));
   }
-  // the reference virial is symmetric: check the engine's is too
   e.virial_rel = verr / vscale;
   return e;
 }
 
-// Energy of s (CPU executor).
-double energy_of(Context& ctx, const Structure& s, Potential& pot) {
-  return test::engine_forces(ctx, s, pot, Units::metal()).energy;
+// A verification-ladder case on a fixture structure (double precision unless told).
+test::LadderCase ladder_case(const std::string& name, std::size_t frame,
+                             std::function<std::unique_ptr<Potential>(
+                                 Context&, const std::vector<std::string>&)> make) {
+  test::LadderCase c;
+  c.name = name + "/" + fixture(name).frames.at(frame).name;
+  c.structure = fixture(name).frames.at(frame).structure;
+  c.make = std::move(make);
+  c.sum_force_abs = 1e-12;
+  c.sum_force_rel = 0.0;
+  c.min_force = 0.01;
+  return c;
 }
 
 long nve_steps() {
@@ -113,19 +111,19 @@ long nve_steps() {
 }  // namespace
 
 TEST_SUITE("deepmd") {
-  TEST_CASE("double precision matches deepmd-kit on every fixture model and structure") {
-    const json& fx = fixtures();
+  EXEC_TEST_CASE("double precision matches deepmd-kit on every fixture model and structure") {
     int n = 0;
-    for (const auto& [name, m] : fx["models"].items()) {
-      const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
-      Context ctx(Backend::cpu);
+    for (const std::string& name : fixture_models()) {
+      const test::Fixture& fx = fixture(name);
+      const auto& type_map = fx.type_map;
+      Context ctx(test::backend());
       auto pot = make_pot(ctx, name, type_map, deepmd::Precision::double_);
-      for (const auto& st : m["structures"]) {
-        const Structure s = fixture_structure(st, type_map);
+      for (const test::FixtureFrame& st : fx.frames) {
+        const Structure& s = st.structure;
         const test::Forces f = test::engine_forces(ctx, s, *pot, Units::metal());
         const Errors e = compare(f, st);
         CAPTURE(name);
-        CAPTURE(st["name"].get<std::string>());
+        CAPTURE(st.name);
         CHECK(e.fmax > 0.01);  // the structure really has forces
         CHECK(e.energy_rel < 1e-10);
         CHECK(e.force_abs < 1e-8);
@@ -136,17 +134,17 @@ TEST_SUITE("deepmd") {
     CHECK(n == 12);
   }
 
-  TEST_CASE("mixed precision (float networks and double accumulation) error vs deepmd-kit") {
-    const json& fx = fixtures();
+  EXEC_TEST_CASE("mixed precision (float networks and double accumulation) error vs deepmd-kit") {
     Errors worst;
-    for (const auto& [name, m] : fx["models"].items()) {
-      const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
-      Context ctx(Backend::cpu);
+    for (const std::string& name : fixture_models()) {
+      const test::Fixture& fx = fixture(name);
+      const auto& type_map = fx.type_map;
+      Context ctx(test::backend());
       auto pot = make_pot(ctx, name, type_map, deepmd::Precision::mixed);
-      for (const auto& st : m["structures"]) {
-        const Structure s = fixture_structure(st, type_map);
+      for (const test::FixtureFrame& st : fx.frames) {
+        const Structure& s = st.structure;
         const Errors e = compare(test::engine_forces(ctx, s, *pot, Units::metal()), st);
-        MESSAGE("mixed " << name << "/" << st["name"].get<std::string>() << ": energy rel "
+        MESSAGE("mixed " << name << "/" << st.name << ": energy rel "
                          << e.energy_rel << ", force abs " << e.force_abs << " (max |F| " << e.fmax
                          << "), virial rel " << e.virial_rel);
         worst.energy_rel = std::max(worst.energy_rel, e.energy_rel);
@@ -164,140 +162,29 @@ TEST_SUITE("deepmd") {
     CHECK(worst.energy_rel > 0.0);  // really ran in float
   }
 
-  TEST_CASE("forces are -grad E and the virial -dE/dstrain and the total force vanishes") {
-    const json& fx = fixtures();
-    for (const char* name : {"water_gelu_pair", "cu_tanh", "water_softplus"}) {
-      const json& m = fx["models"][name];
-      const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
-      Context ctx(Backend::cpu);
-      auto pot = make_pot(ctx, name, type_map, deepmd::Precision::double_);
-      const Structure s = fixture_structure(m["structures"][1], type_map);  // triclinic
-      const test::Forces f0 = test::engine_forces(ctx, s, *pot, Units::metal());
-      double sum[3] = {0, 0, 0};
-      for (std::size_t i = 0; i < s.size(); ++i) {
-        sum[0] += f0.fx[i];
-        sum[1] += f0.fy[i];
-        sum[2] += f0.fz[i];
-      }
-      CAPTURE(name);
-      for (double v : sum) CHECK(std::abs(v) < 1e-12);
-      const double h = 1e-5;
-      for (std::size_t i : {0ul, 5ul, 17ul})
-        for (int d = 0; d < 3; ++d) {
-          Structure sp = s, sm = s;
-          (d == 0 ? sp.x : d == 1 ? sp.y : sp.z)[i] += h;
-          (d == 0 ? sm.x : d == 1 ? sm.y : sm.z)[i] -= h;
-          const double fd = -(energy_of(ctx, sp, *pot) - energy_of(ctx, sm, *pot)) / (2 * h);
-          const double fa = d == 0 ? f0.fx[i] : (d == 1 ? f0.fy[i] : f0.fz[i]);
-          CHECK(std::abs(fd - fa) < 1e-8);
-        }
-      // W_ab = -dE/d eps_ab with r -> r (1 + eps) (row vectors), box likewise; the LAMMPS
-      // box keeps its shape for the components xx yy zz and (a, b) = (y, x), (z, x), (z, y).
-      const int comp[6][2] = {{0, 0}, {1, 1}, {2, 2}, {1, 0}, {2, 0}, {2, 1}};
-      for (int c = 0; c < 6; ++c) {
-        auto strained = [&](double eps) {
-          Structure t = s;
-          double M[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
-          M[comp[c][0]][comp[c][1]] += eps;
-          auto apply = [&](double& x, double& y, double& z) {
-            const double r[3] = {x, y, z};
-            double o[3];
-            for (int b = 0; b < 3; ++b) o[b] = r[0] * M[0][b] + r[1] * M[1][b] + r[2] * M[2][b];
-            x = o[0];
-            y = o[1];
-            z = o[2];
-          };
-          for (std::size_t i = 0; i < t.size(); ++i) apply(t.x[i], t.y[i], t.z[i]);
-          double a[3] = {s.box.l[0], 0, 0}, b[3] = {s.box.xy, s.box.l[1], 0},
-                 cc[3] = {s.box.xz, s.box.yz, s.box.l[2]};
-          apply(a[0], a[1], a[2]);
-          apply(b[0], b[1], b[2]);
-          apply(cc[0], cc[1], cc[2]);
-          REQUIRE(a[1] == 0.0);
-          REQUIRE(a[2] == 0.0);
-          REQUIRE(b[2] == 0.0);
-          t.box.l[0] = a[0];
-          t.box.xy = b[0];
-          t.box.l[1] = b[1];
-          t.box.xz = cc[0];
-          t.box.yz = cc[1];
-          t.box.l[2] = cc[2];
-          return energy_of(ctx, t, *pot);
-        };
-        const double dE = (strained(h) - strained(-h)) / (2 * h);
-        // virial components xx yy zz xy xz yz; for (a,b) = (y,x): W_yx = W_xy (symmetric)
-        CHECK(std::abs(-dE - f0.virial[c]) < 1e-7 * std::max(1.0, std::abs(f0.virial[c])));
-      }
-    }
-  }
-
-  TEST_CASE("invariance under translation and rotation and permutation (isolated cluster)") {
-    const json& m = fixtures()["models"]["water_gelu_pair"];
-    const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
-    Context ctx(Backend::cpu);
-    auto pot = make_pot(ctx, "water_gelu_pair", type_map, deepmd::Precision::double_);
-    Structure s = fixture_structure(m["structures"][0], type_map);
-    for (int d = 0; d < 3; ++d) s.box.periodic[d] = 0;  // a cluster
-    const test::Forces f0 = test::engine_forces(ctx, s, *pot, Units::metal());
-    // translation
-    Structure t = s;
-    for (std::size_t i = 0; i < t.size(); ++i) {
-      t.x[i] += 0.37;
-      t.y[i] -= 0.21;
-      t.z[i] += 0.13;
-    }
-    t.box.lo[0] += 0.37;
-    t.box.lo[1] -= 0.21;
-    t.box.lo[2] += 0.13;
-    CHECK(test::rel_err(energy_of(ctx, t, *pot), f0.energy) < 1e-13);
-    // rotation about the box centre (non-periodic: the box only bounds the cluster)
-    Structure r = s;
-    const double a = 0.7, b = -0.4;
-    const double R[3][3] = {{std::cos(a), -std::sin(a) * std::cos(b), std::sin(a) * std::sin(b)},
-                            {std::sin(a), std::cos(a) * std::cos(b), -std::cos(a) * std::sin(b)},
-                            {0, std::sin(b), std::cos(b)}};
-    const double c[3] = {3.1, 3.1, 3.1};
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      const double p[3] = {s.x[i] - c[0], s.y[i] - c[1], s.z[i] - c[2]};
-      r.x[i] = c[0] + R[0][0] * p[0] + R[0][1] * p[1] + R[0][2] * p[2];
-      r.y[i] = c[1] + R[1][0] * p[0] + R[1][1] * p[1] + R[1][2] * p[2];
-      r.z[i] = c[2] + R[2][0] * p[0] + R[2][1] * p[1] + R[2][2] * p[2];
-    }
-    r.box.lo[0] = r.box.lo[1] = r.box.lo[2] = -10.0;
-    r.box.l[0] = r.box.l[1] = r.box.l[2] = 30.0;
-    const test::Forces fr = test::engine_forces(ctx, r, *pot, Units::metal());
-    CHECK(test::rel_err(fr.energy, f0.energy) < 1e-12);
-    double ferr = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      const double f[3] = {f0.fx[i], f0.fy[i], f0.fz[i]};
-      for (int d = 0; d < 3; ++d) {
-        const double rf = R[d][0] * f[0] + R[d][1] * f[1] + R[d][2] * f[2];
-        ferr = std::max(ferr, std::abs(rf - (d == 0 ? fr.fx[i] : d == 1 ? fr.fy[i] : fr.fz[i])));
-      }
-    }
-    CHECK(ferr < 1e-11);
-    // permutation of atoms, and of the system's type order (mapped by name)
-    Structure p;
-    p.box = s.box;
-    p.type_names = {"H", "O"};
-    p.type_masses = {1.008, 15.999};
-    const std::size_t n = s.size();
-    for (std::size_t k = 0; k < n; ++k) {
-      const std::size_t i = (k * 7 + 3) % n;  // 7 coprime with 24
-      p.add_atom(static_cast<std::int64_t>(k + 1), 1 - s.type[i], s.x[i], s.y[i], s.z[i]);
-    }
-    auto pot2 = make_pot(ctx, "water_gelu_pair", {"H", "O"}, deepmd::Precision::double_);
-    const test::Forces fp = test::engine_forces(ctx, p, *pot2, Units::metal());
-    CHECK(test::rel_err(fp.energy, f0.energy) < 1e-13);
-    for (std::size_t k = 0; k < n; ++k) {
-      const std::size_t i = (k * 7 + 3) % n;
-      CHECK(std::abs(fp.fx[k] - f0.fx[i]) < 1e-13);
-      CHECK(std::abs(fp.e_atom[k] - f0.e_atom[i]) < 1e-13);
+  EXEC_TEST_CASE("verification ladder: forces -grad E, virial -dE/dstrain, sum F = 0, invariances") {
+    // triclinic structures; the invariances on the whole structure as an isolated cluster
+    for (const std::string name : {"water_gelu_pair", "cu_tanh", "water_softplus"}) {
+      test::LadderCase c = ladder_case(name, 1, [name](Context& ctx, const std::vector<std::string>& t) {
+        return make_pot(ctx, name, t, deepmd::Precision::double_);
+      });
+      c.fd_atoms = {0, 5, 17};
+      c.fd_force_abs = 1e-8;
+      c.fd_force_rel = 0.0;
+      c.fd_virial = 1e-7;  // of max(1, |W_ab|)
+      c.fd_virial_floor = 1.0;
+      c.fd_virial_per_component = true;
+      c.translation_energy_rel = 1e-13;
+      c.rotation_energy_rel = 1e-12;
+      c.rotation_force_abs = 1e-11;
+      c.permutation_energy_rel = 1e-13;
+      c.permutation_force_abs = 1e-13;
+      test::check_model(c);
     }
   }
 
   TEST_CASE("activation functions equal deepmd-kit definitions and their derivatives differences") {
-    const json& tab = fixtures()["activations"];
+    const json& tab = activations();
     const auto xs = tab["x"].get<std::vector<double>>();
     for (const char* name :
          {"tanh", "gelu", "relu", "relu6", "softplus", "sigmoid", "silu", "linear"}) {
@@ -330,7 +217,7 @@ TEST_SUITE("deepmd") {
                          doctest::Contains("exclude_types"), InputError);
     CHECK_THROWS_WITH_AS(deepmd::load_model(data_dir() + "unsupported_se_r.dp"),
                          doctest::Contains("descriptor type \"se_r\""), InputError);
-    CHECK_THROWS_WITH_AS(deepmd::load_model(data_dir() + "fixtures.json"),
+    CHECK_THROWS_WITH_AS(deepmd::load_model(data_dir() + "activations.json"),
                          doctest::Contains("not an HDF5"), InputError);
     CHECK_THROWS_AS(deepmd::load_model(data_dir() + "missing.dp"), InputError);
   }
@@ -353,11 +240,10 @@ TEST_SUITE("deepmd") {
     CHECK_FALSE(c.embedding[0].layers[1].idt.empty());  // resnet_dt
   }
 
-  TEST_CASE("NVE energy conservation over 10000 steps (32 Cu atoms and a small model at dt 1 fs)") {
-    Context ctx(Backend::cpu);
-    const json& m = fixtures()["models"]["cu_tanh"];
+  EXEC_TEST_CASE("NVE energy conservation over 10000 steps (32 Cu atoms and a small model at dt 1 fs)") {
+    Context ctx(test::backend());
     const std::vector<std::string> tm = {"Cu"};
-    Structure s = fixture_structure(m["structures"][0], tm);
+    Structure s = fixture("cu_tanh").frames.at(0).structure;
     create_velocities(s, Units::metal(), 300.0, 12345);
     auto pot = make_pot(ctx, "cu_nve", tm, deepmd::Precision::double_);
     System sys(ctx, s, Units::metal());
@@ -467,14 +353,14 @@ TEST_SUITE("deepmd") {
                          doctest::Contains("rmin"), InputError);
   }
 
-  TEST_CASE("tabulated embedding agrees with the exact nets on every fixture") {
-    const json& fx = fixtures();
+  EXEC_TEST_CASE("tabulated embedding agrees with the exact nets on every fixture") {
     Errors worst_tab, worst_coarse, worst_mixed;
     int n = 0;
-    for (const auto& [name, m] : fx["models"].items()) {
+    for (const std::string& name : fixture_models()) {
       if (name == "cu_relu_linear") continue;  // relu: refused (test above)
-      const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
-      Context ctx(Backend::cpu);
+      const test::Fixture& fx = fixture(name);
+      const auto& type_map = fx.type_map;
+      Context ctx(test::backend());
       auto exact = make_pot(ctx, name, type_map, deepmd::Precision::double_);
       deepmd::TableOptions def;
       auto tab = make_tab_pot(ctx, name, type_map, deepmd::Precision::double_, def);
@@ -484,14 +370,14 @@ TEST_SUITE("deepmd") {
       auto tabm = make_tab_pot(ctx, name, type_map, deepmd::Precision::mixed, def);
       REQUIRE(tab->table_info() != nullptr);
       CHECK(exact->table_info() == nullptr);
-      for (const auto& st : m["structures"]) {
-        const Structure s = fixture_structure(st, type_map);
+      for (const test::FixtureFrame& st : fx.frames) {
+        const Structure& s = st.structure;
         const test::Forces fe = test::engine_forces(ctx, s, *exact, Units::metal());
         const Errors e = differ(test::engine_forces(ctx, s, *tab, Units::metal()), fe);
         const Errors ec = differ(test::engine_forces(ctx, s, *tabc, Units::metal()), fe);
         const Errors ef = compare(test::engine_forces(ctx, s, *tab, Units::metal()), st);
         const Errors em = compare(test::engine_forces(ctx, s, *tabm, Units::metal()), st);
-        MESSAGE("tabulated " << name << "/" << st["name"].get<std::string>()
+        MESSAGE("tabulated " << name << "/" << st.name
                              << " vs exact: energy rel " << e.energy_rel << ", force abs "
                              << e.force_abs << ", virial rel " << e.virial_rel
                              << "; step 0.1: " << ec.energy_rel << ", " << ec.force_abs << ", "
@@ -535,14 +421,12 @@ TEST_SUITE("deepmd") {
     CHECK(worst_mixed.virial_rel < 1e-5);
   }
 
-  TEST_CASE("tabulated embedding: forces are -grad of the tabulated energy on all table paths") {
+  EXEC_TEST_CASE("tabulated embedding: forces are -grad of the tabulated energy on all table paths") {
     // rmin 2.0 A with extrapolate 1.3: close neighbours fall on the coarse grid and the
     // closest beyond it (exact net), so all three paths and their junctions are exercised.
-    const json& fx = fixtures();
     for (const std::string name : {"water_gelu_pair", "cu_tanh"}) {
-      const json& m = fx["models"][name];
-      const auto type_map = m["params"]["type_map"].get<std::vector<std::string>>();
-      Context ctx(Backend::cpu);
+      const auto& type_map = fixture(name).type_map;
+      Context ctx(test::backend());
       deepmd::TableOptions opt;
       opt.rmin = name == "cu_tanh" ? 2.6 : 2.0;
       opt.step = 0.05;
@@ -550,7 +434,7 @@ TEST_SUITE("deepmd") {
       opt.extrapolate = 1.3;
       auto pot = make_tab_pot(ctx, name, type_map, deepmd::Precision::double_, opt);
       auto exact = make_pot(ctx, name, type_map, deepmd::Precision::double_);
-      const Structure s = fixture_structure(m["structures"][1], type_map);  // triclinic
+      const Structure& s = fixture(name).frames.at(1).structure;  // triclinic
       const test::Forces f0 = test::engine_forces(ctx, s, *pot, Units::metal());
       const Errors d = differ(f0, test::engine_forces(ctx, s, *exact, Units::metal()));
       MESSAGE(name << " " << pot->table_info()->summary() << "; vs exact: energy rel "
@@ -558,28 +442,20 @@ TEST_SUITE("deepmd") {
       CAPTURE(name);
       CHECK(d.force_abs > 0.0);
       CHECK(d.force_abs < 1e-4);
-      double sum[3] = {0, 0, 0};
-      for (std::size_t i = 0; i < s.size(); ++i) {
-        sum[0] += f0.fx[i];
-        sum[1] += f0.fy[i];
-        sum[2] += f0.fz[i];
-      }
-      for (double v : sum) CHECK(std::abs(v) < 1e-12);
-      const double h = 1e-5;
-      double worst = 0;
-      for (std::size_t i : {0ul, 3ul, 5ul, 11ul, 17ul})
-        for (int dd = 0; dd < 3; ++dd) {
-          Structure sp = s, sm = s;
-          (dd == 0 ? sp.x : dd == 1 ? sp.y : sp.z)[i] += h;
-          (dd == 0 ? sm.x : dd == 1 ? sm.y : sm.z)[i] -= h;
-          const double fd = -(energy_of(ctx, sp, *pot) - energy_of(ctx, sm, *pot)) / (2 * h);
-          const double fa = dd == 0 ? f0.fx[i] : (dd == 1 ? f0.fy[i] : f0.fz[i]);
-          worst = std::max(worst, std::abs(fd - fa));
-        }
-      MESSAGE(name << ": tabulated |F_fd - F| max " << worst);
-      // central differences, h = 1e-5 A (measured 8.7e-9 water, 5.3e-9 Cu); a wrong or missing
-      // dG/ds term gives errors of O(0.01-1) eV/A
-      CHECK(worst < 3e-8);
+      // sum F = 0 (1e-12), central differences at h = 1e-5 A (measured 8.7e-9 water, 5.3e-9 Cu;
+      // a wrong or missing dG/ds term gives errors of O(0.01-1) eV/A), virial vs strain
+      test::LadderCase c = ladder_case(name, 1, [name, opt](Context& cx, const std::vector<std::string>& t) {
+        return make_tab_pot(cx, name, t, deepmd::Precision::double_, opt);
+      });
+      c.name = "tabulated " + c.name;
+      c.fd_atoms = {0, 3, 5, 11, 17};
+      c.fd_force_abs = 3e-8;
+      c.fd_force_rel = 0.0;
+      c.fd_virial = 1e-7;  // of max(1, |W_ab|) (measured 9e-9)
+      c.fd_virial_floor = 1.0;
+      c.fd_virial_per_component = true;
+      c.invariances = false;  // the exact nets' ladder covers them
+      test::check_model(c);
     }
   }
 }

@@ -1,6 +1,6 @@
-// EAM (eam funcfl, eam/alloy setfl, eam/fs): file readers, finite-difference forces and
-// virial, momentum conservation, LAMMPS-convention details (funcfl re-gridding, eam/fs
-// density indices, NULL types), file lookup and malformed files, and NVE energy
+// EAM (eam funcfl, eam/alloy setfl, eam/fs): file readers, the verification ladder
+// (tests/model_ladder.hpp: finite-difference forces and virial, momentum, invariances),
+// LAMMPS-convention details (funcfl re-gridding, eam/fs density indices, NULL types), file lookup and malformed files, and NVE energy
 // conservation of liquid-hot Cu. Agreement with LAMMPS itself is
 // tests/lammps/test_manybody_vs_lammps.py.
 #include <doctest/doctest.h>
@@ -89,35 +89,34 @@ TEST_SUITE("eam") {
     CHECK(t.type2rhor[1 * 2 + 0] == 0 * 2 + 1);           // from A onto B: block (A, B)
   }
 
-  TEST_CASE("eam: finite differences + virial + momentum (cubic and triclinic)") {
-    Context ctx(Backend::cpu);
-    auto pot = test::potential_from_toml(ctx, {"Cu"}, "style = \"eam\"\nfile = \"" + kCuU3 + "\"\n");
+  EXEC_TEST_CASE("eam: finite differences + virial + momentum (cubic and triclinic)") {
+    Context ctx(test::backend());
+    const std::string toml = "style = \"eam\"\nfile = \"" + kCuU3 + "\"\n";
+    auto pot = test::potential_from_toml(ctx, {"Cu"}, toml);
     CHECK(pot->cutoff() == doctest::Approx(4.95));
-    test::check_potential(ctx, *pot, test::with_types(cu_crystal(1, 11, false), {"Cu"}, {63.55}));
-    test::check_potential(ctx, *pot, test::with_types(cu_crystal(1, 12, true), {"Cu"}, {63.55}));
+    test::check_model(test::toml_case(
+        "eam Cu_u3 cubic", test::with_types(cu_crystal(1, 11, false), {"Cu"}, {63.55}), toml));
+    test::check_model(test::toml_case(
+        "eam Cu_u3 triclinic", test::with_types(cu_crystal(1, 12, true), {"Cu"}, {63.55}), toml));
   }
 
-  TEST_CASE("eam/alloy: finite differences + virial + momentum (CuNi + Mishin Cu)") {
-    Context ctx(Backend::cpu);
-    auto pot = test::potential_from_toml(ctx, {"Cu", "Ni"},
-                                         "style = \"eam/alloy\"\nfile = \"" + kCuNi + "\"\n");
-    test::check_potential(ctx, *pot,
-                          test::with_types(cu_crystal(2, 13, true), {"Cu", "Ni"}, {63.55, 58.69}));
-    auto mishin = test::potential_from_toml(
-        ctx, {"X"}, "style = \"eam/alloy\"\nfile = \"" + kMishin + "\"\nelements = [\"Cu\"]\n");
-    test::check_potential(ctx, *mishin, test::with_types(cu_crystal(1, 14, false), {"X"}, {63.55}));
+  EXEC_TEST_CASE("eam/alloy: finite differences + virial + momentum (CuNi + Mishin Cu)") {
+    test::check_model(test::toml_case(
+        "eam/alloy CuNi", test::with_types(cu_crystal(2, 13, true), {"Cu", "Ni"}, {63.55, 58.69}),
+        "style = \"eam/alloy\"\nfile = \"" + kCuNi + "\"\n"));
+    test::check_model(test::toml_case(
+        "eam/alloy Mishin Cu", test::with_types(cu_crystal(1, 14, false), {"X"}, {63.55}),
+        "style = \"eam/alloy\"\nfile = \"" + kMishin + "\"\nelements = [\"Cu\"]\n"));
   }
 
-  TEST_CASE("eam/fs: finite differences + virial + momentum (asymmetric densities)") {
-    Context ctx(Backend::cpu);
-    auto pot = test::potential_from_toml(ctx, {"A", "B"},
-                                         "style = \"eam/fs\"\nfile = \"" + kFS + "\"\n");
-    test::check_potential(ctx, *pot,
-                          test::with_types(cu_crystal(2, 15, true), {"A", "B"}, {63.5, 58.7}));
+  EXEC_TEST_CASE("eam/fs: finite differences + virial + momentum (asymmetric densities)") {
+    test::check_model(test::toml_case(
+        "eam/fs AB", test::with_types(cu_crystal(2, 15, true), {"A", "B"}, {63.5, 58.7}),
+        "style = \"eam/fs\"\nfile = \"" + kFS + "\"\n"));
   }
 
-  TEST_CASE("funcfl with two files (cross pair from Z_i Z_j) and NULL types") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("funcfl with two files (cross pair from Z_i Z_j) and NULL types") {
+    Context ctx(test::backend());
     const std::string ni = test::temp_dir() + "/Ni_like.eam";
     // A second funcfl file: Cu_u3 with Z(r) scaled by 0.9 (a different element for the test).
     {
@@ -130,11 +129,10 @@ TEST_SUITE("eam") {
       for (int m = 1; m <= f.nr; ++m) out << 0.9 * f.zr[m] << "\n";
       for (int m = 1; m <= f.nr; ++m) out << 1.2 * f.rhor[m] << "\n";
     }
-    auto pot = test::potential_from_toml(
-        ctx, {"Cu", "Ni"},
-        "style = \"eam\"\nfiles = { Cu = \"" + kCuU3 + "\", Ni = \"" + ni + "\" }\n");
     const Structure s = test::with_types(cu_crystal(2, 16, false), {"Cu", "Ni"}, {63.55, 58.69});
-    test::check_potential(ctx, *pot, s);
+    test::check_model(test::toml_case(
+        "eam two funcfl files", s,
+        "style = \"eam\"\nfiles = { Cu = \"" + kCuU3 + "\", Ni = \"" + ni + "\" }\n"));
 
     // A NULL type takes no part: its atoms have no force and no energy, and the others
     // feel only each other.
@@ -162,7 +160,7 @@ TEST_SUITE("eam") {
     }
   }
 
-  TEST_CASE("potential files are found next to the input then via MDGPU_POTENTIALS") {
+  EXEC_TEST_CASE("potential files are found next to the input then via MDGPU_POTENTIALS") {
     namespace fs = std::filesystem;
     const std::string dir = test::temp_dir() + "/potdir";
     fs::create_directories(dir);
@@ -175,7 +173,7 @@ TEST_SUITE("eam") {
     setenv("MDGPU_POTENTIALS", dir.c_str(), 1);
     CHECK(find_potential_file("mine.eam", test::temp_dir()) == dir + "/mine.eam");
     unsetenv("MDGPU_POTENTIALS");
-    Context ctx(Backend::cpu);
+    Context ctx(test::backend());
     try {
       test::potential_from_toml(ctx, {"Cu"}, "style = \"eam\"\nfile = \"nowhere.eam\"\n", dir);
       FAIL("expected an InputError");
@@ -187,7 +185,7 @@ TEST_SUITE("eam") {
     }
   }
 
-  TEST_CASE("malformed EAM files are errors naming the file and line") {
+  EXEC_TEST_CASE("malformed EAM files are errors naming the file and line") {
     auto expect = [](auto&& fn, const std::string& path, long line, const std::string& words) {
       try {
         fn();
@@ -212,7 +210,7 @@ TEST_SUITE("eam") {
     const std::string grid = write_temp("grid.eam", "c\n29 63.55\n500 0.01 500\n");
     expect([&] { read_funcfl(grid); }, grid, 3, "Nrho drho Nr dr cutoff");
     // an element not in the file
-    Context ctx(Backend::cpu);
+    Context ctx(test::backend());
     try {
       test::potential_from_toml(ctx, {"Cu", "Zr"}, "style = \"eam/alloy\"\nfile = \"" + kCuNi + "\"\n");
       FAIL("expected an InputError");
@@ -221,10 +219,10 @@ TEST_SUITE("eam") {
     }
   }
 
-  TEST_CASE("NVE: Cu EAM at 1200 K conserves energy over 10000 steps") {
+  EXEC_TEST_CASE("NVE: Cu EAM at 1200 K conserves energy over 10000 steps") {
     // 256 Cu atoms (fcc 4x4x4 at 3.615 Å) started at 2400 K so that equipartition brings
     // them to about 1200 K; Cu_u3.eam, dt = 1 fs, skin 1 Å.
-    Context ctx(Backend::cpu);
+    Context ctx(test::backend());
     LatticeSpec spec;
     spec.kind = "fcc";
     spec.a = 3.615;

@@ -26,7 +26,7 @@ LJParams lj_params(int ntypes, const std::vector<ref::LJPair>& explicit_pairs, b
 
 void check_against_reference(const Structure& s, const std::vector<ref::LJPair>& pairs,
                              bool shift, double skin = 0.3) {
-  Context ctx(Backend::cpu);
+  Context ctx(test::backend());
   LJPotential pot(ctx, lj_params(static_cast<int>(s.type_names.size()), pairs, shift));
   const test::Forces f = test::engine_forces(ctx, s, pot, Units::lj(), skin);
   const ref::Result r = ref::lj_bruteforce(s, pairs, shift);
@@ -48,36 +48,36 @@ void check_against_reference(const Structure& s, const std::vector<ref::LJPair>&
 }  // namespace
 
 TEST_SUITE("lj") {
-  TEST_CASE("cubic box matches the O(N^2) reference") {
+  EXEC_TEST_CASE("cubic box matches the O(N^2) reference") {
     const Structure s = test::perturbed_fcc(test::cubic_box(4 * 1.6796), 4, 0.08, 1);
     check_against_reference(s, {{1.0, 1.0, 2.5}}, false);
     check_against_reference(s, {{1.0, 1.0, 2.5}}, true);
   }
-  TEST_CASE("triclinic box matches the O(N^2) reference") {
+  EXEC_TEST_CASE("triclinic box matches the O(N^2) reference") {
     const Box b = test::triclinic_box(7.0, 6.5, 6.8, 1.9, -1.2, 0.8);
     const Structure s = test::perturbed_fcc(b, 4, 0.08, 2);
     check_against_reference(s, {{1.0, 1.0, 2.5}}, false);
   }
-  TEST_CASE("box shorter than twice the cutoff (images interact)") {
+  EXEC_TEST_CASE("box shorter than twice the cutoff (images interact)") {
     const Structure s = test::perturbed_fcc(test::cubic_box(2 * 1.6796), 2, 0.1, 3);
     check_against_reference(s, {{1.0, 1.0, 2.5}}, false);
     const Box tb = test::triclinic_box(3.4, 3.3, 3.6, 1.1, 0.7, -1.2);
     check_against_reference(test::perturbed_fcc(tb, 2, 0.1, 4), {{1.0, 1.0, 3.0}}, true);
   }
-  TEST_CASE("two types with per-pair cutoffs, and large skin") {
+  EXEC_TEST_CASE("two types with per-pair cutoffs, and large skin") {
     const Box b = test::triclinic_box(6.8, 6.8, 6.8, 0.5, 0.0, -0.9);
     const Structure s = test::perturbed_fcc(b, 4, 0.05, 5, 2);
     std::vector<ref::LJPair> p = {{1.0, 1.0, 2.5}, {0.7, 1.1, 2.8}, {0.7, 1.1, 2.8}, {0.5, 1.2, 3.0}};
     check_against_reference(s, p, true, 1.1);
   }
-  TEST_CASE("non-periodic dimension") {
+  EXEC_TEST_CASE("non-periodic dimension") {
     Structure s = test::perturbed_fcc(test::cubic_box(4 * 1.6796), 4, 0.08, 6);
     s.box.periodic[2] = 0;
     check_against_reference(s, {{1.0, 1.0, 2.5}}, false);
   }
 
-  TEST_CASE("forces are -grad E by central differences; total force vanishes") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("forces are -grad E by central differences; total force vanishes") {
+    Context ctx(test::backend());
     const Box b = test::triclinic_box(6.9, 6.7, 7.1, 0.9, -0.4, 0.6);
     Structure s = test::perturbed_fcc(b, 4, 0.08, 7, 2);
     std::vector<ref::LJPair> p = {{1.0, 1.0, 2.5}, {0.8, 1.05, 2.5}, {0.8, 1.05, 2.5}, {0.6, 1.1, 2.5}};

@@ -48,7 +48,7 @@ double fcc_a0(double rc, double lo, double hi) {
 }  // namespace
 
 TEST_SUITE("minimize") {
-  TEST_CASE("FIRE with the cell reaches the LJ fcc lattice constant and cohesive energy") {
+  EXEC_TEST_CASE("FIRE with the cell reaches the LJ fcc lattice constant and cohesive energy") {
     const double rc = 3.0;  // between the 7th (1.87 a) and 8th (2 a) neighbour shells
     const double a0 = fcc_a0(rc, 1.50, 1.60), e0 = fcc_energy(a0, rc);
     // a perturbed, expanded crystal: 256 atoms at a = 1.60
@@ -93,7 +93,7 @@ TEST_SUITE("minimize") {
     CHECK(std::abs(t.box.l[1] / t.box.l[0] - 1.0) < 1e-12);
   }
 
-  TEST_CASE("FIRE aniso cell relaxation of a strained crystal, and the energy tolerance stop") {
+  EXEC_TEST_CASE("FIRE aniso cell relaxation of a strained crystal, and the energy tolerance stop") {
     const double rc = 3.0;
     const double a0 = fcc_a0(rc, 1.50, 1.60), e0 = fcc_energy(a0, rc);
     LJEnsemble e(3, 4.0 / (a0 * a0 * a0), 0.0, 1, rc);
@@ -150,7 +150,7 @@ TEST_SUITE("minimize") {
     CHECK(r3.iterations == 30);
   }
 
-  TEST_CASE("FIRE iterations make no host transfers between checks") {
+  EXEC_TEST_CASE("FIRE iterations make no host transfers between checks") {
     LJEnsemble e(3, 0.9, 0.0, 1);
     e.use("ensemble = \"nve\"", 0.005);
     FireOptions o;

@@ -112,7 +112,7 @@ std::array<double, 3> unwrapped(const Structure& s, std::size_t i) {
 }  // namespace
 
 TEST_SUITE("neighbor") {
-  TEST_CASE("equals brute force: cubic, triclinic, small and partly periodic boxes") {
+  EXEC_TEST_CASE("equals brute force: cubic, triclinic, small and partly periodic boxes") {
     struct Case {
       Box box;
       int ncell;
@@ -128,7 +128,7 @@ TEST_SUITE("neighbor") {
     int index = 0;
     for (const Case& c : cases) {
       CAPTURE(index++);
-      Context ctx(Backend::cpu);
+      Context ctx(test::backend());
       Structure s = test::perturbed_fcc(c.box, c.ncell, 0.1, 11);
       if (c.nonperiodic >= 0) s.box.periodic[c.nonperiodic] = 0;
       System sys(ctx, s, Units::lj());
@@ -138,8 +138,8 @@ TEST_SUITE("neighbor") {
     }
   }
 
-  TEST_CASE("device-decided rebuilds after boundary crossings keep the list exact") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("device-decided rebuilds after boundary crossings keep the list exact") {
+    Context ctx(test::backend());
     const Structure s0 = test::perturbed_fcc(test::triclinic_box(6.9, 6.6, 7.2, 1.3, 0.6, -0.9), 4, 0.1, 12);
     System sys(ctx, s0, Units::lj());
     NeighborList nl(sys, 2.5, 0.4);
@@ -169,7 +169,7 @@ TEST_SUITE("neighbor") {
     ref.ix.assign(ref.size(), 0);
     ref.iy.assign(ref.size(), 0);
     ref.iz.assign(ref.size(), 0);
-    Context ctx2(Backend::cpu);
+    Context ctx2(test::backend());
     System plain(ctx2, ref, Units::lj());
     shake(ctx2, plain, 0.05, 21);
     for (int round = 0; round < 4; ++round) shake(ctx2, plain, 1.5, 100 + round);
@@ -185,8 +185,8 @@ TEST_SUITE("neighbor") {
     CHECK(worst < 1e-12);
   }
 
-  TEST_CASE("neighbour capacity overflow is detected on the device and grown") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("neighbour capacity overflow is detected on the device and grown") {
+    Context ctx(test::backend());
     const Structure s = test::perturbed_fcc(test::cubic_box(6.7), 4, 0.1, 13);
     System sys(ctx, s, Units::lj());
     NeighborList nl(sys, 2.5, 0.3);
@@ -203,8 +203,8 @@ TEST_SUITE("neighbor") {
     check_equal_to_brute_force(ctx, sys, nl);
   }
 
-  TEST_CASE("ghost capacity grows when the box shrinks") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("ghost capacity grows when the box shrinks") {
+    Context ctx(test::backend());
     const Structure s = test::perturbed_fcc(test::cubic_box(9.0), 4, 0.05, 14);
     System sys(ctx, s, Units::lj());
     NeighborList nl(sys, 2.5, 0.3);
@@ -235,8 +235,8 @@ TEST_SUITE("neighbor") {
     check_equal_to_brute_force(ctx, sys, nl);
   }
 
-  TEST_CASE("a cell deformed on the device triggers a rebuild and keeps the list exact") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("a cell deformed on the device triggers a rebuild and keeps the list exact") {
+    Context ctx(test::backend());
     const Structure s = test::perturbed_fcc(test::triclinic_box(7.0, 6.8, 7.2, 0.9, -0.5, 0.4), 4, 0.08, 15);
     System sys(ctx, s, Units::lj());
     NeighborList nl(sys, 2.5, 0.4);

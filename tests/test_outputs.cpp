@@ -102,7 +102,7 @@ TEST_SUITE("outputs") {
     CHECK_THROWS_WITH_AS(RecordFile(p, 1000), doctest::Contains("shorter"), Error);
   }
 
-  TEST_CASE("H5MD from a run reads back with the HDF5 C API") {
+  EXEC_TEST_CASE("H5MD from a run reads back with the HDF5 C API") {
     const std::string dir = test::temp_dir();
     const std::string text = R"(units = "lj"
 [system]
@@ -123,7 +123,7 @@ trajectory = [{ every = 10, file = "o.h5", velocities = true, forces = true },
     const std::string path = dir + "/h5run.toml";
     std::ofstream(path) << text;
     RunOverrides ov;
-    ov.backend = "cpu";
+    ov.backend = test::backend_str();
     ov.quiet = true;
     Job job = load_job(path, ov);
     REQUIRE(run_job(job, ov) == 0);

@@ -91,18 +91,18 @@ void expect_input_error(const std::function<void()>& fn, const std::string& word
 }  // namespace
 
 TEST_SUITE("pair_styles") {
-  TEST_CASE("zbl: finite differences across the switching region + virial + momentum") {
-    Context ctx(Backend::cpu);
-    auto pot = test::potential_from_toml(ctx, {"Cu", "Ni"},
-                                         "style = \"zbl\"\ninner = 1.8\nouter = 3.2\n");
+  EXEC_TEST_CASE("zbl: finite differences across the switching region + virial + momentum") {
+    Context ctx(test::backend());
+    const std::string toml = "style = \"zbl\"\ninner = 1.8\nouter = 3.2\n";
+    auto pot = test::potential_from_toml(ctx, {"Cu", "Ni"}, toml);
     CHECK(pot->cutoff() == 3.2);
     // a = 2.85: nearest neighbours near 2 Å, inside and across [inner, outer]
-    test::check_potential(ctx, *pot, crystal(2.85, 2, 21, true, 0.08));
-    test::check_potential(ctx, *pot, crystal(2.85, 2, 22, false, 0.08));
+    test::check_model(test::toml_case("zbl triclinic", crystal(2.85, 2, 21, true, 0.08), toml));
+    test::check_model(test::toml_case("zbl cubic", crystal(2.85, 2, 22, false, 0.08), toml));
   }
 
-  TEST_CASE("zbl: energy and force vanish smoothly at the outer cutoff") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("zbl: energy and force vanish smoothly at the outer cutoff") {
+    Context ctx(test::backend());
     auto pot = test::potential_from_toml(ctx, {"Cu"}, "style = \"zbl\"\ninner = 1.0\nouter = 2.0\n");
     // Two atoms in a big box at r just inside the cutoff.
     for (double r : {1.999, 1.9999}) {
@@ -119,8 +119,8 @@ TEST_SUITE("pair_styles") {
     }
   }
 
-  TEST_CASE("morse: finite differences + virial + momentum - shift makes E(rc) = 0") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("morse: finite differences + virial + momentum - shift makes E(rc) = 0") {
+    Context ctx(test::backend());
     auto pot = test::potential_from_toml(ctx, {"Cu", "Ni"}, kMorse);
     CHECK(pot->cutoff() == 6.0);
     // Morse forces jump at the cutoff: use the first perturbed crystal in which no pair lies
@@ -129,7 +129,7 @@ TEST_SUITE("pair_styles") {
     while (gap_to_cutoffs(crystal(3.615, 2, seed, true), {5.0, 6.0}) < 3e-4) ++seed;
     REQUIRE(seed < 200);
     const Structure s0 = crystal(3.615, 2, seed, true);
-    test::check_potential(ctx, *pot, s0);
+    test::check_model(test::toml_case("morse", s0, kMorse));
     Structure s;
     s.box = test::cubic_box(20.0);
     s.type_names = {"Cu", "Ni"};
@@ -139,25 +139,26 @@ TEST_SUITE("pair_styles") {
     CHECK(std::abs(test::engine_forces(ctx, s, *pot, Units::metal()).energy) < 1e-9);
   }
 
-  TEST_CASE("table: spline and linear forces against finite differences of the energy") {
+  EXEC_TEST_CASE("table: spline and linear forces against finite differences of the energy") {
     // Energies and forces are interpolated independently (as in LAMMPS), so the forces are
     // -dE/dr only to the table's accuracy; fine tables make that small.
     const std::string path = write_table(4000);
-    Context ctx(Backend::cpu);
+    Context ctx(test::backend());
     for (const char* style : {"spline", "linear"}) {
-      auto pot = test::potential_from_toml(
-          ctx, {"Cu", "Ni"},
+      const std::string toml =
           std::string("style = \"table\"\ntable_style = \"") + style + "\"\nn = 6000\npairs = [\n"
-              "  { types = [\"Cu\", \"Cu\"], file = \"" + path + "\", keyword = \"BM_RSQ\" },\n"
-              "  { types = [\"Cu\", \"Ni\"], file = \"" + path + "\", keyword = \"BM_R\", cutoff = 5.5 },\n"
-              "  { types = [\"Ni\", \"Ni\"], file = \"" + path + "\", keyword = \"BM_R\" },\n]\n");
+          "  { types = [\"Cu\", \"Cu\"], file = \"" + path + "\", keyword = \"BM_RSQ\" },\n"
+          "  { types = [\"Cu\", \"Ni\"], file = \"" + path + "\", keyword = \"BM_R\", cutoff = 5.5 },\n"
+          "  { types = [\"Ni\", \"Ni\"], file = \"" + path + "\", keyword = \"BM_R\" },\n]\n";
+      auto pot = test::potential_from_toml(ctx, {"Cu", "Ni"}, toml);
       CHECK(pot->cutoff() == 6.5);
-      test::CheckTolerances tol;
+      test::LadderCase c = test::toml_case(std::string("table ") + style,
+                                           crystal(3.615, 2, 24, true), toml);
       // linear: E and F are each linear in r^2 within a bin, so F matches -dE/dr only to
       // the bin resolution (measured 2.2e-3 of max|F| with 6000 bins).
-      tol.fd_force = std::string(style) == "spline" ? 1e-6 : 5e-3;
-      tol.fd_virial = tol.fd_force;
-      test::check_potential(ctx, *pot, crystal(3.615, 2, 24, true), tol);
+      c.fd_force_rel = std::string(style) == "spline" ? 1e-6 : 5e-3;
+      c.fd_virial = c.fd_force_rel;
+      test::check_model(c);
     }
   }
 
@@ -179,8 +180,8 @@ TEST_SUITE("pair_styles") {
     CHECK(sp.rsq.back() == doctest::Approx(36.0));
   }
 
-  TEST_CASE("overlay equals the sum of its terms - apply_to restricts a term to type pairs") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("overlay equals the sum of its terms - apply_to restricts a term to type pairs") {
+    Context ctx(test::backend());
     const std::string eam = test::source_path("inputs/potentials/CuNi.eam.alloy");
     const Structure s = crystal(3.615, 2, 25, true);
     const Units u = Units::metal();
@@ -227,15 +228,18 @@ TEST_SUITE("pair_styles") {
     CHECK(fr.energy == doctest::Approx(fo.energy).epsilon(1e-13));
     for (std::size_t i = 0; i < s.size(); ++i) CHECK(fr.fy[i] == doctest::Approx(fo.fy[i]).epsilon(1e-12));
     CHECK(fr.energy != doctest::Approx(fc.energy));  // the restriction did remove pairs
-    test::check_potential(ctx, *restricted, s);
+    test::check_model(test::toml_case(
+        "overlay morse apply_to Cu-Ni", s,
+        "style = \"overlay\"\n[[potential.terms]]\nstyle = \"morse\"\napply_to = [\"Cu-Ni\"]\n" +
+            std::string(kMorse).substr(std::string(kMorse).find("cutoff"))));
     auto partial = test::potential_from_toml(
         ctx, {"Cu", "Ni"},
         "style = \"overlay\"\n[[potential.terms]]\nstyle = \"morse\"\napply_to = [\"Cu-Ni\"]\n" + cuni);
     CHECK(test::engine_forces(ctx, s, *partial, u).energy == doctest::Approx(fo.energy).epsilon(1e-13));
   }
 
-  TEST_CASE("input and file errors name the file and line and key") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("input and file errors name the file and line and key") {
+    Context ctx(test::backend());
     const std::string path = write_table(50);
     const std::vector<std::string> types = {"Cu", "Ni"};
     auto make = [&](const std::string& body) {

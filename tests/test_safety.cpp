@@ -40,7 +40,7 @@ Job load_text(const std::string& name, const std::string& text) {
   const std::string path = test::temp_dir() + "/" + name;
   std::ofstream(path) << text;
   RunOverrides ov;
-  ov.backend = "cpu";
+  ov.backend = test::backend_str();
   ov.quiet = true;
   return load_job(path, ov);
 }
@@ -54,7 +54,7 @@ void set_value(Job& job, DeviceArray<double>& a, std::size_t i, double v) {
 }  // namespace
 
 TEST_SUITE("safety") {
-  TEST_CASE("non-finite velocity is reported with the atom id") {
+  EXEC_TEST_CASE("non-finite velocity is reported with the atom id") {
     Job job = load_text("sf_nan.toml", input());
     job.sim->setup();
     SafetyMonitor mon(*job.ctx, SafetyLimits{}, 0.3);
@@ -65,7 +65,7 @@ TEST_SUITE("safety") {
     CHECK_THROWS_WITH_AS(mon.check(*job.system, 12), doctest::Contains("ids 5 "), SafetyError);
   }
 
-  TEST_CASE("an atom outside a non-periodic box is lost") {
+  EXEC_TEST_CASE("an atom outside a non-periodic box is lost") {
     Job job = load_text("sf_lost.toml", input("periodic = [true, true, false]\n"));
     job.sim->setup();
     SafetyMonitor mon(*job.ctx, SafetyLimits{}, 0.3);
@@ -76,7 +76,7 @@ TEST_SUITE("safety") {
                          SafetyError);
   }
 
-  TEST_CASE("overlapping atoms at the start name both ids") {
+  EXEC_TEST_CASE("overlapping atoms at the start name both ids") {
     Job job = load_text("sf_overlap.toml", input());
     job.sim->setup();
     auto x = job.ctx->to_host(job.system->x, 108);
@@ -95,7 +95,7 @@ TEST_SUITE("safety") {
                          SafetyError);
   }
 
-  TEST_CASE("an atom jumping more than the skin in one step stops the run with code 4") {
+  EXEC_TEST_CASE("an atom jumping more than the skin in one step stops the run with code 4") {
     // a huge velocity on one atom: it crosses more than the skin in a single step
     Job job = load_text("sf_jump.toml", input());
     job.sim->setup();

@@ -1,6 +1,7 @@
 // SNAP against LAMMPS ML-SNAP fixtures (tests/data/snap, made by tools/snap_fixtures.py),
-// finite-difference forces, total force, rotation and permutation invariance, the file
-// readers' errors, and a short NVE run of W 2J=8 (+ZBL).
+// the verification ladder (tests/model_ladder.hpp: finite-difference forces and virial,
+// total force, rotation/translation/permutation invariance, and a short NVE run of
+// W 2J=8 + ZBL), and the file readers' errors.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -21,6 +22,8 @@
 #include "models/registry.hpp"
 #include "models/snap/snap.hpp"
 #include "models/zbl/zbl.hpp"
+#include "fixtures.hpp"
+#include "model_ladder.hpp"
 #include "support.hpp"
 
 using namespace md;
@@ -29,65 +32,11 @@ namespace {
 
 std::string src(const std::string& rel) { return std::string(MDGPU_SOURCE_DIR) + "/" + rel; }
 
-struct Fixture {
-  std::string name, coeff, param, include;
-  std::vector<std::string> elements;
-  Structure s;
-  double energy = 0;
-  std::array<double, 6> virial{};
-  std::vector<double> pe, fx, fy, fz;
-  std::vector<std::array<double, 6>> vatom;
-};
-
-Fixture read_fixture(const std::string& name) {
-  Fixture f;
-  std::ifstream in(src("tests/data/snap/" + name + ".txt"));
-  REQUIRE_MESSAGE(in.good(), "missing fixture " << name);
-  std::string line;
-  f.s.box.lo[0] = f.s.box.lo[1] = f.s.box.lo[2] = 0.0;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream ls(line);
-    std::string key;
-    ls >> key;
-    if (key == "case") ls >> f.name;
-    else if (key == "coeff") ls >> f.coeff;
-    else if (key == "param") ls >> f.param;
-    else if (key == "include") ls >> f.include;
-    else if (key == "elements") {
-      std::string e;
-      while (ls >> e) f.elements.push_back(e);
-    } else if (key == "box") {
-      ls >> f.s.box.l[0] >> f.s.box.l[1] >> f.s.box.l[2] >> f.s.box.xy >> f.s.box.xz >> f.s.box.yz;
-    } else if (key == "energy") {
-      ls >> f.energy;
-    } else if (key == "virial") {
-      for (double& v : f.virial) ls >> v;
-    } else if (key == "atoms") {
-      long n;
-      ls >> n;
-      f.s.type_names = f.elements;
-      f.s.type_masses.assign(f.elements.size(), 1.0);
-      for (long k = 0; k < n; ++k) {
-        REQUIRE(std::getline(in, line));
-        std::istringstream as(line);
-        long id;
-        int type;
-        double x, y, z, pe, fx, fy, fz;
-        std::array<double, 6> v{};
-        as >> id >> type >> x >> y >> z >> pe >> fx >> fy >> fz;
-        for (double& c : v) as >> c;
-        REQUIRE(!as.fail());
-        f.s.add_atom(id, type - 1, x, y, z);
-        f.pe.push_back(pe);
-        f.fx.push_back(fx);
-        f.fy.push_back(fy);
-        f.fz.push_back(fz);
-        f.vatom.push_back(v);
-      }
-    }
-  }
-  REQUIRE(f.s.size() > 0);
+test::FixtureFrame read_fixture(const std::string& name, test::Fixture* whole = nullptr) {
+  test::Fixture fx = test::load_fixture("tests/data/snap/" + name + ".json");
+  REQUIRE(fx.frames.size() == 1);
+  test::FixtureFrame f = fx.frames[0];
+  if (whole) *whole = std::move(fx);
   return f;
 }
 
@@ -108,27 +57,39 @@ std::unique_ptr<Potential> make_from_toml(Context& ctx, const std::string& toml_
   return pot;
 }
 
+// The potential of a fixture: from the coefficient and parameter files, or through the
+// input layer from the LAMMPS .snap include file (ZBL overlay included).
+std::unique_ptr<Potential> fixture_potential(Context& ctx, const test::Fixture& fx,
+                                             const std::vector<std::string>& types) {
+  const nlohmann::json& files = fx.model.at("files");
+  if (!files.contains("include"))
+    return make_pot(ctx, files.at("coeff").get<std::string>(), files.at("param").get<std::string>(),
+                    types);
+  return make_from_toml(
+      ctx, "style = \"snap\"\ninclude = \"" + src(files.at("include").get<std::string>()) + "\"\n",
+      types);
+}
+
 void check_fixture(const std::string& name) {
   CAPTURE(name);
-  const Fixture f = read_fixture(name);
-  Context ctx(Backend::cpu);
-  std::unique_ptr<Potential> pot;
-  if (f.include.empty())
-    pot = make_pot(ctx, f.coeff, f.param, f.elements);
-  else  // the LAMMPS .snap include file, ZBL overlay included
-    pot = make_from_toml(ctx, "style = \"snap\"\ninclude = \"" + src(f.include) + "\"\n",
-                         f.elements);
-  const test::Forces r = test::engine_forces(ctx, f.s, *pot, Units::metal(), 1.0);
+  test::Fixture fx;
+  const test::FixtureFrame f = read_fixture(name, &fx);
+  Context ctx(test::backend());
+  std::unique_ptr<Potential> pot = fixture_potential(ctx, fx, fx.type_map);
+  const Structure& st = f.structure;
+  const test::Forces r = test::engine_forces(ctx, st, *pot, Units::metal(), 1.0);
   CHECK(test::rel_err(r.energy, f.energy) < 1e-10);
   double ferr = 0, fmax = 0, eerr = 0, verr = 0, vscale = 0;
-  for (std::size_t i = 0; i < f.s.size(); ++i) {
-    ferr = std::max({ferr, std::abs(r.fx[i] - f.fx[i]), std::abs(r.fy[i] - f.fy[i]),
-                     std::abs(r.fz[i] - f.fz[i])});
-    fmax = std::max({fmax, std::abs(f.fx[i]), std::abs(f.fy[i]), std::abs(f.fz[i])});
-    eerr = std::max(eerr, test::rel_err(r.e_atom[i], f.pe[i]));
+  for (std::size_t i = 0; i < st.size(); ++i) {
+    ferr = std::max({ferr, std::abs(r.fx[i] - f.forces[i][0]), std::abs(r.fy[i] - f.forces[i][1]),
+                     std::abs(r.fz[i] - f.forces[i][2])});
+    fmax = std::max({fmax, std::abs(f.forces[i][0]), std::abs(f.forces[i][1]),
+                     std::abs(f.forces[i][2])});
+    eerr = std::max(eerr, test::rel_err(r.e_atom[i], f.atom_energies[i]));
   }
   // per-atom virial: compare with the engine's per-atom array via a second evaluation
-  System sys(ctx, f.s, Units::metal());
+  REQUIRE(f.atom_virials.size() == st.size());
+  System sys(ctx, st, Units::metal());
   NeighborList nl(sys, pot->cutoff(), 1.0);
   nl.build_now(sys);
   const Index n = sys.n_local();
@@ -139,7 +100,7 @@ void check_fixture(const std::string& name) {
   const std::vector<double> vh = ctx.to_host(v);
   for (int c = 0; c < 6; ++c) vscale = std::max(vscale, std::abs(f.virial[c]));
   for (Index i = 0; i < n; ++i)
-    for (int c = 0; c < 6; ++c) verr = std::max(verr, std::abs(vh[c * n + i] - f.vatom[i][c]));
+    for (int c = 0; c < 6; ++c) verr = std::max(verr, std::abs(vh[c * n + i] - f.atom_virials[i][c]));
   double vglob = 0;
   for (int c = 0; c < 6; ++c) vglob = std::max(vglob, std::abs(r.virial[c] - f.virial[c]));
   MESSAGE(name << ": |dE|/|E| = " << test::rel_err(r.energy, f.energy) << ", max |dF| = " << ferr
@@ -153,129 +114,69 @@ void check_fixture(const std::string& name) {
   CHECK(verr / vscale < 1e-10);
 }
 
-double energy_of(Context& ctx, const Structure& s, Potential& pot) {
-  return test::engine_forces(ctx, s, pot, Units::metal(), 1.0).energy;
+// A verification-ladder case on a fixture's structure (tolerances in eV/A absolute).
+test::LadderCase ladder_case(const std::string& name, std::vector<std::size_t> atoms) {
+  test::Fixture fx;
+  const test::FixtureFrame f = read_fixture(name, &fx);
+  test::LadderCase c;
+  c.name = name;
+  c.structure = f.structure;
+  c.make = [fx](Context& ctx, const std::vector<std::string>& types) {
+    return fixture_potential(ctx, fx, types);
+  };
+  c.skin = 1.0;
+  c.sum_force_abs = 1e-11;
+  c.sum_force_rel = 0.0;
+  c.fd_atoms = std::move(atoms);
+  c.fd_force_abs = 1e-6;
+  c.fd_force_rel = 0.0;
+  c.min_force = 0.5;
+  c.cluster_radius = 5.5;
+  c.min_cluster_atoms = 20;
+  return c;
 }
 
 }  // namespace
 
 TEST_SUITE("snap") {
-  TEST_CASE("Ta06A bcc matches LAMMPS ML-SNAP") { check_fixture("ta06a_bcc"); }
-  TEST_CASE("Ta06A triclinic cell matches LAMMPS ML-SNAP") { check_fixture("ta06a_triclinic"); }
-  TEST_CASE("W_2940_2017_2 (2J=8) matches LAMMPS ML-SNAP") { check_fixture("w_2940_bcc"); }
-  TEST_CASE("Mo_Chen_PRM2017 (LAMMPS defaults with bzeroflag) matches LAMMPS ML-SNAP") {
+  EXEC_TEST_CASE("Ta06A bcc matches LAMMPS ML-SNAP") { check_fixture("ta06a_bcc"); }
+  EXEC_TEST_CASE("Ta06A triclinic cell matches LAMMPS ML-SNAP") { check_fixture("ta06a_triclinic"); }
+  EXEC_TEST_CASE("W_2940_2017_2 (2J=8) matches LAMMPS ML-SNAP") { check_fixture("w_2940_bcc"); }
+  EXEC_TEST_CASE("Mo_Chen_PRM2017 (LAMMPS defaults with bzeroflag) matches LAMMPS ML-SNAP") {
     check_fixture("mo_chen_bcc");
   }
-  TEST_CASE("WBe_Wood_PRB2019 (two elements) matches LAMMPS ML-SNAP") { check_fixture("wbe_bcc"); }
-  TEST_CASE("InP_JCPA2020 (chemflag bnormflag wselfallflag) matches LAMMPS ML-SNAP") {
+  EXEC_TEST_CASE("WBe_Wood_PRB2019 (two elements) matches LAMMPS ML-SNAP") { check_fixture("wbe_bcc"); }
+  EXEC_TEST_CASE("InP_JCPA2020 (chemflag bnormflag wselfallflag) matches LAMMPS ML-SNAP") {
     check_fixture("inp_zincblende");
   }
-  TEST_CASE("Ni_Zuo_JPCA2020 quadratic matches LAMMPS ML-SNAP") {
+  EXEC_TEST_CASE("Ni_Zuo_JPCA2020 quadratic matches LAMMPS ML-SNAP") {
     check_fixture("ni_quadratic_fcc");
   }
-  TEST_CASE("Cu_Zuo_JPCA2020 quadratic in a triclinic cell matches LAMMPS ML-SNAP") {
+  EXEC_TEST_CASE("Cu_Zuo_JPCA2020 quadratic in a triclinic cell matches LAMMPS ML-SNAP") {
     check_fixture("cu_quadratic_fcc");
   }
-  TEST_CASE("W_2940_2017_2.snap include (hybrid/overlay zbl + snap) matches LAMMPS") {
+  EXEC_TEST_CASE("W_2940_2017_2.snap include (hybrid/overlay zbl + snap) matches LAMMPS") {
     check_fixture("w_2940_zbl");
   }
-  TEST_CASE("WBe_Wood_PRB2019.snap include (two-element zbl + snap) matches LAMMPS") {
+  EXEC_TEST_CASE("WBe_Wood_PRB2019.snap include (two-element zbl + snap) matches LAMMPS") {
     check_fixture("wbe_zbl");
   }
-  TEST_CASE("inner switching function (switchinnerflag) matches LAMMPS ML-SNAP") {
+  EXEC_TEST_CASE("inner switching function (switchinnerflag) matches LAMMPS ML-SNAP") {
     check_fixture("ta06a_inner");
   }
 
-  TEST_CASE("snap forces are -grad E by central differences and sum to zero") {
-    struct Case {
-      const char* fixture;
-      std::vector<int> atoms;
-    };
-    // linear 2J=8, explicit multi-element, quadratic, inner switch
-    for (const Case& c : {Case{"w_2940_bcc", {0, 17}}, Case{"inp_zincblende", {3, 40}},
-                          Case{"ni_quadratic_fcc", {5}}, Case{"ta06a_inner", {11}}}) {
-      const std::string fixture_name = c.fixture;
-      CAPTURE(fixture_name);
-      Fixture f = read_fixture(c.fixture);
-      Context ctx(Backend::cpu);
-      auto pot = make_pot(ctx, f.coeff, f.param, f.elements);
-      const test::Forces r = test::engine_forces(ctx, f.s, *pot, Units::metal(), 1.0);
-      double sum[3] = {0, 0, 0};
-      for (std::size_t i = 0; i < f.s.size(); ++i) {
-        sum[0] += r.fx[i];
-        sum[1] += r.fy[i];
-        sum[2] += r.fz[i];
-      }
-      for (double s3 : sum) CHECK(std::abs(s3) < 1e-11);
-      const double h = 1e-5;
-      double worst = 0;
-      for (int a : c.atoms)
-        for (int d = 0; d < 3; ++d) {
-          Structure p = f.s, m = f.s;
-          double* pc = d == 0 ? &p.x[a] : (d == 1 ? &p.y[a] : &p.z[a]);
-          double* mc = d == 0 ? &m.x[a] : (d == 1 ? &m.y[a] : &m.z[a]);
-          *pc += h;
-          *mc -= h;
-          const double fd = -(energy_of(ctx, p, *pot) - energy_of(ctx, m, *pot)) / (2 * h);
-          const double fa = d == 0 ? r.fx[a] : (d == 1 ? r.fy[a] : r.fz[a]);
-          worst = std::max(worst, std::abs(fd - fa));
-        }
-      MESSAGE(std::string(c.fixture) << ": max |F_fd - F| = " << worst << " eV/A");
-      CHECK(worst < 1e-6);
-    }
-  }
-
-  TEST_CASE("snap energy is invariant under rotation of a cluster and under permutation") {
-    Fixture f = read_fixture("wbe_bcc");
-    Context ctx(Backend::cpu);
-    auto pot = make_pot(ctx, f.coeff, f.param, f.elements);
-    // cluster: the atoms within 5.5 A of the cell centre, in a large non-periodic box
-    Structure c;
-    c.type_names = f.s.type_names;
-    c.type_masses = f.s.type_masses;
-    c.box = test::cubic_box(40.0);
-    for (int d = 0; d < 3; ++d) c.box.periodic[d] = 0;
-    const double cx = 0.5 * f.s.box.l[0], cy = 0.5 * f.s.box.l[1], cz = 0.5 * f.s.box.l[2];
-    const double ox = c.box.lo[0] + 20.0, oy = c.box.lo[1] + 20.0, oz = c.box.lo[2] + 20.0;
-    for (std::size_t i = 0; i < f.s.size(); ++i) {
-      const double dx = f.s.x[i] - cx, dy = f.s.y[i] - cy, dz = f.s.z[i] - cz;
-      if (dx * dx + dy * dy + dz * dz < 5.5 * 5.5)
-        c.add_atom(static_cast<std::int64_t>(c.size()) + 1, f.s.type[i], ox + dx, oy + dy, oz + dz);
-    }
-    REQUIRE(c.size() > 30);
-    const double e0 = energy_of(ctx, c, *pot);
-    // rotation by Euler angles about the cluster origin
-    const double al = 0.7, be = -1.1, ga = 2.3;
-    const double ca = std::cos(al), sa = std::sin(al), cb = std::cos(be), sb = std::sin(be),
-                 cg = std::cos(ga), sg = std::sin(ga);
-    const double R[3][3] = {{ca * cb, ca * sb * sg - sa * cg, ca * sb * cg + sa * sg},
-                            {sa * cb, sa * sb * sg + ca * cg, sa * sb * cg - ca * sg},
-                            {-sb, cb * sg, cb * cg}};
-    Structure rot = c;
-    for (std::size_t i = 0; i < c.size(); ++i) {
-      const double d[3] = {c.x[i] - ox, c.y[i] - oy, c.z[i] - oz};
-      rot.x[i] = ox + R[0][0] * d[0] + R[0][1] * d[1] + R[0][2] * d[2];
-      rot.y[i] = oy + R[1][0] * d[0] + R[1][1] * d[1] + R[1][2] * d[2];
-      rot.z[i] = oz + R[2][0] * d[0] + R[2][1] * d[1] + R[2][2] * d[2];
-    }
-    const double er = energy_of(ctx, rot, *pot);
-    MESSAGE("cluster of " << c.size() << " atoms: E = " << e0 << ", rotated: rel. diff "
-                          << test::rel_err(er, e0));
-    CHECK(test::rel_err(er, e0) < 1e-12);
-    // the rotation really moved the atoms
-    CHECK(std::abs(rot.x[3] - c.x[3]) > 0.1);
-    // permutation of the periodic crystal's atom order
-    Structure perm;
-    perm.box = f.s.box;
-    perm.type_names = f.s.type_names;
-    perm.type_masses = f.s.type_masses;
-    const std::size_t n = f.s.size();
-    for (std::size_t k = 0; k < n; ++k) {
-      const std::size_t i = (k * 17 + 5) % n;  // 17 is coprime with 54
-      perm.add_atom(static_cast<std::int64_t>(k) + 1, f.s.type[i], f.s.x[i], f.s.y[i], f.s.z[i]);
-    }
-    const double ep = energy_of(ctx, perm, *pot);
-    CHECK(test::rel_err(ep, f.energy) < 1e-12);
+  EXEC_TEST_CASE("snap verification ladder: linear 2J=8, multi-element, quadratic, inner switch") {
+    // forces -grad E (central differences, 1e-6 eV/A), sum of forces, virial vs strain,
+    // invariances (a 5.5 A cluster rotated and translated; atom order and type order permuted)
+    test::check_model(ladder_case("w_2940_bcc", {0, 17}));
+    // chemflag: the element order is the order of first appearance in the type list (as
+    // LAMMPS' pair_coeff), which orders the chemical bispectrum components: keep the types
+    test::LadderCase inp = ladder_case("inp_zincblende", {3, 40});
+    inp.permute_type_order = false;
+    test::check_model(inp);
+    test::check_model(ladder_case("ni_quadratic_fcc", {5}));
+    test::check_model(ladder_case("ta06a_inner", {11}));
+    test::check_model(ladder_case("wbe_bcc", {}));
   }
 
   TEST_CASE("snap file readers give LAMMPS defaults and errors naming file and line") {
@@ -348,52 +249,23 @@ TEST_SUITE("snap") {
     CHECK(inc.zbl.pairs[0].z1 == 74.0);
   }
 
-  TEST_CASE("snap NVE of W 2J=8 with ZBL at 3000 K conserves energy over 300 steps") {
-    Context ctx(Backend::cpu);
+  EXEC_TEST_CASE("snap ladder of the W 2J=8 + ZBL include file, NVE at 3000 K over 300 steps") {
+    test::LadderCase c = ladder_case("w_2940_zbl", {});
     LatticeSpec spec;
     spec.kind = "bcc";
     spec.a = 3.1803;
     spec.repeat = {3, 3, 3};
     spec.elements = {"W"};
-    Structure s = make_lattice(spec);
-    s.type_masses = {183.84};
-    create_velocities(s, Units::metal(), 6000.0, 8812);  // ~3000 K after equipartition
-    System sys(ctx, s, Units::metal());
-    auto sum = std::make_unique<PotentialSum>();
-    ZBLParams zp;
-    zp.n_types = 1;
-    zp.z = {74.0};
-    zp.inner = 4.0;
-    zp.outer = 4.8;
-    sum->add(ctx, std::make_unique<ZBLPotential>(ctx, zp), {});
-    sum->add(ctx,
-             make_pot(ctx, "inputs/snap/W_2940_2017_2.snapcoeff",
-                      "inputs/snap/W_2940_2017_2.snapparam", {"W"}),
-             {});
-    NVE nve;
-    Simulation sim(ctx, sys, *sum, nve, 0.0005, 1.0);
-    sim.setup();
-    std::vector<double> etot, temp;
-    Observers obs;
-    obs.thermo_every = 10;
-    obs.on_thermo = [&](const ThermoSample& t) {
-      etot.push_back(t.etotal);
-      temp.push_back(t.temp);
-    };
-    sim.run(300, obs);
-    double lo = etot[0], hi = etot[0];
-    for (double v : etot) {
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-    }
-    const double tmean =
-        std::accumulate(temp.begin() + temp.size() / 2, temp.end(), 0.0) / (temp.size() - temp.size() / 2);
-    MESSAGE("W+ZBL NVE 54 atoms, dt 0.5 fs, 300 steps: <T> = " << tmean << " K, E range "
-                                                               << hi - lo << " eV over |E| "
-                                                               << std::abs(etot[0]));
-    CHECK(tmean > 1500.0);
-    // bound: 1e-4 eV/atom peak-to-peak at dt = 0.5 fs
-    CHECK((hi - lo) / 54.0 < 1e-4);
+    c.nve_structure = make_lattice(spec);
+    c.nve_structure.type_masses = {183.84};
+    c.nve_temperature = 6000.0;  // ~3000 K after equipartition
+    c.nve_seed = 8812;
+    c.nve_dt = 0.0005;
+    c.nve_steps = 300;
+    c.nve_thermo_every = 10;
+    c.nve_min_temperature = 1500.0;
+    c.nve_bound_per_atom = 1e-4;  // peak-to-peak bound at dt = 0.5 fs
+    test::check_model(c);
   }
 }
 
@@ -401,7 +273,7 @@ TEST_SUITE("snap") {
 //   OMP_NUM_THREADS=2 tests/mdgpu_tests -ts=snap_profile --no-skip
 // Times each SNAP pass (synchronising after each) for W_2940_2017_2 and Ta06A in bcc.
 TEST_SUITE("snap_profile" * doctest::skip()) {
-  TEST_CASE("time per pass") {
+  EXEC_TEST_CASE("time per pass") {
     struct Case {
       const char* name;
       const char* coeff;
@@ -415,7 +287,7 @@ TEST_SUITE("snap_profile" * doctest::skip()) {
                "inputs/snap/W_2940_2017_2.snapparam", "W", 3.1803, 10},
           Case{"Ta06A", "inputs/snap/Ta06A.snapcoeff", "inputs/snap/Ta06A.snapparam", "Ta", 3.316,
                10}}) {
-      Context ctx(Backend::cpu);
+      Context ctx(test::backend());
       LatticeSpec spec;
       spec.kind = "bcc";
       spec.a = c.a;
@@ -452,7 +324,7 @@ TEST_SUITE("snap_profile" * doctest::skip()) {
 //   OMP_NUM_THREADS=1 tests/mdgpu_tests -ts=snap_validation --no-skip -tc="*300 K*"
 namespace {
 void nve_validation(double target) {
-  Context ctx(Backend::cpu);
+  Context ctx(test::backend());
   LatticeSpec spec;
   spec.kind = "bcc";
   spec.a = 3.1803;
@@ -504,6 +376,6 @@ void nve_validation(double target) {
 }  // namespace
 
 TEST_SUITE("snap_validation" * doctest::skip()) {
-  TEST_CASE("NVE 300 K") { nve_validation(300.0); }
-  TEST_CASE("NVE 3000 K") { nve_validation(3000.0); }
+  EXEC_TEST_CASE("NVE 300 K") { nve_validation(300.0); }
+  EXEC_TEST_CASE("NVE 3000 K") { nve_validation(3000.0); }
 }

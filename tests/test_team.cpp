@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/team.hpp"
+#include "support.hpp"
 
 namespace md {
 namespace {
@@ -55,6 +56,8 @@ struct VisitOrder {
 }  // namespace
 
 TEST_SUITE("team") {
+// The lane order (in order or shuffled) is the CPU executor's strict mode: the two tests of it
+// run on the CPU executor only.
 TEST_CASE("team: lane loops visit every index once, in order or permuted") {
   for (bool shuffle : {false, true}) {
     Context ctx(Backend::cpu);
@@ -78,9 +81,9 @@ TEST_CASE("team: lane loops visit every index once, in order or permuted") {
   }
 }
 
-TEST_CASE("team: scratch and team_sum give the in-order result in both lane orders") {
-  for (bool shuffle : {false, true}) {
-    Context ctx(Backend::cpu);
+EXEC_TEST_CASE("team: scratch and team_sum give the in-order result in both lane orders") {
+  for (bool shuffle : {false, true}) {  // the lane order is the CPU executor's strict mode
+    Context ctx(test::backend());
     ctx.set_lane_shuffle(shuffle);
     const int width = 40;
     const Index items = 100;

@@ -64,7 +64,7 @@ void check_canonical(const CanonicalResult& r) {
 }  // namespace
 
 TEST_SUITE("thermostats") {
-  TEST_CASE("Nose-Hoover chain: canonical kinetic energy, Econserve drift bounded over 20000 steps") {
+  EXEC_TEST_CASE("Nose-Hoover chain: canonical kinetic energy, Econserve drift bounded over 20000 steps") {
     const auto r = canonical_run(
         "{ kind = \"nose-hoover\", temperature = 1.2, tdamp = 0.2, chain = 3 }", 3 * 108 - 3);
     check_canonical(r);
@@ -72,7 +72,7 @@ TEST_SUITE("thermostats") {
     CHECK(r.econs_spread_rel < 2e-3);
   }
 
-  TEST_CASE("CSVR: canonical kinetic energy, Econserve drift bounded") {
+  EXEC_TEST_CASE("CSVR: canonical kinetic energy, Econserve drift bounded") {
     const auto r = canonical_run(
         "{ kind = \"csvr\", temperature = 1.2, tdamp = 0.1, seed = 4711 }", 3 * 108 - 3);
     check_canonical(r);
@@ -80,7 +80,7 @@ TEST_SUITE("thermostats") {
     CHECK(r.econs_spread_rel < 2e-3);
   }
 
-  TEST_CASE("Langevin BAOAB: canonical kinetic energy (3N degrees of freedom)") {
+  EXEC_TEST_CASE("Langevin BAOAB: canonical kinetic energy (3N degrees of freedom)") {
     const auto r = canonical_run(
         "{ kind = \"langevin\", temperature = 1.2, tdamp = 0.1, seed = 100 }", 3 * 108);
     check_canonical(r);
@@ -105,7 +105,7 @@ TEST_SUITE("thermostats") {
     }
   }
 
-  TEST_CASE("temperature ramp: the target moves linearly from start to stop over the run") {
+  EXEC_TEST_CASE("temperature ramp: the target moves linearly from start to stop over the run") {
     LJEnsemble e(3, 0.8442, 1.0, 7);
     e.use("ensemble = \"nvt\"\nthermostat = { kind = \"nose-hoover\", temperature = [1.0, 2.0], "
           "tdamp = 0.05 }",
@@ -121,7 +121,7 @@ TEST_SUITE("thermostats") {
     CHECK(late < 2.2);
   }
 
-  TEST_CASE("same seed gives a bitwise identical trajectory with 1 and 2 OpenMP threads") {
+  EXEC_TEST_CASE("same seed gives a bitwise identical trajectory with 1 and 2 OpenMP threads") {
     const char* runs[] = {
         "ensemble = \"nvt\"\nthermostat = { kind = \"langevin\", temperature = 1.1, tdamp = 0.3, seed = 5 }",
         "ensemble = \"nvt\"\nthermostat = { kind = \"csvr\", temperature = 1.1, tdamp = 0.1, seed = 5 }",
@@ -157,7 +157,7 @@ TEST_SUITE("thermostats") {
     }
   }
 
-  TEST_CASE("every ensemble: no host transfers or synchronisations on steps without output") {
+  EXEC_TEST_CASE("every ensemble: no host transfers or synchronisations on steps without output") {
     const char* runs[] = {
         "ensemble = \"nvt\"\nthermostat = { kind = \"nose-hoover\", temperature = 1.2, tdamp = 0.1 }",
         "ensemble = \"nvt\"\nthermostat = { kind = \"csvr\", temperature = 1.2, tdamp = 0.1, seed = 1 }",

@@ -2,8 +2,9 @@
 """Create small DeePMD se_e2_a models with deepmd-kit and evaluate them (the mdgpu fixtures).
 
 Writes tests/data/deepmd/*.dp (genuine deepmd-kit v3 .dp files, written by deepmd-kit's own
-save_dp_model, in the layout `dp convert-backend` produces) and tests/data/deepmd/*.json
-(structures with deepmd-kit's energies, forces and virials).
+save_dp_model, in the layout `dp convert-backend` produces), tests/data/deepmd/<model>.json
+(structures with deepmd-kit's energies, forces and virials, in the reference-fixture schema of
+tests/data/README.md) and tests/data/deepmd/activations.json.
 
 How the reference numbers are made (see tests/data/deepmd/README.md):
 * the model is built from deepmd-kit's numpy backend classes (deepmd.dpmodel: DescrptSeA,
@@ -32,7 +33,10 @@ import sys
 
 import numpy as np
 
-import deepmd
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_schema  # noqa: E402  (the one reference-fixture schema, tests/data/README.md)
+
+import deepmd  # noqa: E402
 from deepmd.dpmodel.model.model import get_model
 from deepmd.dpmodel.model.base_model import BaseModel as NPBaseModel
 from deepmd.dpmodel.utils.serialization import save_dp_model, load_dp_model
@@ -311,22 +315,26 @@ def main():
                        build_model(NVE_MODEL, np.random.default_rng(5)), NVE_MODEL)
         return 0
     rng = np.random.default_rng(20261124)
-    index = {"deepmd_kit_version": deepmd.__version__, "models": {}}
     for name, params in MODELS.items():
         d = build_model(params, rng)
         path = os.path.join(args.out, name + ".dp")
         save_model(path, d, params)
         print(f"{name}: {os.path.getsize(path)} bytes")
-        index["models"][name] = {"file": name + ".dp", "params": params,
-                                 "structures": evaluate(path, params, name, rng)}
+        # one fixture file per model in the reference-fixture schema (tests/data/README.md)
+        fixture_schema.write(os.path.join(args.out, name + ".json"), fixture_schema.deepmd_doc(
+            deepmd.__version__, name, params, evaluate(path, params, name, rng)))
     for name, (base, mutate) in UNSUPPORTED.items():
         params = json.loads(json.dumps(MODELS[base]))
         mutate(params)
         d = build_model(params, rng, randomize_stats=False)
         save_model(os.path.join(args.out, name + ".dp"), d, params)
-    index["activations"] = activation_table()
-    with open(os.path.join(args.out, "fixtures.json"), "w") as f:
-        json.dump(index, f, indent=1)
+    act = {"producer": {"script": "tools/deepmd_fixtures.py", "package": "deepmd-kit",
+                        "version": deepmd.__version__,
+                        "method": "deepmd.dpmodel get_activation_fn at 49 points"},
+           "activations": activation_table()}
+    with open(os.path.join(args.out, "activations.json"), "w") as f:
+        json.dump(act, f, indent=1, sort_keys=True)
+        f.write("\n")
     # example models for inputs/deepmd: the NVE-test model (stable around fcc Cu at 300 K)
     # and a two-element model for benchmarks (random weights, no repulsive core: it is not
     # stable in MD, use it for force evaluation only)

