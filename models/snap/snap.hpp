@@ -7,11 +7,15 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "engine/potential.hpp"
+#include "models/snap/descriptor_model.hpp"
 
 namespace md {
 
-// Largest twojmax the fused kernels handle (per-thread layer buffers are sized by it).
+// Largest twojmax the input reader accepts (a sanity bound on the input; the kernels size
+// their team scratch and work arrays from the model's twojmax at run time).
 constexpr int kSnapMaxTwoJ = 16;
 
 // Host description of a SNAP model, as read from the LAMMPS files. Element order is the
@@ -89,14 +93,17 @@ struct SnapView {
   const double* coeff;      // [n_elements * ncoeffall]
 };
 
-// Per-atom work arrays the kernels share (device pointers, sized for n_local atoms).
+// Per-atom work arrays the kernels share (device pointers, sized for n local atoms). All
+// atom-minor: component c of atom i at [c * n + i], complex entries as (re, im) components.
 struct SnapWork {
   Index n;           // n_local
-  double* utot;      // [n][nchem][idxu_max][2]
-  double* ylist;     // [n][nchem][idxu_half_max][2]
-  double* blist;     // [n][ncoeff]
-  double* beta;      // [n][ncoeff] (quadratic only)
+  double* utot;      // [nchem][idxu_max][2][n]
+  double* zlist;     // [nchem^2][idxz_max][2][n], filled on steps that need B
+  double* ylist;     // [nchem][idxu_half_max][2][n]
+  double* blist;     // [ncoeff][n]
+  double* beta;      // [ncoeff][n] (quadratic only)
   double* dedr;      // [3][max_neigh * n], dE_i/dr_ij per neighbour slot (r_ij = r_j - r_i)
+  int zstored;       // zlist holds this step's Z (the Y pass reads it instead of recomputing)
 };
 
 // Wall time per pass, filled only when profiling is switched on (synchronises after each pass).
@@ -114,14 +121,17 @@ class SnapPotential : public Potential {
                ForceRequest req) override;
   const SnapModel& model() const { return model_; }
   int ncoeff() const { return ncoeff_; }
-  // Per-atom bispectrum of the last compute() (device array [n_local][ncoeff], filled when
-  // energies were requested or the model is quadratic).
+  // Per-atom bispectrum of the last compute() (device array [ncoeff][n_local], atom-minor,
+  // filled when energies were requested or the model is quadratic).
   const DeviceArray<double>& bispectrum() const { return blist_; }
   void set_profiling(bool on) { profiling_ = on; }
   const SnapProfile& profile() const { return profile_; }
+  // Device bytes per local atom of the per-atom and per-pair work arrays at the last
+  // compute() (U, Z, Y, B, beta, dE/dr slots).
+  double work_bytes_per_atom() const;
 
  private:
-  void ensure_capacity(Index n_local, int max_neigh);
+  void ensure_capacity(Index n_local, int max_neigh, bool need_z);
   SnapView view() const;
 
   SnapModel model_;
@@ -136,17 +146,17 @@ class SnapPotential : public Potential {
   DeviceArray<int> type_element_;
   DeviceArray<SnapZIndex> idxz_;
   // per-atom and per-pair work
-  DeviceArray<double> utot_, ylist_, blist_, beta_, dedr_;
-  Index n_alloc_ = -1;
+  DeviceArray<double> utot_, zlist_, ylist_, blist_, beta_, dedr_;
+  std::unique_ptr<DescriptorModel> energy_model_;  // linear/quadratic model over B
+  Index n_alloc_ = -1, nz_alloc_ = -1;
   Index pairs_alloc_ = -1;
 };
 
 // Pass launchers (one heavy kernel per translation unit: snap_ui.cpp, snap_bi.cpp, ...).
 void snap_launch_ui(Context& ctx, const SnapView& s, const SystemView& sys,
                     const NeighborView& nl, const SnapWork& w);
+void snap_launch_zi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w);
 void snap_launch_bi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w);
-void snap_launch_energy_beta(Context& ctx, const SnapView& s, const SystemView& sys,
-                             const SnapWork& w, const ForceOut& out, bool eflag);
 void snap_launch_yi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w);
 void snap_launch_deidrj(Context& ctx, const SnapView& s, const SystemView& sys,
                         const NeighborView& nl, const SnapWork& w);

@@ -1,4 +1,4 @@
-// SNAP pass 2 launcher: bispectrum components, one thread per (atom, triple, component).
+// SNAP pass 3 launcher: bispectrum components, one thread per (component, atom), from stored Z.
 #include "models/snap/snap_kernels.hpp"
 
 namespace md {

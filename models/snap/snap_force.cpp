@@ -1,4 +1,4 @@
-// SNAP pass 6 launcher: forces and per-atom virial gathered per local atom (no atomics).
+// SNAP pass 7 launcher: forces and per-atom virial gathered per local atom (no atomics).
 #include "models/snap/snap_kernels.hpp"
 
 namespace md {

@@ -1,4 +1,4 @@
-// SNAP pass 4 launcher: adjoint Y, one thread per (atom, density channel, half-U index).
+// SNAP pass 5 launcher: adjoint Y, one thread per (density channel, half-U index, atom).
 #include "models/snap/snap_kernels.hpp"
 
 namespace md {
