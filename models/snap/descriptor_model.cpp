@@ -62,7 +62,8 @@ std::size_t DescriptorModel::device_bytes() const {
 }
 
 void descriptor_model_launch(Context& ctx, const DescriptorModel& model, const int* type, Index n,
-                             const double* b, double* beta, const ForceOut& out, bool eflag) {
+                             int blk, const double* b, double* beta, const ForceOut& out,
+                             bool eflag) {
   if (!model.quadratic() && !eflag) return;  // linear: beta is the coefficients
   const int tile = model.tile();
   const Index teams = (n + tile - 1) / tile;
@@ -70,7 +71,7 @@ void descriptor_model_launch(Context& ctx, const DescriptorModel& model, const i
   int lanes = 32;
   while (lanes < model.ndesc() && lanes < 256) lanes *= 2;
   parallel_for_team(ctx, teams, lanes, scratch,
-                    DescriptorModelKernel{model.view(), type, n, tile, b,
+                    DescriptorModelKernel{model.view(), type, n, tile, blk, b,
                                           model.quadratic() ? beta : nullptr, out, eflag});
 }
 

@@ -12,6 +12,29 @@
 
 namespace md {
 
+// Layout of per-atom arrays: atoms in blocks of `blk`; within a block, component c of its
+// atoms is contiguous. Element (i, c) of an array with ncomp components per atom is at
+// atom_minor(i, ncomp, blk) + c * blk. On CUDA blk = kAtomBlockGpu (one warp): atom-minor,
+// a warp's 32 threads on one component of 32 neighbouring atoms read one contiguous 256-byte
+// segment. On the CPU blk = 1: atom-major, one thread's atom keeps its components in one
+// cache-resident run (the layout follows the executor, as Kokkos' LayoutLeft/LayoutRight).
+// Arrays hold atom_blocks(n, blk) * ncomp * blk elements.
+constexpr int kAtomBlockGpu = 32;
+inline int atom_block_for(const Context& ctx) { return ctx.on_cuda() ? kAtomBlockGpu : 1; }
+MD_INLINE Index atom_minor(Index i, Index ncomp, int blk) {
+  return (i / blk) * ncomp * blk + i % blk;
+}
+MD_INLINE Index atom_blocks(Index n, int blk) { return (n + blk - 1) / blk; }
+// Flat item t of a pass with `rows` items per atom, atom fastest within a block:
+// t = (block * rows + row) * blk + lane; returns the atom (may be >= n) and the row.
+MD_INLINE Index atom_item(Index t, Index rows, int blk, Index& row) {
+  const Index per = rows * blk;
+  const Index b = t / per;
+  const Index rem = t - b * per;
+  row = rem / blk;
+  return b * blk + (rem - row * blk);
+}
+
 // Device view. Per element e: c0[e], lin[e * ndesc + k], quad[(e * ndesc + l) * ndesc + k]
 // (symmetric; null for a linear model).
 struct DescriptorModelView {
@@ -48,12 +71,13 @@ class DescriptorModel {
 
 // E_i (when eflag) and, for quadratic models, beta_i = c + A B_i, for a tile of atoms per
 // team: lanes over rows k of A (A[l][k] read across lanes: coalesced, A symmetric), the
-// tile's B in scratch. b, beta: [ndesc][n] (atom-minor).
+// tile's B in scratch. b, beta: atom-minor with ndesc components (atom_minor).
 struct DescriptorModelKernel {
   DescriptorModelView m;
   const int* type;  // [n] system types
   Index n;
   int tile;
+  int blk;  // atom block of b and beta (atom_minor)
   const double* b;
   double* beta;  // null for linear models
   ForceOut out;
@@ -67,7 +91,7 @@ struct DescriptorModelKernel {
     double* g = bs + static_cast<Index>(tile) * nd;  // [tile][nd]: (A B)_k
     team_for(t, na * nd, [&](int e) {
       const int k = e / na, a = e - k * na;
-      bs[a * nd + k] = b[static_cast<Index>(k) * n + i0 + a];
+      bs[a * nd + k] = b[atom_minor(i0 + a, nd, blk) + static_cast<Index>(k) * blk];
     });
     team_barrier(t);
     if (m.quad) {
@@ -81,7 +105,8 @@ struct DescriptorModelKernel {
             for (int l = 0; l < nd; ++l) acc += ae[static_cast<Index>(l) * nd + k] * ba[l];
           }
           g[a * nd + k] = acc;
-          beta[static_cast<Index>(k) * n + i0 + a] = el >= 0 ? m.lin[el * nd + k] + acc : 0.0;
+          beta[atom_minor(i0 + a, nd, blk) + static_cast<Index>(k) * blk] =
+              el >= 0 ? m.lin[el * nd + k] + acc : 0.0;
         }
       });
       team_barrier(t);
@@ -108,8 +133,9 @@ struct DescriptorModelKernel {
   }
 };
 
-// Launch the model over n atoms (b, beta atom-minor [ndesc][n]).
+// Launch the model over n atoms (b, beta: atom_minor with ndesc components, block blk).
 void descriptor_model_launch(Context& ctx, const DescriptorModel& model, const int* type, Index n,
-                             const double* b, double* beta, const ForceOut& out, bool eflag);
+                             int blk, const double* b, double* beta, const ForceOut& out,
+                             bool eflag);
 
 }  // namespace md

@@ -198,6 +198,7 @@ SnapPotential::SnapPotential(Context& ctx, SnapModel model) : model_(std::move(m
   upload(ctx, si, sinner_);
   upload(ctx, di, dinner_);
   upload(ctx, model_.coeff, coeff_);
+  atom_block_ = atom_block_for(ctx);
   energy_model_ = std::make_unique<DescriptorModel>(ctx, ncoeff_, model_.quadraticflag != 0,
                                                     model_.coeff, model_.ncoeffall, nelem,
                                                     model_.type_element);
@@ -245,17 +246,18 @@ SnapView SnapPotential::view() const {
 }
 
 void SnapPotential::ensure_capacity(Index n, int max_neigh, bool need_z) {
+  const std::size_t np = static_cast<std::size_t>(atom_blocks(n, atom_block_)) * atom_block_;
   if (n != n_alloc_) {
-    utot_.resize(static_cast<std::size_t>(n) * nchem_ * tables_.idxu_max * 2);
-    ylist_.resize(static_cast<std::size_t>(n) * nchem_ * tables_.idxu_half_max * 2);
-    blist_.resize(static_cast<std::size_t>(n) * ncoeff_);
-    if (model_.quadraticflag) beta_.resize(static_cast<std::size_t>(n) * ncoeff_);
+    utot_.resize(np * nchem_ * tables_.idxu_max * 2);
+    ylist_.resize(np * nchem_ * tables_.idxu_half_max * 2);
+    blist_.resize(np * ncoeff_);
+    if (model_.quadraticflag) beta_.resize(np * ncoeff_);
     n_alloc_ = n;
   }
   const Index pairs = n * static_cast<Index>(max_neigh);
   // Z storage is allocated on the first step that needs B (energies or a quadratic model)
   if (need_z && n != nz_alloc_) {
-    zlist_.resize(static_cast<std::size_t>(n) * nchem_ * nchem_ * tables_.idxz_max * 2);
+    zlist_.resize(np * nchem_ * nchem_ * tables_.idxz_max * 2);
     nz_alloc_ = n;
   }
   if (pairs > pairs_alloc_) {
@@ -272,7 +274,7 @@ void SnapPotential::compute(Context& ctx, const SystemView& sys, const NeighborV
   ensure_capacity(sys.n_local, nl.max_neigh, need_b);
   const SnapView s = view();
   const SnapWork w{sys.n_local, utot_.data(), zlist_.data(), ylist_.data(), blist_.data(),
-                   beta_.data(), dedr_.data(), need_b ? 1 : 0};
+                   beta_.data(), dedr_.data(), need_b ? 1 : 0, atom_block_};
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
   auto lap = [&](double& acc) {
@@ -289,8 +291,8 @@ void SnapPotential::compute(Context& ctx, const SystemView& sys, const NeighborV
     snap_launch_zi(ctx, s, sys, w);
     snap_launch_bi(ctx, s, sys, w);
     lap(profile_.bi);
-    descriptor_model_launch(ctx, *energy_model_, sys.type, sys.n_local, w.blist, w.beta, out,
-                            req.energy);
+    descriptor_model_launch(ctx, *energy_model_, sys.type, sys.n_local, w.blk, w.blist, w.beta,
+                            out, req.energy);
     lap(profile_.energy_beta);
   }
   snap_launch_yi(ctx, s, sys, w);

@@ -93,17 +93,20 @@ struct SnapView {
   const double* coeff;      // [n_elements * ncoeffall]
 };
 
-// Per-atom work arrays the kernels share (device pointers, sized for n local atoms). All
-// atom-minor: component c of atom i at [c * n + i], complex entries as (re, im) components.
+// Per-atom work arrays the kernels share (device pointers, sized for n local atoms), laid
+// out by atom_minor (descriptor_model.hpp): blocks of `blk` atoms, within a block
+// [component][atom] -- atom-minor on CUDA (blk 32), atom-major on the CPU (blk 1); complex
+// entries as (re, im) components. Components per atom:
 struct SnapWork {
   Index n;           // n_local
-  double* utot;      // [nchem][idxu_max][2][n]
-  double* zlist;     // [nchem^2][idxz_max][2][n], filled on steps that need B
-  double* ylist;     // [nchem][idxu_half_max][2][n]
-  double* blist;     // [ncoeff][n]
-  double* beta;      // [ncoeff][n] (quadratic only)
+  double* utot;      // [nchem][idxu_max][2]
+  double* zlist;     // [nchem^2][idxz_max][2], filled on steps that need B
+  double* ylist;     // [nchem][idxu_half_max][2]
+  double* blist;     // [ncoeff]
+  double* beta;      // [ncoeff] (quadratic only)
   double* dedr;      // [3][max_neigh * n], dE_i/dr_ij per neighbour slot (r_ij = r_j - r_i)
   int zstored;       // zlist holds this step's Z (the Y pass reads it instead of recomputing)
+  int blk;           // atom block of the layout (atom_minor): 32 on CUDA, 1 on the CPU
 };
 
 // Wall time per pass, filled only when profiling is switched on (synchronises after each pass).
@@ -121,14 +124,19 @@ class SnapPotential : public Potential {
                ForceRequest req) override;
   const SnapModel& model() const { return model_; }
   int ncoeff() const { return ncoeff_; }
-  // Per-atom bispectrum of the last compute() (device array [ncoeff][n_local], atom-minor,
-  // filled when energies were requested or the model is quadratic).
+  // Per-atom bispectrum of the last compute() (device array, atom-minor with ncoeff()
+  // components: atom_minor(i, ncoeff()) + k * kAtomBlock; filled when energies were
+  // requested or the model is quadratic).
   const DeviceArray<double>& bispectrum() const { return blist_; }
   void set_profiling(bool on) { profiling_ = on; }
   const SnapProfile& profile() const { return profile_; }
   // Device bytes per local atom of the per-atom and per-pair work arrays at the last
   // compute() (U, Z, Y, B, beta, dE/dr slots).
   double work_bytes_per_atom() const;
+  // Atom block of the work-array layout (atom_minor): by default 32 on CUDA, 1 on the CPU;
+  // tests set 32 on the CPU to run the GPU layout.
+  void set_atom_block(int blk) { atom_block_ = blk; n_alloc_ = nz_alloc_ = -1; }
+  int atom_block() const { return atom_block_; }
 
  private:
   void ensure_capacity(Index n_local, int max_neigh, bool need_z);
@@ -149,6 +157,7 @@ class SnapPotential : public Potential {
   DeviceArray<double> utot_, zlist_, ylist_, blist_, beta_, dedr_;
   std::unique_ptr<DescriptorModel> energy_model_;  // linear/quadratic model over B
   Index n_alloc_ = -1, nz_alloc_ = -1;
+  int atom_block_ = 1;
   Index pairs_alloc_ = -1;
 };
 

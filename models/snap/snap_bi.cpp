@@ -4,7 +4,7 @@
 namespace md {
 
 void snap_launch_bi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w) {
-  parallel_for(ctx, sys.n_local * s.ncoeff, snap::BiKernel{s, sys, w});
+  parallel_for(ctx, atom_blocks(sys.n_local, w.blk) * w.blk * s.ncoeff, snap::BiKernel{s, sys, w});
 }
 
 }  // namespace md

@@ -8,8 +8,8 @@
 // LAMMPS ML-SNAP (src/ML-SNAP/sna.cpp): U in VMK §4.8.2 recursion with inversion symmetry
 // VMK 4.4(2), Z with Clebsch-Gordan coefficients VMK 8.2.1(3), adjoint Y = sum beta dB/dU.
 //
-// Per-atom arrays are atom-minor ([component][atom], see SnapWork): the flat passes put the
-// atom index fastest, so neighbouring GPU threads read neighbouring addresses.
+// Per-atom arrays are atom-minor (atom_minor in descriptor_model.hpp, see SnapWork): the flat
+// passes put the atom index fastest, so neighbouring GPU threads read neighbouring addresses.
 #pragma once
 
 #include <cmath>
@@ -107,31 +107,44 @@ MD_INLINE void u_element(const double* rootpq, int rp, int j, int ma, int mb, co
   ui = im;
 }
 
-// The recursion differentiated, component k (x, y, z): dpr/dpi planes of layer j-1 with
-// plane stride ds (derivative of component k at dpr[k * ds + q]).
-MD_INLINE void du_element(const double* rootpq, int rp, int j, int ma, int mb, const Cayley& c,
-                          const double* da_r, const double* da_i, const double* db_r,
-                          const double* db_i, int k, const double* pr, const double* pi,
-                          const double* dpr, const double* dpi, int ds, double& dr, double& di) {
+// Left entry (ma, mb) of layer j >= 1 and its gradient (components k = x, y, z) from layer
+// j-1: u planes pr, pi; gradient planes dpr, dpi with component k at k * ds + q.
+MD_INLINE void udu_element(const double* rootpq, int rp, int j, int ma, int mb, const Cayley& c,
+                           const double* da_r, const double* da_i, const double* db_r,
+                           const double* db_i, const double* pr, const double* pi,
+                           const double* dpr, const double* dpi, int ds, double& ur, double& ui,
+                           double* dr, double* di) {
   double r = 0.0, im = 0.0;
+  for (int k = 0; k < 3; ++k) {
+    dr[k] = 0.0;
+    di[k] = 0.0;
+  }
   if (ma > 0) {
     const int q = mb * j + ma - 1;
     const double rq = rootpq[ma * rp + (j - mb)];
-    r = -rq * (db_r[k] * pr[q] + db_i[k] * pi[q] + c.b_r * dpr[k * ds + q] +
-               c.b_i * dpi[k * ds + q]);
-    im = -rq * (db_r[k] * pi[q] - db_i[k] * pr[q] + c.b_r * dpi[k * ds + q] -
-                c.b_i * dpr[k * ds + q]);
+    const double p_r = pr[q], p_i = pi[q];
+    r = -rq * (c.b_r * p_r + c.b_i * p_i);
+    im = -rq * (c.b_r * p_i - c.b_i * p_r);
+    for (int k = 0; k < 3; ++k) {
+      const double dp_r = dpr[k * ds + q], dp_i = dpi[k * ds + q];
+      dr[k] = -rq * (db_r[k] * p_r + db_i[k] * p_i + c.b_r * dp_r + c.b_i * dp_i);
+      di[k] = -rq * (db_r[k] * p_i - db_i[k] * p_r + c.b_r * dp_i - c.b_i * dp_r);
+    }
   }
   if (ma < j) {
     const int q = mb * j + ma;
     const double rq = rootpq[(j - ma) * rp + (j - mb)];
-    r += rq * (da_r[k] * pr[q] + da_i[k] * pi[q] + c.a_r * dpr[k * ds + q] +
-               c.a_i * dpi[k * ds + q]);
-    im += rq * (da_r[k] * pi[q] - da_i[k] * pr[q] + c.a_r * dpi[k * ds + q] -
-                c.a_i * dpr[k * ds + q]);
+    const double p_r = pr[q], p_i = pi[q];
+    r += rq * (c.a_r * p_r + c.a_i * p_i);
+    im += rq * (c.a_r * p_i - c.a_i * p_r);
+    for (int k = 0; k < 3; ++k) {
+      const double dp_r = dpr[k * ds + q], dp_i = dpi[k * ds + q];
+      dr[k] += rq * (da_r[k] * p_r + da_i[k] * p_i + c.a_r * dp_r + c.a_i * dp_i);
+      di[k] += rq * (da_r[k] * p_i - da_i[k] * p_r + c.a_r * dp_i - c.a_i * dp_r);
+    }
   }
-  dr = r;
-  di = im;
+  ur = r;
+  ui = im;
 }
 
 // Pair geometry: Cayley-Klein parameters from r_ij (U pass).
@@ -160,10 +173,16 @@ inline int snap_team_size(const SnapView& s) {
   return t;
 }
 
-// Atom-minor element (c, q, re/im) of a per-atom array with `per` complex entries per
-// channel, for atom i of n: a[((c * per + q) * 2 + ri) * n + i].
-MD_INLINE Index am(int c, int per, int q, int ri, Index n) {
-  return ((static_cast<Index>(c) * per + q) * 2 + ri) * n;
+// Offset of component (c, q, re/im) of a per-atom array with `per` complex entries per
+// channel, from the atom's first element (atom_minor): ((c * per + q) * 2 + ri) * stride.
+MD_INLINE Index am(int c, int per, int q, int ri, Index stride) {
+  return ((static_cast<Index>(c) * per + q) * 2 + ri) * stride;
+}
+// Components per atom of the work arrays.
+MD_INLINE Index ncomp_u(const SnapView& s) { return 2 * static_cast<Index>(s.nchem) * s.idxu_max; }
+MD_INLINE Index ncomp_y(const SnapView& s) { return 2 * static_cast<Index>(s.nchem) * s.idxu_half_max; }
+MD_INLINE Index ncomp_z(const SnapView& s) {
+  return 2 * static_cast<Index>(s.nchem) * s.nchem * s.idxz_max;
 }
 
 MD_INLINE int atom_element(const SnapView& s, const SystemView& sys, Index i) {
@@ -185,7 +204,6 @@ struct UiKernel {
 
   MD_HD void operator()(const Team& t) const {
     const Index i = t.item;
-    const Index n = w.n;
     const int ielem = atom_element(s, sys, i);
     const int L = u_layer_size(s);
     double* layer0 = t.scratch_as<double>();
@@ -258,13 +276,14 @@ struct UiKernel {
     }
     team_barrier(t);
     const int ncomp = 2 * s.nchem * s.idxu_max;
-    team_for(t, ncomp, [&](int q) { w.utot[static_cast<Index>(q) * n + i] = tot[q]; });
+    double* dst = w.utot + atom_minor(i, ncomp, w.blk);
+    team_for(t, ncomp, [&](int q) { dst[static_cast<Index>(q) * w.blk] = tot[q]; });
   }
 };
 
 // Z(j1,j2,j; ma,mb) for density channels e1 (j1) and e2 (j2) of one atom's U totals: ut
-// points at the atom's first element of w.utot, stride n between components. Divided by
-// (j+1) with bnormflag.
+// points at the atom's first element of w.utot, stride n between its components. Divided
+// by (j+1) with bnormflag.
 MD_INLINE void z_element(const SnapView& s, const double* ut, Index n, int e1, int e2,
                          const SnapZIndex& z, double& zr, double& zi) {
   const double* cgb = s.cg + z.cg;
@@ -304,57 +323,60 @@ MD_INLINE void z_element(const SnapView& s, const double* ut, Index n, int e1, i
 
 // ---------------------------------------------------------------- pass 2: Z per atom (stored)
 // On steps that need B (energies, quadratic models) Z is computed once here and read by the
-// B and Y passes. One thread per (channel pair, Z element, atom), atom fastest:
-// t = (pair * idxz_max + jjz) * n + i, pair = e1 * nchem + e2.
+// B and Y passes. One thread per (channel pair, Z element, atom), atom fastest (atom_item
+// with rows = nchem^2 idxz_max, row = pair * idxz_max + jjz, pair = e1 * nchem + e2).
 struct ZiKernel {
   SnapView s;
   SystemView sys;
   SnapWork w;
 
   MD_HD void operator()(Index t) const {
-    const Index n = w.n;
-    const Index row = t / n;
-    const Index i = t - row * n;
+    Index row;
+    const Index i = atom_item(t, static_cast<Index>(s.nchem) * s.nchem * s.idxz_max, w.blk, row);
+    if (i >= w.n) return;
     const int pair = static_cast<int>(row / s.idxz_max);
     const int jjz = static_cast<int>(row - static_cast<Index>(pair) * s.idxz_max);
     double zr = 0.0, zi = 0.0;
     if (atom_element(s, sys, i) >= 0)
-      z_element(s, w.utot + i, n, pair / s.nchem, pair % s.nchem, s.idxz[jjz], zr, zi);
-    w.zlist[am(pair, s.idxz_max, jjz, 0, n) + i] = zr;
-    w.zlist[am(pair, s.idxz_max, jjz, 1, n) + i] = zi;
+      z_element(s, w.utot + atom_minor(i, ncomp_u(s), w.blk), w.blk, pair / s.nchem, pair % s.nchem,
+                s.idxz[jjz], zr, zi);
+    double* zl = w.zlist + atom_minor(i, ncomp_z(s), w.blk) + am(pair, s.idxz_max, jjz, 0, w.blk);
+    zl[0] = zr;
+    zl[w.blk] = zi;
   }
 };
 
 // ---------------------------------------------------------------- pass 3: bispectrum B
-// One thread per (component, atom), atom fastest: t = (triple * idxb_max + jjb) * n + i.
-// B = 2 sum_{half} conj(U_e3) . Z(e1, e2) (stored Z), minus bzero.
+// One thread per (component, atom), atom fastest (atom_item with rows = ncoeff, row = triple
+// * idxb_max + jjb). B = 2 sum_{half} conj(U_e3) . Z(e1, e2) (stored Z), minus bzero.
 struct BiKernel {
   SnapView s;
   SystemView sys;
   SnapWork w;
 
   MD_HD void operator()(Index t) const {
-    const Index n = w.n;
-    const Index comp = t / n;
-    const Index i = t - comp * n;
+    Index comp;
+    const Index i = atom_item(t, s.ncoeff, w.blk, comp);
+    if (i >= w.n) return;
+    double& out = w.blist[atom_minor(i, s.ncoeff, w.blk) + comp * w.blk];
     const int triple = static_cast<int>(comp / s.idxb_max);
     const int jjb = static_cast<int>(comp - static_cast<Index>(triple) * s.idxb_max);
     const int nc = s.nchem;
     const int e1 = triple / (nc * nc), e2 = (triple / nc) % nc, e3 = triple % nc;
     const int ielem = atom_element(s, sys, i);
     if (ielem < 0) {
-      w.blist[t] = 0.0;
+      out = 0.0;
       return;
     }
-    const double* u3 = w.utot + am(e3, s.idxu_max, 0, 0, n) + i;
-    const double* zl = w.zlist + am(e1 * nc + e2, s.idxz_max, 0, 0, n) + i;
+    const double* u3 = w.utot + atom_minor(i, ncomp_u(s), w.blk) + am(e3, s.idxu_max, 0, 0, w.blk);
+    const double* zl = w.zlist + atom_minor(i, ncomp_z(s), w.blk) + am(e1 * nc + e2, s.idxz_max, 0, 0, w.blk);
     const int j1 = s.idxb[3 * jjb], j2 = s.idxb[3 * jjb + 1], j = s.idxb[3 * jjb + 2];
     const int jd = s.twojmax + 1;
     int jjz = s.idxz_block[(j1 * jd + j2) * jd + j];
     int jju = s.idxu_block[j];
     auto term = [&](int jz, int ju) {
-      const Index qz = 2 * static_cast<Index>(jz) * n, qu = 2 * static_cast<Index>(ju) * n;
-      return u3[qu] * zl[qz] + u3[qu + n] * zl[qz + n];
+      const Index qz = 2 * static_cast<Index>(jz) * w.blk, qu = 2 * static_cast<Index>(ju) * w.blk;
+      return u3[qu] * zl[qz] + u3[qu + w.blk] * zl[qz + w.blk];
     };
     double sum = 0.0;
     for (int mb = 0; 2 * mb < j; ++mb)
@@ -369,25 +391,25 @@ struct BiKernel {
       const int c = s.chemflag ? ielem : 0;
       if (s.wselfall || triple == (c * nc + c) * nc + c) b -= s.bzero[j];
     }
-    w.blist[t] = b;
+    out = b;
   }
 };
 
 // ---------------------------------------------------------------- pass 5: adjoint Y
-// One thread per (channel e3, half-U element, atom), atom fastest:
-// t = (e3 * idxu_half_max + jjuh) * n + i. Y = sum over the Z elements that map onto this U
+// One thread per (channel e3, half-U element, atom), atom fastest (atom_item with rows =
+// nchem idxu_half_max, row = e3 * idxu_half_max + jjuh). Y = sum over the Z elements that map onto this U
 // element of beta_j Z (multiplicities and j-rescaling as LAMMPS' compute_yi); Z read from
 // w.zlist when stored this step, else computed here (force-only steps of linear models).
-// beta: the model's per-atom w.beta ([ncoeff][n]) when quadratic, else the coefficients.
+// beta: the model's per-atom w.beta (ncoeff components) when quadratic, else the coefficients.
 struct YiKernel {
   SnapView s;
   SystemView sys;
   SnapWork w;
 
   MD_HD void operator()(Index t) const {
-    const Index n = w.n;
-    const Index row = t / n;
-    const Index i = t - row * n;
+    Index row;
+    const Index i = atom_item(t, static_cast<Index>(s.nchem) * s.idxu_half_max, w.blk, row);
+    if (i >= w.n) return;
     const int e3 = static_cast<int>(row / s.idxu_half_max);
     const int jjuh = static_cast<int>(row - static_cast<Index>(e3) * s.idxu_half_max);
     const int ielem = atom_element(s, sys, i);
@@ -395,6 +417,9 @@ struct YiKernel {
     if (ielem >= 0) {
       const int nc = s.nchem;
       const double* coeff = s.coeff + static_cast<Index>(ielem) * s.ncoeffall + 1;
+      const double* ut = w.utot + atom_minor(i, ncomp_u(s), w.blk);
+      const double* zlist = w.zstored ? w.zlist + atom_minor(i, ncomp_z(s), w.blk) : nullptr;
+      const double* beta = s.quadratic ? w.beta + atom_minor(i, s.ncoeff, w.blk) : nullptr;
       const int first = s.y_offset[jjuh], last = s.y_offset[jjuh + 1];
       for (int e1 = 0; e1 < nc; ++e1)
         for (int e2 = 0; e2 < nc; ++e2)
@@ -402,28 +427,71 @@ struct YiKernel {
             const int jjz = s.y_jjz[q];
             const SnapZIndex& z = s.idxz[jjz];
             double zr, zi;
-            if (w.zstored) {
-              const Index qz = am(e1 * nc + e2, s.idxz_max, jjz, 0, n) + i;
-              zr = w.zlist[qz];
-              zi = w.zlist[qz + n];
+            if (zlist) {
+              const Index qz = am(e1 * nc + e2, s.idxz_max, jjz, 0, w.blk);
+              zr = zlist[qz];
+              zi = zlist[qz + w.blk];
             } else {
-              z_element(s, w.utot + i, n, e1, e2, z, zr, zi);
+              z_element(s, ut, w.blk, e1, e2, z, zr, zi);
             }
             int triple;
             if (z.perm == 0) triple = (e1 * nc + e2) * nc + e3;
             else if (z.perm == 1) triple = (e3 * nc + e2) * nc + e1;
             else triple = (e2 * nc + e3) * nc + e1;
             const int kb = triple * s.idxb_max + z.jjb;
-            const double b = s.quadratic ? w.beta[static_cast<Index>(kb) * n + i] : coeff[kb];
+            const double b = beta ? beta[static_cast<Index>(kb) * w.blk] : coeff[kb];
             const double betaj = z.mult * b * z.rescale;
             yr += betaj * zr;
             yi += betaj * zi;
           }
     }
-    w.ylist[am(e3, s.idxu_half_max, jjuh, 0, n) + i] = yr;
-    w.ylist[am(e3, s.idxu_half_max, jjuh, 1, n) + i] = yi;
+    double* yl = w.ylist + atom_minor(i, ncomp_y(s), w.blk) + am(e3, s.idxu_half_max, jjuh, 0, w.blk);
+    yl[0] = yr;
+    yl[w.blk] = yi;
   }
 };
+
+// Per-pair constants of the dE/dr recursion.
+struct PairDeriv {
+  Cayley ck;
+  double da_r[3], da_i[3], db_r[3], db_i[3];  // gradients of a and b
+  double uvec[3];                              // r_ij / r
+  double sfac, dsfac;                          // weighted switching function and dsfac/dr
+};
+
+// One left entry q of layer j in the dE/dr pass: u and du (into the layer planes cr, ci,
+// dcr, dci; component k of du at k * L + q) and its contraction with Y (yj, the layer's
+// half-storage Y of the neighbour's channel), added to acc. The centre entry is conjugated
+// (inversion symmetry) and weighted 1/2 in the contraction.
+MD_INLINE void deidrj_left(const double* rootpq, int rp, int j, int q, const PairDeriv& pdin,
+                           const double* pr, const double* pi, const double* dpr,
+                           const double* dpi, int ds, double* cr, double* ci, double* dcr,
+                           double* dci, int L, const double* yj, double* acc) {
+  const PairDeriv& pd = pdin;  // all loads below come before the scratch stores
+  const int mb = q / (j + 1), ma = q - mb * (j + 1);
+  const bool centre = 2 * mb == j && ma == mb;
+  double ur, ui, dr[3], di[3];
+  udu_element(rootpq, rp, j, ma, mb, pd.ck, pd.da_r, pd.da_i, pd.db_r, pd.db_i, pr, pi, dpr, dpi,
+              ds, ur, ui, dr, di);
+  if (centre) {
+    ui = -ui;
+    for (int c = 0; c < 3; ++c) di[c] = -di[c];
+  }
+  const double y_r = yj[2 * q], y_i = yj[2 * q + 1];
+  double term[3];
+  for (int c = 0; c < 3; ++c) {
+    const double du_r = pd.dsfac * ur * pd.uvec[c] + pd.sfac * dr[c];
+    const double du_i = pd.dsfac * ui * pd.uvec[c] + pd.sfac * di[c];
+    term[c] = centre ? 0.5 * (du_r * y_r + du_i * y_i) : du_r * y_r + du_i * y_i;
+  }
+  cr[q] = ur;
+  ci[q] = ui;
+  for (int c = 0; c < 3; ++c) {
+    dcr[c * L + q] = dr[c];
+    dci[c * L + q] = di[c];
+    acc[c] += term[c];
+  }
+}
 
 // Sum over the team's lanes of one lane-private value (each lane passes its own).
 template <class T>
@@ -447,7 +515,6 @@ struct DeidrjKernel {
 
   MD_HD void operator()(const Team& t) const {
     const Index i = t.item;
-    const Index n = w.n;
     const int L = u_layer_size(s);
     double* layer0 = t.scratch_as<double>();  // ur, ui, dur[3], dui[3]
     double* ubuf = layer0 + 8;                // [parity][re, im][L]
@@ -456,7 +523,8 @@ struct DeidrjKernel {
     const int ielem = atom_element(s, sys, i);
     const int nn = nl.num_neigh[i];
     const int ny = 2 * s.nchem * s.idxu_half_max;
-    team_for(t, ny, [&](int q) { yl[q] = ielem >= 0 ? w.ylist[static_cast<Index>(q) * n + i] : 0.0; });
+    const double* ysrc = w.ylist + atom_minor(i, ny, w.blk);
+    team_for(t, ny, [&](int q) { yl[q] = ielem >= 0 ? ysrc[static_cast<Index>(q) * w.blk] : 0.0; });
     team_single(t, [&] {
       layer0[0] = 1.0;
       for (int c = 1; c < 8; ++c) layer0[c] = 0.0;
@@ -507,6 +575,17 @@ struct DeidrjKernel {
       sfac *= s.weight[p.jelem];
       dsfac *= s.weight[p.jelem];
       const double* yc = yl + 2 * (s.chemflag ? p.jelem : 0) * s.idxu_half_max;
+      PairDeriv pd;
+      pd.ck = ck;
+      for (int c = 0; c < 3; ++c) {
+        pd.da_r[c] = da_r[c];
+        pd.da_i[c] = da_i[c];
+        pd.db_r[c] = db_r[c];
+        pd.db_i[c] = db_i[c];
+        pd.uvec[c] = uvec[c];
+      }
+      pd.sfac = sfac;
+      pd.dsfac = dsfac;
       // layer 0: u = 1, du = 0; only the middle element, weighted 1/2 (one lane)
       DVec<3> acc = DVec<3>::zero();
       team_for(t, 1, [&](int) {
@@ -528,26 +607,8 @@ struct DeidrjKernel {
         // left entries: rows 2 mb < j in full, for even j the middle row up to its centre
         // (centre weighted 1/2): recursion, and the contraction with Y
         team_for(t, nleft, [&](int q) {
-          const int mb = q / (j + 1), ma = q - mb * (j + 1);
-          const bool centre = 2 * mb == j && ma == mb;
-          double ur, ui;
-          u_element(s.rootpq, rp, j, ma, mb, ck, pr, pi, ur, ui);
-          if (centre) ui = -ui;
-          cr[q] = ur;
-          ci[q] = ui;
-          const double y_r = yj[2 * q], y_i = yj[2 * q + 1];
-          for (int c = 0; c < 3; ++c) {
-            double dr, di;
-            du_element(s.rootpq, rp, j, ma, mb, ck, da_r, da_i, db_r, db_i, c, pr, pi, dpr, dpi,
-                       ds, dr, di);
-            if (centre) di = -di;
-            dcr[c * L + q] = dr;
-            dci[c * L + q] = di;
-            const double du_r = dsfac * ur * uvec[c] + sfac * dr;
-            const double du_i = dsfac * ui * uvec[c] + sfac * di;
-            if (centre) acc.v[c] += 0.5 * (du_r * y_r + du_i * y_i);
-            else acc.v[c] += du_r * y_r + du_i * y_i;
-          }
+          deidrj_left(s.rootpq, rp, j, q, pd, pr, pi, dpr, dpi, ds, cr, ci, dcr, dci, L, yj,
+                      acc.v);
         });
         if (j == s.twojmax) break;
         team_barrier(t);

@@ -4,7 +4,8 @@
 namespace md {
 
 void snap_launch_yi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w) {
-  parallel_for(ctx, sys.n_local * s.nchem * s.idxu_half_max, snap::YiKernel{s, sys, w});
+  parallel_for(ctx, atom_blocks(sys.n_local, w.blk) * w.blk * s.nchem * s.idxu_half_max,
+               snap::YiKernel{s, sys, w});
 }
 
 }  // namespace md

@@ -5,7 +5,8 @@
 namespace md {
 
 void snap_launch_zi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w) {
-  parallel_for(ctx, sys.n_local * s.nchem * s.nchem * static_cast<Index>(s.idxz_max),
+  const Index rows = static_cast<Index>(s.nchem) * s.nchem * s.idxz_max;
+  parallel_for(ctx, atom_blocks(sys.n_local, w.blk) * w.blk * rows,
                snap::ZiKernel{s, sys, w});
 }
 
