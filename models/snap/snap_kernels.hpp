@@ -87,6 +87,13 @@ struct Cayley {
 // LAMMPS' compute_uarray does).
 MD_INLINE int u_left(int j) { return ((j + 1) / 2) * (j + 1) + ((j % 2 == 0) ? j / 2 + 1 : 0); }
 
+// Row mb and column ma of flat entry q of layer j (q = mb (j+1) + ma), without an integer
+// division: inv = 1 / (j+1); (q + 1/2) inv is at least 1/(2(j+1)) away from an integer.
+MD_INLINE void row_col(int q, int j, double inv, int& mb, int& ma) {
+  mb = static_cast<int>((q + 0.5) * inv);
+  ma = q - mb * (j + 1);
+}
+
 // Left entry (ma, mb) of layer j >= 1 from layer j-1 (planes pr, pi; row width j).
 MD_INLINE void u_element(const double* rootpq, int rp, int j, int ma, int mb, const Cayley& c,
                          const double* pr, const double* pi, double& ur, double& ui) {
@@ -248,8 +255,10 @@ struct UiKernel {
           double* ci = cr + L;
           double* dst = uc + 2 * s.idxu_block[j];
           const int nleft = u_left(j), m = (j + 1) * (j + 1);
+          const double inv = 1.0 / (j + 1);
           team_for(t, nleft, [&](int q) {
-            const int mb = q / (j + 1), ma = q - mb * (j + 1);
+            int mb, ma;
+            row_col(q, j, inv, mb, ma);
             double ur, ui;
             u_element(s.rootpq, rp, j, ma, mb, ck, pr, pi, ur, ui);
             if (2 * mb == j && ma == mb) ui = -ui;  // the centre, conjugated by the symmetry
@@ -261,7 +270,8 @@ struct UiKernel {
           team_barrier(t);
           team_for(t, m - nleft, [&](int e) {
             const int q = nleft + e, qs = m - 1 - q;
-            const int mb = q / (j + 1), ma = q - mb * (j + 1);
+            int mb, ma;
+            row_col(q, j, inv, mb, ma);
             const bool even = ((ma + mb) & 1) == 0;
             const double ur = even ? cr[qs] : -cr[qs];
             const double ui = even ? -ci[qs] : ci[qs];
@@ -292,20 +302,20 @@ MD_INLINE void z_element(const SnapView& s, const double* ut, Index n, int e1, i
   int jju1 = s.idxu_block[z.j1] + (z.j1 + 1) * z.mb1min;
   int jju2 = s.idxu_block[z.j2] + (z.j2 + 1) * z.mb2max;
   int icgb = z.mb1min * (z.j2 + 1) + z.mb2max;
+  const Index step = 2 * n;
   double sr = 0.0, si = 0.0;
   for (int ib = 0; ib < z.nb; ++ib) {
     double ar = 0.0, ai = 0.0;
-    int ma1 = z.ma1min, ma2 = z.ma2max;
-    int icga = z.ma1min * (z.j2 + 1) + z.ma2max;
+    const double* p1 = u1 + (jju1 + z.ma1min) * step;
+    const double* p2 = u2 + (jju2 + z.ma2max) * step;
+    const double* cga = cgb + z.ma1min * (z.j2 + 1) + z.ma2max;
     for (int ia = 0; ia < z.na; ++ia) {
-      const Index q1 = 2 * static_cast<Index>(jju1 + ma1) * n;
-      const Index q2 = 2 * static_cast<Index>(jju2 + ma2) * n;
-      const double u1r = u1[q1], u1i = u1[q1 + n], u2r = u2[q2], u2i = u2[q2 + n];
-      ar += cgb[icga] * (u1r * u2r - u1i * u2i);
-      ai += cgb[icga] * (u1r * u2i + u1i * u2r);
-      ++ma1;
-      --ma2;
-      icga += z.j2;
+      const double u1r = p1[0], u1i = p1[n], u2r = p2[0], u2i = p2[n];
+      ar += *cga * (u1r * u2r - u1i * u2i);
+      ai += *cga * (u1r * u2i + u1i * u2r);
+      p1 += step;
+      p2 -= step;
+      cga += z.j2;
     }
     sr += cgb[icgb] * ar;
     si += cgb[icgb] * ai;
@@ -463,12 +473,14 @@ struct PairDeriv {
 // dcr, dci; component k of du at k * L + q) and its contraction with Y (yj, the layer's
 // half-storage Y of the neighbour's channel), added to acc. The centre entry is conjugated
 // (inversion symmetry) and weighted 1/2 in the contraction.
-MD_INLINE void deidrj_left(const double* rootpq, int rp, int j, int q, const PairDeriv& pdin,
+MD_INLINE void deidrj_left(const double* rootpq, int rp, int j, int q, double inv,
+                           const PairDeriv& pdin,
                            const double* pr, const double* pi, const double* dpr,
                            const double* dpi, int ds, double* cr, double* ci, double* dcr,
                            double* dci, int L, const double* yj, double* acc) {
   const PairDeriv& pd = pdin;  // all loads below come before the scratch stores
-  const int mb = q / (j + 1), ma = q - mb * (j + 1);
+  int mb, ma;
+  row_col(q, j, inv, mb, ma);
   const bool centre = 2 * mb == j && ma == mb;
   double ur, ui, dr[3], di[3];
   udu_element(rootpq, rp, j, ma, mb, pd.ck, pd.da_r, pd.da_i, pd.db_r, pd.db_i, pr, pi, dpr, dpi,
@@ -606,8 +618,9 @@ struct DeidrjKernel {
         const int nleft = u_left(j);
         // left entries: rows 2 mb < j in full, for even j the middle row up to its centre
         // (centre weighted 1/2): recursion, and the contraction with Y
+        const double inv = 1.0 / (j + 1);
         team_for(t, nleft, [&](int q) {
-          deidrj_left(s.rootpq, rp, j, q, pd, pr, pi, dpr, dpi, ds, cr, ci, dcr, dci, L, yj,
+          deidrj_left(s.rootpq, rp, j, q, inv, pd, pr, pi, dpr, dpi, ds, cr, ci, dcr, dci, L, yj,
                       acc.v);
         });
         if (j == s.twojmax) break;
@@ -616,7 +629,8 @@ struct DeidrjKernel {
         const int mend = ((j + 1) / 2 + 1) * (j + 1);
         team_for(t, mend - nleft, [&](int e) {
           const int q = nleft + e, qs = (j + 1) * (j + 1) - 1 - q;
-          const int mb = q / (j + 1), ma = q - mb * (j + 1);
+          int mb, ma;
+          row_col(q, j, inv, mb, ma);
           const bool even = ((ma + mb) & 1) == 0;
           cr[q] = even ? cr[qs] : -cr[qs];
           ci[q] = even ? -ci[qs] : ci[qs];
