@@ -2,6 +2,7 @@
 #include "engine/neighbor.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "engine/error.hpp"
@@ -41,6 +42,13 @@ MD_HD CellGrid make_cell_grid(const Box& box, double rlist, Index max_cells) {
   return g;
 }
 
+namespace {
+std::uint64_t next_list_id() {
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
+}
+}  // namespace
+
 NeighborList::NeighborList(System& sys, double cutoff, double skin)
     : status(sys.ctx(), 1), neigh(sys.ctx(), 0), num_neigh(sys.ctx(), sys.n_local()),
       ghost_owner(sys.ctx(), 0), ghost_image(sys.ctx(), 0),
@@ -48,7 +56,8 @@ NeighborList::NeighborList(System& sys, double cutoff, double skin)
       scan_work(sys.ctx(), 0), atom_cell(sys.ctx(), 0), cell_count(sys.ctx(), 0),
       cell_start(sys.ctx(), 0), cell_fill(sys.ctx(), 0), cell_atoms(sys.ctx(), 0),
       x0(sys.ctx(), sys.n_local()), y0(sys.ctx(), sys.n_local()), z0(sys.ctx(), sys.n_local()),
-      grid_dev(sys.ctx(), 1), box_at_build(sys.ctx(), 1), ctx_(&sys.ctx()), cutoff_(cutoff),
+      grid_dev(sys.ctx(), 1), box_at_build(sys.ctx(), 1), ctx_(&sys.ctx()), id_(next_list_id()),
+      cutoff_(cutoff),
       skin_(skin) {
   if (!(cutoff > 0.0)) throw Error("the interaction cutoff must be positive");
   if (!(skin >= 0.0)) throw Error("[neighbor] skin must be non-negative");
@@ -230,8 +239,16 @@ void NeighborList::rebuild_from_reference(System& sys) {
 }
 
 NeighborView NeighborList::view() const {
-  return NeighborView{num_neigh.size() ? static_cast<Index>(num_neigh.size()) : 0, max_neigh_,
-                      neigh.data(), num_neigh.data(), ghost_owner.data()};
+  return NeighborView{num_neigh.size() ? static_cast<Index>(num_neigh.size()) : 0,
+                      max_neigh_,
+                      neigh.data(),
+                      num_neigh.data(),
+                      ghost_owner.data(),
+                      static_cast<Index>(ghost_owner.size()),
+                      ghost_offset.data(),
+                      ghost_count.data(),
+                      status.data(),
+                      id_};
 }
 
 }  // namespace md

@@ -34,6 +34,12 @@ struct NeighborView {
   const int* neigh;       // [max_neigh * n_local], neigh[k*n_local + i]
   const int* num_neigh;   // [n_local]
   const int* ghost_owner; // [ghost capacity]: local index owning ghost g (= atom n_local+g)
+  // For the halo and the many-body layer (kernels/many_body.hpp, engine/halo.hpp):
+  Index ghost_capacity;    // ghost slots allocated: per-atom fields hold n_local + ghost_capacity
+  const int* ghost_first;  // [n_local] first ghost slot of each owner (an owner's ghosts are
+  const int* ghost_count;  // [n_local] contiguous); ghosts per owner at the last rebuild
+  const NeighborStatus* status;  // device status (n_ghost, n_builds); kernels read, never the host
+  std::uint64_t list_id;   // host-side identity of the NeighborList (unique per instance)
   MD_HD int owner(int j) const { return j < n_local ? j : ghost_owner[j - n_local]; }
 };
 
@@ -113,6 +119,7 @@ class NeighborList {
   void ensure_cell_arrays(const System& sys);
   void update(System& sys, bool wrap);
   Context* ctx_;
+  std::uint64_t id_;
   double cutoff_, skin_;
   int max_neigh_ = 0;
   CellGrid grid_{};        // host estimate for the host's cell (sizes the arrays)

@@ -7,6 +7,7 @@
 
 #include "engine/potential.hpp"
 #include "kernels/launch.hpp"
+#include "kernels/many_body.hpp"
 
 namespace md {
 
@@ -19,17 +20,14 @@ struct PairForceKernel {
   bool eflag, vflag;
 
   MD_HD void operator()(Index i) const {
-    const double xi = sys.x[i], yi = sys.y[i], zi = sys.z[i];
     const int ti = sys.type[i];
     PairSums sums;
-    const int nn = nl.num_neigh[i];
-    for (int k = 0; k < nn; ++k) {
-      const int j = nl.neigh[static_cast<Index>(k) * nl.n_local + i];
-      const double dx = xi - sys.x[j], dy = yi - sys.y[j], dz = zi - sys.z[j];
-      const double r2 = dx * dx + dy * dy + dz * dz;
+    const AtomEnv env(sys, nl, i);
+    for (int k = 0; k < env.count; ++k) {
+      const NeighborSlot p = env.neighbor(k);
       double f_over_r = 0.0, eij = 0.0;
-      if (!eval(ti, sys.type[j], r2, f_over_r, eij, eflag)) continue;
-      sums.add(dx, dy, dz, f_over_r, eij, eflag, vflag);
+      if (!eval(ti, sys.type[p.j], p.rsq, f_over_r, eij, eflag)) continue;
+      sums.add(-p.dx, -p.dy, -p.dz, f_over_r, eij, eflag, vflag);  // r_i - r_j
     }
     sums.store(out, i, sys.n_local, eflag, vflag);
   }

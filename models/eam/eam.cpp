@@ -1,13 +1,16 @@
 // EAM on the device, two passes over the full neighbour list (no atomics):
 //   1. per local atom: rho_i, then F'(rho_i) (and F(rho_i) when energy is requested);
-//   2. per local atom: forces, pair energy and virial, using F' of a ghost's owner.
+//      the halo copies F' onto the ghost atoms (engine/halo.hpp);
+//   2. per local atom: forces, pair energy and virial, reading F' of the neighbour itself.
 // The interpolation is LAMMPS' PairEAM::compute (index m = floor(r/dr) + 1 clamped to the
 // table, fraction p clamped to 1; F extended linearly beyond rhomax).
 #include "models/eam/eam.hpp"
 
 #include <cmath>
 
+#include "engine/halo.hpp"
 #include "kernels/launch.hpp"
+#include "kernels/many_body.hpp"
 
 namespace md {
 
@@ -41,18 +44,15 @@ struct EAMEmbedKernel {
       if (embed) embed[i] = 0.0;
       return;
     }
-    const double xi = sys.x[i], yi = sys.y[i], zi = sys.z[i];
     double rho = 0.0;
-    const int nn = nl.num_neigh[i];
-    for (int k = 0; k < nn; ++k) {
-      const int j = nl.neigh[static_cast<Index>(k) * nl.n_local + i];
-      const double dx = xi - sys.x[j], dy = yi - sys.y[j], dz = zi - sys.z[j];
-      const double rsq = dx * dx + dy * dy + dz * dz;
-      if (rsq >= v.cutforcesq) continue;
-      const int tr = v.type2rhor[sys.type[j] * v.n_types + ti];
+    const AtomEnv env(sys, nl, i);
+    for (int k = 0; k < env.count; ++k) {
+      const NeighborSlot nb = env.neighbor(k);
+      if (nb.rsq >= v.cutforcesq) continue;
+      const int tr = v.type2rhor[sys.type[nb.j] * v.n_types + ti];
       if (tr < 0) continue;
       double p;
-      const int m = r_knot(v, sqrt(rsq), p);
+      const int m = r_knot(v, sqrt(nb.rsq), p);
       const double* c = knot(v.rhor_spline, tr, v.nr, m);
       rho += ((c[3] * p + c[4]) * p + c[5]) * p + c[6];
     }
@@ -77,24 +77,23 @@ struct EAMForceKernel {
   EAMView v;
   SystemView sys;
   NeighborView nl;
-  const double* fp;
+  const double* fp;  // local atoms and ghosts (halo)
   const double* embed;
   ForceOut out;
   bool eflag, vflag;
 
   MD_HD void operator()(Index i) const {
     const int ti = sys.type[i];
-    const double xi = sys.x[i], yi = sys.y[i], zi = sys.z[i];
     const double fpi = fp[i];
     const int nt = v.n_types;
     PairSums sums;
     if (v.type2frho[ti] >= 0) {
-      const int nn = nl.num_neigh[i];
-      for (int k = 0; k < nn; ++k) {
-        const int j = nl.neigh[static_cast<Index>(k) * nl.n_local + i];
-        const double dx = xi - sys.x[j], dy = yi - sys.y[j], dz = zi - sys.z[j];
-        const double rsq = dx * dx + dy * dy + dz * dz;
+      const AtomEnv env(sys, nl, i);
+      for (int k = 0; k < env.count; ++k) {
+        const NeighborSlot nb = env.neighbor(k);
+        const double rsq = nb.rsq;
         if (rsq >= v.cutforcesq) continue;
+        const int j = nb.j;
         const int tj = sys.type[j];
         const int tz = v.type2z2r[ti * nt + tj];
         if (tz < 0) continue;
@@ -111,8 +110,8 @@ struct EAMForceKernel {
         const double recip = 1.0 / r;
         const double phi = z2 * recip;
         const double phip = z2p * recip - phi * recip;
-        const double psip = fpi * rhojp + fp[nl.owner(j)] * rhoip + phip;
-        sums.add(dx, dy, dz, -psip * recip, phi, eflag, vflag);
+        const double psip = fpi * rhojp + fp[j] * rhoip + phip;
+        sums.add(-nb.dx, -nb.dy, -nb.dz, -psip * recip, phi, eflag, vflag);  // r_i - r_j
       }
     }
     sums.store(out, i, sys.n_local, eflag, vflag, eflag ? embed[i] : 0.0);  // embed: energy steps only
@@ -143,8 +142,9 @@ EAMPotential::EAMPotential(Context& ctx, std::string style, EAMTables tables)
 void EAMPotential::compute(Context& ctx, const SystemView& sys, const NeighborView& nl,
                            const ForceOut& out, ForceRequest req) {
   const Index n = sys.n_local;
-  // Per-atom scratch follows the atom count (allocation only, no transfer).
-  if (fp_.size() < static_cast<std::size_t>(n)) fp_.resize(static_cast<std::size_t>(n));
+  // Per-atom scratch follows the atom count (allocation only, no transfer); F' also on ghosts.
+  const std::size_t atoms = static_cast<std::size_t>(halo_stride(nl));
+  if (fp_.size() < atoms) fp_.resize(atoms);
   if (req.energy && embed_.size() < static_cast<std::size_t>(n))
     embed_.resize(static_cast<std::size_t>(n));
   const EAMTables& t = tables_;
@@ -155,6 +155,7 @@ void EAMPotential::compute(Context& ctx, const SystemView& sys, const NeighborVi
                   type2z2r_.data()};
   double* embed = req.energy ? embed_.data() : nullptr;
   parallel_for(ctx, n, EAMEmbedKernel{v, sys, nl, fp_.data(), embed});
+  halo_forward(ctx, nl, fp_.data(), 1);
   parallel_for(ctx, n,
                EAMForceKernel{v, sys, nl, fp_.data(), embed, out, req.energy, req.virial});
 }

@@ -55,7 +55,7 @@ class EAMPotential : public Potential {
   EAMTables tables_;
   DeviceArray<double> frho_, rhor_, z2r_;
   DeviceArray<int> type2frho_, type2rhor_, type2z2r_;
-  DeviceArray<double> fp_, embed_;  // per local atom: F'(rho_i), F(rho_i)
+  DeviceArray<double> fp_, embed_;  // F'(rho_i) on local atoms and ghosts; F(rho_i) local
 };
 
 // ---- file readers and table builders (models/eam/eam_io.cpp, host only)
