@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "engine/potential.hpp"
+#include "kernels/many_body.hpp"
 #include "models/snap/descriptor_model.hpp"
 
 namespace md {
@@ -104,7 +105,6 @@ struct SnapWork {
   double* ylist;     // [nchem][idxu_half_max][2]
   double* blist;     // [ncoeff]
   double* beta;      // [ncoeff] (quadratic only)
-  double* dedr;      // [3][max_neigh * n], dE_i/dr_ij per neighbour slot (r_ij = r_j - r_i)
   int zstored;       // zlist holds this step's Z (the Y pass reads it instead of recomputing)
   int blk;           // atom block of the layout (atom_minor): 32 on CUDA, 1 on the CPU
 };
@@ -131,7 +131,7 @@ class SnapPotential : public Potential {
   void set_profiling(bool on) { profiling_ = on; }
   const SnapProfile& profile() const { return profile_; }
   // Device bytes per local atom of the per-atom and per-pair work arrays at the last
-  // compute() (U, Z, Y, B, beta, dE/dr slots).
+  // compute() (U, Z, Y, B, beta, and the many-body layer's pair partials and reverse map).
   double work_bytes_per_atom() const;
   // Atom block of the work-array layout (atom_minor): by default 32 on CUDA, 1 on the CPU;
   // tests set 32 on the CPU to run the GPU layout.
@@ -139,7 +139,7 @@ class SnapPotential : public Potential {
   int atom_block() const { return atom_block_; }
 
  private:
-  void ensure_capacity(Index n_local, int max_neigh, bool need_z);
+  void ensure_capacity(Index n_local, bool need_z);
   SnapView view() const;
 
   SnapModel model_;
@@ -154,11 +154,11 @@ class SnapPotential : public Potential {
   DeviceArray<int> type_element_;
   DeviceArray<SnapZIndex> idxz_;
   // per-atom and per-pair work
-  DeviceArray<double> utot_, zlist_, ylist_, blist_, beta_, dedr_;
+  DeviceArray<double> utot_, zlist_, ylist_, blist_, beta_;
+  ManyBodyForces forces_;  // dE_i/dr_ij per slot, reverse-slot map, force/virial gather
   std::unique_ptr<DescriptorModel> energy_model_;  // linear/quadratic model over B
-  Index n_alloc_ = -1, nz_alloc_ = -1;
+  Index n_alloc_ = -1, nz_alloc_ = -1, pairs_ = 0;
   int atom_block_ = 1;
-  Index pairs_alloc_ = -1;
 };
 
 // Pass launchers (one heavy kernel per translation unit: snap_ui.cpp, snap_bi.cpp, ...).
@@ -168,10 +168,7 @@ void snap_launch_zi(Context& ctx, const SnapView& s, const SystemView& sys, cons
 void snap_launch_bi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w);
 void snap_launch_yi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w);
 void snap_launch_deidrj(Context& ctx, const SnapView& s, const SystemView& sys,
-                        const NeighborView& nl, const SnapWork& w);
-void snap_launch_force(Context& ctx, const SnapView& s, const SystemView& sys,
-                       const NeighborView& nl, const SnapWork& w, const ForceOut& out,
-                       bool vflag);
+                        const NeighborView& nl, const SnapWork& w, const PairPartialsView& g);
 
 // Host-side reading (snap_io.cpp). Element names map system types to SNAP elements ("NULL"
 // leaves a type out, as in LAMMPS' pair_coeff). Errors are md::InputError naming file and line.

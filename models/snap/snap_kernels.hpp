@@ -2,7 +2,8 @@
 // recursion with its derivative (one layer element per lane, layers in team scratch), Z =
 // CG-contracted products of U, and the pass functors (U per atom [team], Z per atom x element,
 // B per atom x component, Y per atom x half-U element, dE/dr per atom [team over its
-// neighbours], forces gathered per atom). Lengths Å, energies eV. Included by snap_*.cpp.
+// neighbours] into the many-body layer's pair partials, which kernels/many_body.hpp gathers
+// into forces and virial). Lengths Å, energies eV. Included by snap_*.cpp.
 //
 // Equations follow Thompson et al., J. Comput. Phys. 285, 316 (2015) and the conventions of
 // LAMMPS ML-SNAP (src/ML-SNAP/sna.cpp): U in VMK §4.8.2 recursion with inversion symmetry
@@ -15,6 +16,7 @@
 #include <cmath>
 
 #include "kernels/launch.hpp"
+#include "kernels/many_body.hpp"
 #include "kernels/team.hpp"
 #include "models/snap/snap.hpp"
 
@@ -233,14 +235,12 @@ struct UiKernel {
     });
     if (ielem >= 0) {
       const int rp = s.twojmax + 1;
-      const double xi = sys.x[i], yi = sys.y[i], zi = sys.z[i];
-      const int nn = nl.num_neigh[i];
-      for (int k = 0; k < nn; ++k) {
-        const int jn = nl.neigh[static_cast<Index>(k) * nl.n_local + i];
-        const double x = sys.x[jn] - xi, y = sys.y[jn] - yi, z = sys.z[jn] - zi;
-        const double rsq = x * x + y * y + z * z;
+      const AtomEnv env(sys, nl, i);
+      for (int k = 0; k < env.count; ++k) {
+        const NeighborSlot ns = env.neighbor(k);
+        const double x = ns.dx, y = ns.dy, z = ns.dz, rsq = ns.rsq;
         PairInfo p;
-        if (!pair_inside(s, ielem, s.type_element[sys.type[jn]], rsq, p)) continue;
+        if (!pair_inside(s, ielem, s.type_element[sys.type[ns.j]], rsq, p)) continue;
         const double r = sqrt(rsq);
         const Cayley ck = cayley(s, x, y, z, r, p.rcut);
         double sfac, dsfac;
@@ -516,14 +516,15 @@ MD_INLINE T lane_total(const Team& t, const T& mine) {
 // left entries compute u and du (3 components), store them in scratch and add their
 // contraction with Y_i (of the neighbour's channel) to lane-private sums; barrier; lanes over
 // the one row of mirrored entries the next layer reads; barrier. The lane sums are combined
-// per neighbour and written to its slot. Scratch: layer 0 (u, du), two layers of
-// u (re, im) and du (3 re, 3 im) planes, and the atom's Y.
+// per neighbour and written to its slot of the pair partials g (dE_i/dr_ij, r_ij = r_j - r_i;
+// zero beyond the cutoff). Scratch: layer 0 (u, du), two layers of u (re, im) and du (3 re,
+// 3 im) planes, and the atom's Y.
 struct DeidrjKernel {
   SnapView s;
   SystemView sys;
   NeighborView nl;
   SnapWork w;
-  Index npairs;  // max_neigh * n_local
+  PairPartialsView g;
 
   MD_HD void operator()(const Team& t) const {
     const Index i = t.item;
@@ -533,7 +534,6 @@ struct DeidrjKernel {
     double* dbuf = ubuf + 4 * L;              // [parity][3 re, 3 im][L]
     double* yl = dbuf + 12 * L;               // [nchem][idxu_half_max][2]
     const int ielem = atom_element(s, sys, i);
-    const int nn = nl.num_neigh[i];
     const int ny = 2 * s.nchem * s.idxu_half_max;
     const double* ysrc = w.ylist + atom_minor(i, ny, w.blk);
     team_for(t, ny, [&](int q) { yl[q] = ielem >= 0 ? ysrc[static_cast<Index>(q) * w.blk] : 0.0; });
@@ -541,22 +541,14 @@ struct DeidrjKernel {
       layer0[0] = 1.0;
       for (int c = 1; c < 8; ++c) layer0[c] = 0.0;
     });
-    double* dx_out = w.dedr;
-    double* dy_out = w.dedr + npairs;
-    double* dz_out = w.dedr + 2 * npairs;
     const int rp = s.twojmax + 1;
-    for (int k = 0; k < nn; ++k) {
-      const Index pslot = static_cast<Index>(k) * nl.n_local + i;
-      const int jn = nl.neigh[pslot];
-      const double x = sys.x[jn] - sys.x[i], y = sys.y[jn] - sys.y[i], z = sys.z[jn] - sys.z[i];
-      const double rsq = x * x + y * y + z * z;
+    const AtomEnv env(sys, nl, i);
+    for (int k = 0; k < env.count; ++k) {
+      const NeighborSlot ns = env.neighbor(k);
+      const double x = ns.dx, y = ns.dy, z = ns.dz, rsq = ns.rsq;
       PairInfo p;
-      if (ielem < 0 || !pair_inside(s, ielem, s.type_element[sys.type[jn]], rsq, p)) {
-        team_single(t, [&] {
-          dx_out[pslot] = 0.0;
-          dy_out[pslot] = 0.0;
-          dz_out[pslot] = 0.0;
-        });
+      if (ielem < 0 || !pair_inside(s, ielem, s.type_element[sys.type[ns.j]], rsq, p)) {
+        team_single(t, [&] { g.store(ns.slot, 0.0, 0.0, 0.0); });
         continue;
       }
       const double r = sqrt(rsq);
@@ -642,87 +634,8 @@ struct DeidrjKernel {
         team_barrier(t);
       }
       const DVec<3> dedr = lane_total(t, acc);
-      team_single(t, [&] {
-        dx_out[pslot] = 2.0 * dedr.v[0];
-        dy_out[pslot] = 2.0 * dedr.v[1];
-        dz_out[pslot] = 2.0 * dedr.v[2];
-      });
+      team_single(t, [&] { g.store(ns.slot, 2.0 * dedr.v[0], 2.0 * dedr.v[1], 2.0 * dedr.v[2]); });
     }
-    // empty slots k >= num_neigh are never read (the gather loops to num_neigh)
-  }
-};
-
-// ---------------------------------------------------------------- pass 7: forces and virial
-// F_a = sum_k [dE_a/dr_ak - dE_o/dr_om], where o owns neighbour k and m is the slot of o's list
-// that holds the image of a at r_o - r_ak (found by owner and position; no scatter to ghosts).
-// Per-atom virial as LAMMPS' ev_tally_xyz: half of (r_a - r_k) (x) f for both pair directions.
-struct ForceKernel {
-  SnapView s;
-  SystemView sys;
-  NeighborView nl;
-  SnapWork w;
-  Index npairs;
-  ForceOut out;
-  bool vflag;
-
-  MD_HD void operator()(Index a) const {
-    const Index n = nl.n_local;
-    const double* ex = w.dedr;
-    const double* ey = w.dedr + npairs;
-    const double* ez = w.dedr + 2 * npairs;
-    const double xa = sys.x[a], ya = sys.y[a], za = sys.z[a];
-    const int aelem = atom_element(s, sys, a);
-    double f[3] = {0.0, 0.0, 0.0};
-    double v[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-    const int nn = nl.num_neigh[a];
-    for (int k = 0; k < nn; ++k) {
-      const Index slot = static_cast<Index>(k) * n + a;
-      const int jn = nl.neigh[slot];
-      const int jelem = s.type_element[sys.type[jn]];
-      if (aelem < 0 || jelem < 0) continue;
-      const double rx = sys.x[jn] - xa, ry = sys.y[jn] - ya, rz = sys.z[jn] - za;
-      const double rsq = rx * rx + ry * ry + rz * rz;
-      const double rcut = (s.radius[aelem] + s.radius[jelem]) * s.rcutfac;
-      if (!(rsq < rcut * rcut * (1.0 + 1e-10))) continue;
-      double fc[3] = {ex[slot], ey[slot], ez[slot]};
-      // reverse pair: o -> image of a
-      const int o = nl.owner(jn);
-      const double xo = sys.x[o], yo = sys.y[o], zo = sys.z[o];
-      const int no = nl.num_neigh[o];
-      Index best = -1;
-      double best_d2 = 1e-8;
-      for (int m = 0; m < no; ++m) {
-        const Index oslot = static_cast<Index>(m) * n + o;
-        const int cand = nl.neigh[oslot];
-        if (nl.owner(cand) != static_cast<int>(a)) continue;
-        const double dx = sys.x[cand] - xo + rx, dy = sys.y[cand] - yo + ry,
-                     dz = sys.z[cand] - zo + rz;
-        const double d2 = dx * dx + dy * dy + dz * dz;
-        if (d2 < best_d2) {
-          best_d2 = d2;
-          best = oslot;
-        }
-      }
-      if (best >= 0) {
-        fc[0] -= ex[best];
-        fc[1] -= ey[best];
-        fc[2] -= ez[best];
-      }
-      f[0] += fc[0];
-      f[1] += fc[1];
-      f[2] += fc[2];
-      if (vflag) {
-        // del = r_a - r_k = -r_ak
-        v[0] -= 0.5 * rx * fc[0];
-        v[1] -= 0.5 * ry * fc[1];
-        v[2] -= 0.5 * rz * fc[2];
-        v[3] -= 0.5 * rx * fc[1];
-        v[4] -= 0.5 * rx * fc[2];
-        v[5] -= 0.5 * ry * fc[2];
-      }
-    }
-    store_force(out, a, f[0], f[1], f[2]);
-    if (vflag) store_virial(out, a, n, v);
   }
 };
 
