@@ -137,10 +137,11 @@ class SnapPotential : public Potential {
   // tests set 32 on the CPU to run the GPU layout.
   void set_atom_block(int blk) { atom_block_ = blk; n_alloc_ = nz_alloc_ = -1; }
   int atom_block() const { return atom_block_; }
+  // Device view of the tables and parameters (the pass launchers' input; tests).
+  SnapView view() const;
 
  private:
   void ensure_capacity(Index n_local, bool need_z);
-  SnapView view() const;
 
   SnapModel model_;
   SnapTablesHost tables_;
