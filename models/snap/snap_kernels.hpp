@@ -96,6 +96,35 @@ MD_INLINE void row_col(int q, int j, double inv, int& mb, int& ma) {
   ma = q - mb * (j + 1);
 }
 
+// body(q, mb, ma) for the flat entries q in [q0, q1) of layer j, spread over the team's lanes.
+// On the CPU in lane order the row and column follow by counting (no decode per entry); on
+// CUDA and in strict (permuted) mode by row_col. One call site of body.
+template <class Body>
+MD_INLINE void layer_for(const Team& t, int j, int q0, int q1, Body&& body) {
+  const double inv = 1.0 / (j + 1);
+#if defined(__CUDA_ARCH__)
+  team_for(t, q1 - q0, [&](int e) {
+    int mb, ma;
+    row_col(q0 + e, j, inv, mb, ma);
+    body(q0 + e, mb, ma);
+  });
+#else
+  int cmb, cma;
+  row_col(q0, j, inv, cmb, cma);
+  team_for(t, q1 - q0, [&](int e) {
+    const int q = q0 + e;
+    int mb = cmb, ma = cma;
+    if (t.shuffle != 0) {
+      row_col(q, j, inv, mb, ma);
+    } else if (++cma > j) {
+      cma = 0;
+      ++cmb;
+    }
+    body(q, mb, ma);
+  });
+#endif
+}
+
 // Left entry (ma, mb) of layer j >= 1 from layer j-1 (planes pr, pi; row width j).
 MD_INLINE void u_element(const double* rootpq, int rp, int j, int ma, int mb, const Cayley& c,
                          const double* pr, const double* pi, double& ur, double& ui) {
@@ -255,10 +284,7 @@ struct UiKernel {
           double* ci = cr + L;
           double* dst = uc + 2 * s.idxu_block[j];
           const int nleft = u_left(j), m = (j + 1) * (j + 1);
-          const double inv = 1.0 / (j + 1);
-          team_for(t, nleft, [&](int q) {
-            int mb, ma;
-            row_col(q, j, inv, mb, ma);
+          layer_for(t, j, 0, nleft, [&](int q, int mb, int ma) {
             double ur, ui;
             u_element(s.rootpq, rp, j, ma, mb, ck, pr, pi, ur, ui);
             if (2 * mb == j && ma == mb) ui = -ui;  // the centre, conjugated by the symmetry
@@ -268,10 +294,8 @@ struct UiKernel {
             dst[2 * q + 1] += sfac * ui;
           });
           team_barrier(t);
-          team_for(t, m - nleft, [&](int e) {
-            const int q = nleft + e, qs = m - 1 - q;
-            int mb, ma;
-            row_col(q, j, inv, mb, ma);
+          layer_for(t, j, nleft, m, [&](int q, int mb, int ma) {
+            const int qs = m - 1 - q;
             const bool even = ((ma + mb) & 1) == 0;
             const double ur = even ? cr[qs] : -cr[qs];
             const double ui = even ? -ci[qs] : ci[qs];
@@ -294,8 +318,10 @@ struct UiKernel {
 // Z(j1,j2,j; ma,mb) for density channels e1 (j1) and e2 (j2) of one atom's U totals: ut
 // points at the atom's first element of w.utot, stride n between its components. Divided
 // by (j+1) with bnormflag.
-MD_INLINE void z_element(const SnapView& s, const double* ut, Index n, int e1, int e2,
-                         const SnapZIndex& z, double& zr, double& zi) {
+template <int kStride>
+MD_INLINE void z_element_t(const SnapView& s, const double* ut, Index stride, int e1, int e2,
+                           const SnapZIndex& z, double& zr, double& zi) {
+  const Index n = kStride > 0 ? kStride : stride;
   const double* cgb = s.cg + z.cg;
   const double* u1 = ut + am(e1, s.idxu_max, 0, 0, n);
   const double* u2 = ut + am(e2, s.idxu_max, 0, 0, n);
@@ -329,6 +355,13 @@ MD_INLINE void z_element(const SnapView& s, const double* ut, Index n, int e1, i
   }
   zr = sr;
   zi = si;
+}
+
+// The stride is a compile-time 1 in the CPU layout (re, im adjacent: paired loads).
+MD_INLINE void z_element(const SnapView& s, const double* ut, Index n, int e1, int e2,
+                         const SnapZIndex& z, double& zr, double& zi) {
+  if (n == 1) z_element_t<1>(s, ut, 1, e1, e2, z, zr, zi);
+  else z_element_t<0>(s, ut, n, e1, e2, z, zr, zi);
 }
 
 // ---------------------------------------------------------------- pass 2: Z per atom (stored)
@@ -473,14 +506,12 @@ struct PairDeriv {
 // dcr, dci; component k of du at k * L + q) and its contraction with Y (yj, the layer's
 // half-storage Y of the neighbour's channel), added to acc. The centre entry is conjugated
 // (inversion symmetry) and weighted 1/2 in the contraction.
-MD_INLINE void deidrj_left(const double* rootpq, int rp, int j, int q, double inv,
+MD_INLINE void deidrj_left(const double* rootpq, int rp, int j, int q, int mb, int ma,
                            const PairDeriv& pdin,
                            const double* pr, const double* pi, const double* dpr,
                            const double* dpi, int ds, double* cr, double* ci, double* dcr,
                            double* dci, int L, const double* yj, double* acc) {
   const PairDeriv& pd = pdin;  // all loads below come before the scratch stores
-  int mb, ma;
-  row_col(q, j, inv, mb, ma);
   const bool centre = 2 * mb == j && ma == mb;
   double ur, ui, dr[3], di[3];
   udu_element(rootpq, rp, j, ma, mb, pd.ck, pd.da_r, pd.da_i, pd.db_r, pd.db_i, pr, pi, dpr, dpi,
@@ -610,19 +641,16 @@ struct DeidrjKernel {
         const int nleft = u_left(j);
         // left entries: rows 2 mb < j in full, for even j the middle row up to its centre
         // (centre weighted 1/2): recursion, and the contraction with Y
-        const double inv = 1.0 / (j + 1);
-        team_for(t, nleft, [&](int q) {
-          deidrj_left(s.rootpq, rp, j, q, inv, pd, pr, pi, dpr, dpi, ds, cr, ci, dcr, dci, L, yj,
+        layer_for(t, j, 0, nleft, [&](int q, int mb, int ma) {
+          deidrj_left(s.rootpq, rp, j, q, mb, ma, pd, pr, pi, dpr, dpi, ds, cr, ci, dcr, dci, L, yj,
                       acc.v);
         });
         if (j == s.twojmax) break;
         team_barrier(t);
         // the mirrored entries of the row the next layer still reads (mb = (j+1)/2)
         const int mend = ((j + 1) / 2 + 1) * (j + 1);
-        team_for(t, mend - nleft, [&](int e) {
-          const int q = nleft + e, qs = (j + 1) * (j + 1) - 1 - q;
-          int mb, ma;
-          row_col(q, j, inv, mb, ma);
+        layer_for(t, j, nleft, mend, [&](int q, int mb, int ma) {
+          const int qs = (j + 1) * (j + 1) - 1 - q;
           const bool even = ((ma + mb) & 1) == 0;
           cr[q] = even ? cr[qs] : -cr[qs];
           ci[q] = even ? -ci[qs] : ci[qs];
