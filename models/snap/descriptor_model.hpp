@@ -28,6 +28,11 @@ MD_INLINE Index atom_blocks(Index n, int blk) { return (n + blk - 1) / blk; }
 // Flat item t of a pass with `rows` items per atom, atom fastest within a block:
 // t = (block * rows + row) * blk + lane; returns the atom (may be >= n) and the row.
 MD_INLINE Index atom_item(Index t, Index rows, int blk, Index& row) {
+  if (blk == 1) {  // the CPU layout: one division
+    const Index i = t / rows;
+    row = t - i * rows;
+    return i;
+  }
   const Index per = rows * blk;
   const Index b = t / per;
   const Index rem = t - b * per;

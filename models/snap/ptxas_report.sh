@@ -3,7 +3,7 @@
 # each translation unit compiled alone as the CUDA build compiles it (-x cu). Needs nvcc only
 # (no GPU). Run from the repository root:  sh models/snap/ptxas_report.sh [path/to/nvcc]
 NVCC=${1:-/usr/local/cuda/bin/nvcc}
-for f in models/snap/snap_*.cpp; do
+for f in models/snap/snap_*.cpp models/snap/descriptor_model.cpp; do
   case $f in *_io.cpp|*_config.cpp) continue ;; esac
   "$NVCC" -std=c++17 -arch=sm_90 -I. -x cu -Xptxas -v -c "$f" -o /tmp/snap_ptxas_$$.o 2>&1 |
     awk -v file="$f" '

@@ -366,26 +366,36 @@ MD_INLINE void z_element(const SnapView& s, const double* ut, Index n, int e1, i
 
 // ---------------------------------------------------------------- pass 2: Z per atom (stored)
 // On steps that need B (energies, quadratic models) Z is computed once here and read by the
-// B and Y passes. One thread per (channel pair, Z element, atom), atom fastest (atom_item
-// with rows = nchem^2 idxz_max, row = pair * idxz_max + jjz, pair = e1 * nchem + e2).
+// B and Y passes. One thread per (channel pair, chunk of kZChunk consecutive Z elements,
+// atom), atom fastest (atom_item with rows = nchem^2 z_chunks, row = pair * z_chunks + chunk,
+// pair = e1 * nchem + e2); the chunk amortises the index decode over several Z elements.
+constexpr int kZChunk = 8;
+MD_INLINE int z_chunks(const SnapView& s) { return (s.idxz_max + kZChunk - 1) / kZChunk; }
+
 struct ZiKernel {
   SnapView s;
   SystemView sys;
   SnapWork w;
 
   MD_HD void operator()(Index t) const {
+    const int nch = z_chunks(s);
     Index row;
-    const Index i = atom_item(t, static_cast<Index>(s.nchem) * s.nchem * s.idxz_max, w.blk, row);
+    const Index i = atom_item(t, static_cast<Index>(s.nchem) * s.nchem * nch, w.blk, row);
     if (i >= w.n) return;
-    const int pair = static_cast<int>(row / s.idxz_max);
-    const int jjz = static_cast<int>(row - static_cast<Index>(pair) * s.idxz_max);
-    double zr = 0.0, zi = 0.0;
-    if (atom_element(s, sys, i) >= 0)
-      z_element(s, w.utot + atom_minor(i, ncomp_u(s), w.blk), w.blk, pair / s.nchem, pair % s.nchem,
-                s.idxz[jjz], zr, zi);
-    double* zl = w.zlist + atom_minor(i, ncomp_z(s), w.blk) + am(pair, s.idxz_max, jjz, 0, w.blk);
-    zl[0] = zr;
-    zl[w.blk] = zi;
+    const int pair = static_cast<int>(row / nch);
+    const int chunk = static_cast<int>(row - static_cast<Index>(pair) * nch);
+    const int e1 = pair / s.nchem, e2 = pair - e1 * s.nchem;
+    const bool active = atom_element(s, sys, i) >= 0;
+    const double* ut = w.utot + atom_minor(i, ncomp_u(s), w.blk);
+    double* zl = w.zlist + atom_minor(i, ncomp_z(s), w.blk);
+    const int end = (chunk + 1) * kZChunk < s.idxz_max ? (chunk + 1) * kZChunk : s.idxz_max;
+    for (int jjz = chunk * kZChunk; jjz < end; ++jjz) {
+      double zr = 0.0, zi = 0.0;
+      if (active) z_element(s, ut, w.blk, e1, e2, s.idxz[jjz], zr, zi);
+      const Index q = am(pair, s.idxz_max, jjz, 0, w.blk);
+      zl[q] = zr;
+      zl[q + w.blk] = zi;
+    }
   }
 };
 
