@@ -231,8 +231,8 @@ RefAtom ref_atom(const SnapModel& m, const SnapTablesHost& tb, int nchem,
     for (int c = 0; c < 3; ++c) de[c] = 0.5 * (dsfac * uvec[c]) * yl[0];
     for (int j = 1; j <= J; ++j) {
       const int cur = j & 1, prev = cur ^ 1;
-      ref_u_layer(tb.rootpq, rp, j, a_r, a_i, b_r, b_i, &ur[prev * L], &ui[prev * L],
-                  &ur[cur * L], &ui[cur * L]);
+      ref_u_layer(tb.rootpq, rp, j, a_r, a_i, b_r, b_i, &ur[prev * L], &ui[prev * L], &ur[cur * L],
+                  &ui[cur * L]);
       ref_du_layer(tb.rootpq, rp, j, a_r, a_i, b_r, b_i, da_r, da_i, db_r, db_i, &ur[prev * L],
                    &ui[prev * L], &dur[prev * 3 * L], &dui[prev * 3 * L], &dur[cur * 3 * L],
                    &dui[cur * 3 * L]);
@@ -247,8 +247,10 @@ RefAtom ref_atom(const SnapModel& m, const SnapTablesHost& tb, int nchem,
           const int q = mb * (j + 1) + ma;
           const double h = (2 * mb == j && ma == mb) ? 0.5 : 1.0;
           for (int c = 0; c < 3; ++c) {
-            const double du_r = dsfac * ur[cur * L + q] * uvec[c] + sfac * dur[cur * 3 * L + 3 * q + c];
-            const double du_i = dsfac * ui[cur * L + q] * uvec[c] + sfac * dui[cur * 3 * L + 3 * q + c];
+            const double du_r =
+                dsfac * ur[cur * L + q] * uvec[c] + sfac * dur[cur * 3 * L + 3 * q + c];
+            const double du_i =
+                dsfac * ui[cur * L + q] * uvec[c] + sfac * dui[cur * 3 * L + 3 * q + c];
             de[c] += h * (du_r * yj[2 * q] + du_i * yj[2 * q + 1]);
           }
         }
@@ -322,9 +324,9 @@ void check_team_recursions(const std::string& pot, const std::vector<std::string
           gmax = std::max(gmax, std::abs(r.dedr[3 * k + c]));
         }
     }
-    MESSAGE(pot << " blk " << blk << ": " << n << " atoms, " << pairs << " pairs; max |dU| = "
-                << uerr << " (max |U| " << umax << "), max |d dE/dr| = " << gerr
-                << " (max " << gmax << ")");
+    MESSAGE(pot << " blk " << blk << ": " << n << " atoms, " << pairs
+                << " pairs; max |dU| = " << uerr << " (max |U| " << umax
+                << "), max |d dE/dr| = " << gerr << " (max " << gmax << ")");
     CHECK(umax > 1.0);
     CHECK(gmax > 1e-3);
     CHECK(uerr <= 1e-13 * umax);
@@ -377,10 +379,10 @@ void check_layouts(const std::string& pot, const std::vector<std::string>& eleme
 }  // namespace
 TEST_SUITE("snap") {
   TEST_CASE("snap kernels: team U and dE/dr recursions equal the per-thread recursion") {
-    check_team_recursions("W_2940_2017_2", {"W"}, 3.1803, 1);              // 2J = 8
-    check_team_recursions("Ta06A", {"Ta"}, 3.316, 1);                      // 2J = 6
-    check_team_recursions("InP_JCPA2020", {"In", "P"}, 4.2, 2);            // chemflag, wselfall
-    check_team_recursions("WBe_Wood_PRB2019", {"W", "Be"}, 3.1803, 2);     // two elements
+    check_team_recursions("W_2940_2017_2", {"W"}, 3.1803, 1);           // 2J = 8
+    check_team_recursions("Ta06A", {"Ta"}, 3.316, 1);                   // 2J = 6
+    check_team_recursions("InP_JCPA2020", {"In", "P"}, 4.2, 2);         // chemflag, wselfall
+    check_team_recursions("WBe_Wood_PRB2019", {"W", "Be"}, 3.1803, 2);  // two elements
   }
 
   TEST_CASE("snap kernels: the GPU work-array layout gives the CPU layout's results") {
@@ -455,8 +457,8 @@ TEST_SUITE("snap") {
             for (int k = 0; k < nd; ++k)
               berr = std::max(berr, std::abs(betah[atom_minor(i, nd, blk) + k * blk] - g[k]));
         }
-        MESSAGE("blk " << blk << std::string(quadratic ? " quadratic" : " linear") << ": max |dE_i| = "
-                       << eerr << ", max |d beta| = " << berr);
+        MESSAGE("blk " << blk << std::string(quadratic ? " quadratic" : " linear")
+                       << ": max |dE_i| = " << eerr << ", max |d beta| = " << berr);
         CHECK(eerr < 1e-13);
         CHECK(berr < 1e-13);
         if (!quadratic)  // a linear model leaves beta alone (Y reads the coefficients)
@@ -493,9 +495,10 @@ TEST_SUITE("snap_timing" * doctest::skip()) {
         s.y[i] += 0.05 * std::cos(2.3 * static_cast<double>(i));
         s.z[i] += 0.05 * std::sin(0.9 * static_cast<double>(i) + 1.0);
       }
-      SnapPotential pot(ctx, read_snap_model(src_path(std::string("inputs/snap/") + c.pot + ".snapcoeff"),
-                                             src_path(std::string("inputs/snap/") + c.pot + ".snapparam"),
-                                             {c.element}));
+      SnapPotential pot(
+          ctx, read_snap_model(src_path(std::string("inputs/snap/") + c.pot + ".snapcoeff"),
+                               src_path(std::string("inputs/snap/") + c.pot + ".snapparam"),
+                               {c.element}));
       System sys(ctx, s, Units::metal());
       NeighborList nl(sys, pot.cutoff(), 1.0);
       nl.build_now(sys);
@@ -510,12 +513,16 @@ TEST_SUITE("snap_timing" * doctest::skip()) {
           const auto t0 = std::chrono::steady_clock::now();
           pot.compute(ctx, sys.view(), nl.view(), out, req);
           ctx.synchronize();
-          best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+          best = std::min(
+              best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         }
-        MESSAGE(std::string(c.name) << " (" << n << " atoms), " << std::string(energy ? "force+energy+virial" : "force only")
-                       << ": best of 5 = " << best * 1e3 << " ms per call, "
-                       << static_cast<double>(n) / best << " atom-steps/s");
+        MESSAGE(std::string(c.name) << " (" << n << " atoms), "
+                                    << std::string(energy ? "force+energy+virial" : "force only")
+                                    << ": best of 5 = " << best * 1e3 << " ms per call, "
+                                    << static_cast<double>(n) / best << " atom-steps/s");
       }
+      MESSAGE(std::string(c.name) << ": SNAP work arrays " << pot.work_bytes_per_atom()
+                                  << " bytes per atom (U, Z, Y, B, pair partials, reverse map)");
     }
   }
 }

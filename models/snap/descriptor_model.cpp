@@ -24,9 +24,8 @@ DescriptorModel::DescriptorModel(Context& ctx, int ndesc, bool quadratic,
   const std::size_t nd = static_cast<std::size_t>(ndesc);
   const std::size_t need = 1 + nd + (quadratic ? nd * (nd + 1) / 2 : 0);
   if (stride < static_cast<int>(need) || coeff.size() < static_cast<std::size_t>(stride) * nelem)
-    throw Error("descriptor model: " + std::to_string(coeff.size()) +
-                " coefficients for " + std::to_string(nelem) + " elements of " +
-                std::to_string(need));
+    throw Error("descriptor model: " + std::to_string(coeff.size()) + " coefficients for " +
+                std::to_string(nelem) + " elements of " + std::to_string(need));
   std::vector<double> c0(nelem), lin(nelem * nd), quad(quadratic ? nelem * nd * nd : 0);
   for (int e = 0; e < nelem; ++e) {
     const double* c = coeff.data() + static_cast<std::size_t>(e) * stride;
@@ -52,8 +51,8 @@ DescriptorModel::DescriptorModel(Context& ctx, int ndesc, bool quadratic,
 }
 
 DescriptorModelView DescriptorModel::view() const {
-  return DescriptorModelView{ndesc_, nelem_, type_element_.data(), c0_.data(), lin_.data(),
-                             quadratic_ ? quad_.data() : nullptr};
+  return DescriptorModelView{ndesc_,     nelem_,      type_element_.data(),
+                             c0_.data(), lin_.data(), quadratic_ ? quad_.data() : nullptr};
 }
 
 std::size_t DescriptorModel::device_bytes() const {

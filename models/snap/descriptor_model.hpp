@@ -92,7 +92,7 @@ struct DescriptorModelKernel {
     const int nd = m.ndesc;
     const Index i0 = t.item * tile;
     const int na = static_cast<int>(n - i0 < tile ? n - i0 : tile);
-    double* bs = t.scratch_as<double>();         // [tile][nd]
+    double* bs = t.scratch_as<double>();             // [tile][nd]
     double* g = bs + static_cast<Index>(tile) * nd;  // [tile][nd]: (A B)_k
     team_for(t, na * nd, [&](int e) {
       const int k = e / na, a = e - k * na;

@@ -1,5 +1,5 @@
-// SNAP pass 6 launcher: dE_i/dr_ij for every neighbour slot into the pair partials (one team per local atom over its
-// neighbours, lanes over the entries of each U / dU layer in team scratch).
+// SNAP pass 6 launcher: dE_i/dr_ij for every neighbour slot into the pair partials (one team
+// per local atom over its neighbours, lanes over the entries of each U / dU layer in scratch).
 #include "models/snap/snap_kernels.hpp"
 
 namespace md {

@@ -218,7 +218,9 @@ MD_INLINE Index am(int c, int per, int q, int ri, Index stride) {
 }
 // Components per atom of the work arrays.
 MD_INLINE Index ncomp_u(const SnapView& s) { return 2 * static_cast<Index>(s.nchem) * s.idxu_max; }
-MD_INLINE Index ncomp_y(const SnapView& s) { return 2 * static_cast<Index>(s.nchem) * s.idxu_half_max; }
+MD_INLINE Index ncomp_y(const SnapView& s) {
+  return 2 * static_cast<Index>(s.nchem) * s.idxu_half_max;
+}
 MD_INLINE Index ncomp_z(const SnapView& s) {
   return 2 * static_cast<Index>(s.nchem) * s.nchem * s.idxz_max;
 }
@@ -245,8 +247,8 @@ struct UiKernel {
     const int ielem = atom_element(s, sys, i);
     const int L = u_layer_size(s);
     double* layer0 = t.scratch_as<double>();
-    double* buf = layer0 + 2;                   // [parity][re, im][L]
-    double* tot = buf + 4 * L;                  // [nchem][idxu_max][2]
+    double* buf = layer0 + 2;   // [parity][re, im][L]
+    double* tot = buf + 4 * L;  // [nchem][idxu_max][2]
     const int cself = s.chemflag ? ielem : 0;
     for (int c = 0; c < s.nchem; ++c)
       for (int j = 0; j <= s.twojmax; ++j) {
@@ -360,8 +362,10 @@ MD_INLINE void z_element_t(const SnapView& s, const double* ut, Index stride, in
 // The stride is a compile-time 1 in the CPU layout (re, im adjacent: paired loads).
 MD_INLINE void z_element(const SnapView& s, const double* ut, Index n, int e1, int e2,
                          const SnapZIndex& z, double& zr, double& zi) {
-  if (n == 1) z_element_t<1>(s, ut, 1, e1, e2, z, zr, zi);
-  else z_element_t<0>(s, ut, n, e1, e2, z, zr, zi);
+  if (n == 1)
+    z_element_t<1>(s, ut, 1, e1, e2, z, zr, zi);
+  else
+    z_element_t<0>(s, ut, n, e1, e2, z, zr, zi);
 }
 
 // ---------------------------------------------------------------- pass 2: Z per atom (stored)
@@ -422,7 +426,8 @@ struct BiKernel {
       return;
     }
     const double* u3 = w.utot + atom_minor(i, ncomp_u(s), w.blk) + am(e3, s.idxu_max, 0, 0, w.blk);
-    const double* zl = w.zlist + atom_minor(i, ncomp_z(s), w.blk) + am(e1 * nc + e2, s.idxz_max, 0, 0, w.blk);
+    const double* zl =
+        w.zlist + atom_minor(i, ncomp_z(s), w.blk) + am(e1 * nc + e2, s.idxz_max, 0, 0, w.blk);
     const int j1 = s.idxb[3 * jjb], j2 = s.idxb[3 * jjb + 1], j = s.idxb[3 * jjb + 2];
     const int jd = s.twojmax + 1;
     int jjz = s.idxz_block[(j1 * jd + j2) * jd + j];
@@ -450,8 +455,8 @@ struct BiKernel {
 
 // ---------------------------------------------------------------- pass 5: adjoint Y
 // One thread per (channel e3, half-U element, atom), atom fastest (atom_item with rows =
-// nchem idxu_half_max, row = e3 * idxu_half_max + jjuh). Y = sum over the Z elements that map onto this U
-// element of beta_j Z (multiplicities and j-rescaling as LAMMPS' compute_yi); Z read from
+// nchem idxu_half_max, row = e3 * idxu_half_max + jjuh). Y = sum over the Z elements that map onto
+// this U element of beta_j Z (multiplicities and j-rescaling as LAMMPS' compute_yi); Z read from
 // w.zlist when stored this step, else computed here (force-only steps of linear models).
 // beta: the model's per-atom w.beta (ncoeff components) when quadratic, else the coefficients.
 struct YiKernel {
@@ -488,9 +493,12 @@ struct YiKernel {
               z_element(s, ut, w.blk, e1, e2, z, zr, zi);
             }
             int triple;
-            if (z.perm == 0) triple = (e1 * nc + e2) * nc + e3;
-            else if (z.perm == 1) triple = (e3 * nc + e2) * nc + e1;
-            else triple = (e2 * nc + e3) * nc + e1;
+            if (z.perm == 0)
+              triple = (e1 * nc + e2) * nc + e3;
+            else if (z.perm == 1)
+              triple = (e3 * nc + e2) * nc + e1;
+            else
+              triple = (e2 * nc + e3) * nc + e1;
             const int kb = triple * s.idxb_max + z.jjb;
             const double b = beta ? beta[static_cast<Index>(kb) * w.blk] : coeff[kb];
             const double betaj = z.mult * b * z.rescale;
@@ -498,7 +506,8 @@ struct YiKernel {
             yi += betaj * zi;
           }
     }
-    double* yl = w.ylist + atom_minor(i, ncomp_y(s), w.blk) + am(e3, s.idxu_half_max, jjuh, 0, w.blk);
+    double* yl =
+        w.ylist + atom_minor(i, ncomp_y(s), w.blk) + am(e3, s.idxu_half_max, jjuh, 0, w.blk);
     yl[0] = yr;
     yl[w.blk] = yi;
   }
@@ -508,8 +517,8 @@ struct YiKernel {
 struct PairDeriv {
   Cayley ck;
   double da_r[3], da_i[3], db_r[3], db_i[3];  // gradients of a and b
-  double uvec[3];                              // r_ij / r
-  double sfac, dsfac;                          // weighted switching function and dsfac/dr
+  double uvec[3];                             // r_ij / r
+  double sfac, dsfac;                         // weighted switching function and dsfac/dr
 };
 
 // One left entry q of layer j in the dE/dr pass: u and du (into the layer planes cr, ci,
@@ -517,10 +526,9 @@ struct PairDeriv {
 // half-storage Y of the neighbour's channel), added to acc. The centre entry is conjugated
 // (inversion symmetry) and weighted 1/2 in the contraction.
 MD_INLINE void deidrj_left(const double* rootpq, int rp, int j, int q, int mb, int ma,
-                           const PairDeriv& pdin,
-                           const double* pr, const double* pi, const double* dpr,
-                           const double* dpi, int ds, double* cr, double* ci, double* dcr,
-                           double* dci, int L, const double* yj, double* acc) {
+                           const PairDeriv& pdin, const double* pr, const double* pi,
+                           const double* dpr, const double* dpi, int ds, double* cr, double* ci,
+                           double* dcr, double* dci, int L, const double* yj, double* acc) {
   const PairDeriv& pd = pdin;  // all loads below come before the scratch stores
   const bool centre = 2 * mb == j && ma == mb;
   double ur, ui, dr[3], di[3];

@@ -4,8 +4,8 @@
 
 namespace md {
 
-void snap_launch_ui(Context& ctx, const SnapView& s, const SystemView& sys,
-                    const NeighborView& nl, const SnapWork& w) {
+void snap_launch_ui(Context& ctx, const SnapView& s, const SystemView& sys, const NeighborView& nl,
+                    const SnapWork& w) {
   parallel_for_team(ctx, sys.n_local, snap::snap_team_size(s),
                     sizeof(double) * snap::ui_scratch_doubles(s), snap::UiKernel{s, sys, nl, w});
 }

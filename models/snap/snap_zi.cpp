@@ -6,8 +6,7 @@ namespace md {
 
 void snap_launch_zi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w) {
   const Index rows = static_cast<Index>(s.nchem) * s.nchem * snap::z_chunks(s);
-  parallel_for(ctx, atom_blocks(sys.n_local, w.blk) * w.blk * rows,
-               snap::ZiKernel{s, sys, w});
+  parallel_for(ctx, atom_blocks(sys.n_local, w.blk) * w.blk * rows, snap::ZiKernel{s, sys, w});
 }
 
 }  // namespace md
