@@ -9,7 +9,7 @@ for f in models/snap/snap_*.cpp models/snap/descriptor_model.cpp; do
     awk -v file="$f" '
       /Compiling entry function/ { name = $0; sub(/^[^'\'']*'\''/, "", name); sub(/'\''.*/, "", name); next }
       /bytes stack frame/ { stack = $0; next }
-      /Used [0-9]+ registers/ { if (name ~ /4snap/) { sub(/^ +/, "", stack);
+      /Used [0-9]+ registers/ { if (name ~ /4snap|DescriptorModel/) { sub(/^ +/, "", stack);
           printf "%-22s %-60s %s | %s\n", file, name, stack, $0 } name = "" }'
 done
 rm -f /tmp/snap_ptxas_$$.o
