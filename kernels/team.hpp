@@ -64,26 +64,30 @@ MD_INLINE void team_for(const Team& t, int n, Body&& body) {
 #if defined(__CUDA_ARCH__)
   for (int k = t.rank; k < n; k += t.size) body(k);
 #else
-  if (t.shuffle == 0 || n <= 1) {
-    for (int k = 0; k < n; ++k) body(k);
-    return;
-  }
-  // Affine permutation k = (offset + stride * i) mod n with gcd(stride, n) = 1; the stride is
-  // never 1, and n - 1 (reverse order) when nothing else is coprime.
-  const std::uint32_t h =
-      (static_cast<std::uint32_t>(t.item) * 2654435761u) ^ (t.shuffle * 40503u) ^
-      static_cast<std::uint32_t>(n) * 97u;
-  int stride = n - 1;
-  for (int c = static_cast<int>(h % static_cast<std::uint32_t>(n)), tries = 0; tries < 8;
-       ++tries, c = (c + 7) % n) {
-    if (c > 1 && detail::gcd_int(c, n) == 1) {
-      stride = c;
-      break;
+  // In order: k = i. Strict mode: the affine permutation k = (offset + stride * i) mod n with
+  // gcd(stride, n) = 1; the stride is never 1, and n - 1 (reverse order) when nothing else is
+  // coprime. One call site of body, so the compiler inlines it (a second loop for the
+  // permuted order kept large bodies out of line: ~1.3x slower SNAP dE/dr on the CPU).
+  int stride = 1, offset = 0;
+  if (t.shuffle != 0 && n > 1) {
+    const std::uint32_t h =
+        (static_cast<std::uint32_t>(t.item) * 2654435761u) ^ (t.shuffle * 40503u) ^
+        static_cast<std::uint32_t>(n) * 97u;
+    stride = n - 1;
+    for (int c = static_cast<int>(h % static_cast<std::uint32_t>(n)), tries = 0; tries < 8;
+         ++tries, c = (c + 7) % n) {
+      if (c > 1 && detail::gcd_int(c, n) == 1) {
+        stride = c;
+        break;
+      }
     }
+    offset = static_cast<int>((h >> 8) % static_cast<std::uint32_t>(n));
   }
-  const int offset = static_cast<int>((h >> 8) % static_cast<std::uint32_t>(n));
-  for (int i = 0; i < n; ++i)
-    body(static_cast<int>((offset + static_cast<std::int64_t>(stride) * i) % n));
+  for (int i = 0, k = offset; i < n; ++i) {
+    body(k);
+    k += stride;
+    if (k >= n) k -= n;
+  }
 #endif
 }
 

@@ -162,10 +162,10 @@ SnapTablesHost snap_build_tables(const SnapModel& m) {
   return t;
 }
 
-SnapPotential::SnapPotential(Context& ctx, SnapModel model) : model_(std::move(model)) {
-  if (model_.twojmax < 0 || model_.twojmax > kSnapMaxTwoJ)
-    throw Error("snap: twojmax " + std::to_string(model_.twojmax) + " outside 0.." +
-                std::to_string(kSnapMaxTwoJ));
+SnapPotential::SnapPotential(Context& ctx, SnapModel model)
+    : model_(std::move(model)), forces_(ctx) {
+  if (model_.twojmax < 0)
+    throw Error("snap: twojmax " + std::to_string(model_.twojmax) + " is negative");
   tables_ = snap_build_tables(model_);
   const int nelem = static_cast<int>(model_.elements.size());
   nchem_ = model_.chemflag ? nelem : 1;
@@ -199,7 +199,11 @@ SnapPotential::SnapPotential(Context& ctx, SnapModel model) : model_(std::move(m
   upload(ctx, si, sinner_);
   upload(ctx, di, dinner_);
   upload(ctx, model_.coeff, coeff_);
-  for (auto* a : {&utot_, &ylist_, &blist_, &beta_, &dedr_}) a->bind(ctx);
+  atom_block_ = atom_block_for(ctx);
+  energy_model_ = std::make_unique<DescriptorModel>(ctx, ncoeff_, model_.quadraticflag != 0,
+                                                    model_.coeff, model_.ncoeffall, nelem,
+                                                    model_.type_element);
+  for (auto* a : {&utot_, &zlist_, &ylist_, &blist_, &beta_}) a->bind(ctx);
 }
 
 SnapView SnapPotential::view() const {
@@ -242,18 +246,19 @@ SnapView SnapPotential::view() const {
   return v;
 }
 
-void SnapPotential::ensure_capacity(Index n, int max_neigh) {
+void SnapPotential::ensure_capacity(Index n, bool need_z) {
+  const std::size_t np = static_cast<std::size_t>(atom_blocks(n, atom_block_)) * atom_block_;
   if (n != n_alloc_) {
-    utot_.resize(static_cast<std::size_t>(n) * nchem_ * tables_.idxu_max * 2);
-    ylist_.resize(static_cast<std::size_t>(n) * nchem_ * tables_.idxu_half_max * 2);
-    blist_.resize(static_cast<std::size_t>(n) * ncoeff_);
-    if (model_.quadraticflag) beta_.resize(static_cast<std::size_t>(n) * ncoeff_);
+    utot_.resize(np * nchem_ * tables_.idxu_max * 2);
+    ylist_.resize(np * nchem_ * tables_.idxu_half_max * 2);
+    blist_.resize(np * ncoeff_);
+    if (model_.quadraticflag) beta_.resize(np * ncoeff_);
     n_alloc_ = n;
   }
-  const Index pairs = n * static_cast<Index>(max_neigh);
-  if (pairs > pairs_alloc_) {
-    dedr_.resize(static_cast<std::size_t>(3 * pairs));
-    pairs_alloc_ = pairs;
+  // Z storage is allocated on the first step that needs B (energies or a quadratic model)
+  if (need_z && n != nz_alloc_) {
+    zlist_.resize(np * nchem_ * nchem_ * tables_.idxz_max * 2);
+    nz_alloc_ = n;
   }
 }
 
@@ -261,10 +266,13 @@ void SnapPotential::compute(Context& ctx, const SystemView& sys, const NeighborV
                             const ForceOut& out, ForceRequest req) {
   if (static_cast<Index>(model_.type_element.size()) < sys.n_types)
     throw Error("snap: the potential maps fewer types than the system has");
-  ensure_capacity(sys.n_local, nl.max_neigh);
+  const bool need_b = req.energy || model_.quadraticflag;
+  ensure_capacity(sys.n_local, need_b);
+  forces_.prepare(ctx, nl);  // pair partials for the list, reverse slots (rebuilt with it)
+  pairs_ = static_cast<Index>(nl.max_neigh) * nl.n_local;
   const SnapView s = view();
-  const SnapWork w{sys.n_local, utot_.data(), ylist_.data(), blist_.data(), beta_.data(),
-                   dedr_.data()};
+  const SnapWork w{sys.n_local, utot_.data(), zlist_.data(), ylist_.data(), blist_.data(),
+                   beta_.data(), need_b ? 1 : 0, atom_block_};
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
   auto lap = [&](double& acc) {
@@ -277,18 +285,31 @@ void SnapPotential::compute(Context& ctx, const SystemView& sys, const NeighborV
   if (profiling_) ++profile_.calls;
   snap_launch_ui(ctx, s, sys, nl, w);
   lap(profile_.ui);
-  if (req.energy || model_.quadraticflag) {
+  if (need_b) {  // Z once (stored), B from it, then the model: E_i and beta_i = dE_i/dB_i
+    snap_launch_zi(ctx, s, sys, w);
     snap_launch_bi(ctx, s, sys, w);
     lap(profile_.bi);
-    snap_launch_energy_beta(ctx, s, sys, w, out, req.energy);
+    descriptor_model_launch(ctx, *energy_model_, sys.type, sys.n_local, w.blk, w.blist, w.beta,
+                            out, req.energy);
     lap(profile_.energy_beta);
   }
   snap_launch_yi(ctx, s, sys, w);
   lap(profile_.yi);
-  snap_launch_deidrj(ctx, s, sys, nl, w);
+  snap_launch_deidrj(ctx, s, sys, nl, w, forces_.partials());
   lap(profile_.deidrj);
-  snap_launch_force(ctx, s, sys, nl, w, out, req.virial);
+  forces_.gather(ctx, sys, nl, out, req.virial);
   lap(profile_.force);
+}
+
+double SnapPotential::work_bytes_per_atom() const {
+  if (n_alloc_ <= 0) return 0.0;
+  const std::size_t doubles =
+      utot_.size() + zlist_.size() + ylist_.size() + blist_.size() + beta_.size();
+  // pair partials (3 doubles per slot) and the reverse map (8 bytes per slot + 8 per atom)
+  const double pairs = static_cast<double>(pairs_);
+  return (sizeof(double) * static_cast<double>(doubles) + 32.0 * pairs +
+          8.0 * static_cast<double>(n_alloc_)) /
+         static_cast<double>(n_alloc_);
 }
 
 }  // namespace md

@@ -7,11 +7,16 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "engine/potential.hpp"
+#include "kernels/many_body.hpp"
+#include "models/snap/descriptor_model.hpp"
 
 namespace md {
 
-// Largest twojmax the fused kernels handle (per-thread layer buffers are sized by it).
+// Largest twojmax the input reader accepts (a sanity bound on the input; the kernels size
+// their team scratch and work arrays from the model's twojmax at run time).
 constexpr int kSnapMaxTwoJ = 16;
 
 // Host description of a SNAP model, as read from the LAMMPS files. Element order is the
@@ -89,14 +94,19 @@ struct SnapView {
   const double* coeff;      // [n_elements * ncoeffall]
 };
 
-// Per-atom work arrays the kernels share (device pointers, sized for n_local atoms).
+// Per-atom work arrays the kernels share (device pointers, sized for n local atoms), laid
+// out by atom_minor (descriptor_model.hpp): blocks of `blk` atoms, within a block
+// [component][atom] -- atom-minor on CUDA (blk 32), atom-major on the CPU (blk 1); complex
+// entries as (re, im) components. Components per atom:
 struct SnapWork {
   Index n;           // n_local
-  double* utot;      // [n][nchem][idxu_max][2]
-  double* ylist;     // [n][nchem][idxu_half_max][2]
-  double* blist;     // [n][ncoeff]
-  double* beta;      // [n][ncoeff] (quadratic only)
-  double* dedr;      // [3][max_neigh * n], dE_i/dr_ij per neighbour slot (r_ij = r_j - r_i)
+  double* utot;      // [nchem][idxu_max][2]
+  double* zlist;     // [nchem^2][idxz_max][2], filled on steps that need B
+  double* ylist;     // [nchem][idxu_half_max][2]
+  double* blist;     // [ncoeff]
+  double* beta;      // [ncoeff] (quadratic only)
+  int zstored;       // zlist holds this step's Z (the Y pass reads it instead of recomputing)
+  int blk;           // atom block of the layout (atom_minor): 32 on CUDA, 1 on the CPU
 };
 
 // Wall time per pass, filled only when profiling is switched on (synchronises after each pass).
@@ -114,15 +124,24 @@ class SnapPotential : public Potential {
                ForceRequest req) override;
   const SnapModel& model() const { return model_; }
   int ncoeff() const { return ncoeff_; }
-  // Per-atom bispectrum of the last compute() (device array [n_local][ncoeff], filled when
-  // energies were requested or the model is quadratic).
+  // Per-atom bispectrum of the last compute() (device array, atom-minor with ncoeff()
+  // components: atom_minor(i, ncoeff()) + k * kAtomBlock; filled when energies were
+  // requested or the model is quadratic).
   const DeviceArray<double>& bispectrum() const { return blist_; }
   void set_profiling(bool on) { profiling_ = on; }
   const SnapProfile& profile() const { return profile_; }
+  // Device bytes per local atom of the per-atom and per-pair work arrays at the last
+  // compute() (U, Z, Y, B, beta, and the many-body layer's pair partials and reverse map).
+  double work_bytes_per_atom() const;
+  // Atom block of the work-array layout (atom_minor): by default 32 on CUDA, 1 on the CPU;
+  // tests set 32 on the CPU to run the GPU layout.
+  void set_atom_block(int blk) { atom_block_ = blk; n_alloc_ = nz_alloc_ = -1; }
+  int atom_block() const { return atom_block_; }
+  // Device view of the tables and parameters (the pass launchers' input; tests).
+  SnapView view() const;
 
  private:
-  void ensure_capacity(Index n_local, int max_neigh);
-  SnapView view() const;
+  void ensure_capacity(Index n_local, bool need_z);
 
   SnapModel model_;
   SnapTablesHost tables_;
@@ -136,23 +155,21 @@ class SnapPotential : public Potential {
   DeviceArray<int> type_element_;
   DeviceArray<SnapZIndex> idxz_;
   // per-atom and per-pair work
-  DeviceArray<double> utot_, ylist_, blist_, beta_, dedr_;
-  Index n_alloc_ = -1;
-  Index pairs_alloc_ = -1;
+  DeviceArray<double> utot_, zlist_, ylist_, blist_, beta_;
+  ManyBodyForces forces_;  // dE_i/dr_ij per slot, reverse-slot map, force/virial gather
+  std::unique_ptr<DescriptorModel> energy_model_;  // linear/quadratic model over B
+  Index n_alloc_ = -1, nz_alloc_ = -1, pairs_ = 0;
+  int atom_block_ = 1;
 };
 
 // Pass launchers (one heavy kernel per translation unit: snap_ui.cpp, snap_bi.cpp, ...).
 void snap_launch_ui(Context& ctx, const SnapView& s, const SystemView& sys,
                     const NeighborView& nl, const SnapWork& w);
+void snap_launch_zi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w);
 void snap_launch_bi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w);
-void snap_launch_energy_beta(Context& ctx, const SnapView& s, const SystemView& sys,
-                             const SnapWork& w, const ForceOut& out, bool eflag);
 void snap_launch_yi(Context& ctx, const SnapView& s, const SystemView& sys, const SnapWork& w);
 void snap_launch_deidrj(Context& ctx, const SnapView& s, const SystemView& sys,
-                        const NeighborView& nl, const SnapWork& w);
-void snap_launch_force(Context& ctx, const SnapView& s, const SystemView& sys,
-                       const NeighborView& nl, const SnapWork& w, const ForceOut& out,
-                       bool vflag);
+                        const NeighborView& nl, const SnapWork& w, const PairPartialsView& g);
 
 // Host-side reading (snap_io.cpp). Element names map system types to SNAP elements ("NULL"
 // leaves a type out, as in LAMMPS' pair_coeff). Errors are md::InputError naming file and line.
