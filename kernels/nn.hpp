@@ -214,7 +214,8 @@ MD_INLINE T* backward(const NetDesc& net, const LayerDesc* layers, const T* p, c
 // ------------------------------------------------------------------ team shape
 
 // body(r, c) for r < rows, c < cols over the team's lanes (c fastest: neighbouring lanes take
-// neighbouring features, so weight reads coalesce). Plain nested loops on the CPU executor.
+// neighbouring features, so weight reads coalesce). Plain nested loops on the CPU executor
+// (permuted as one lane loop in strict mode).
 template <class Body>
 MD_INLINE void team_for_rows(const Team& t, int rows, int cols, Body&& body) {
 #if !defined(__CUDA_ARCH__)

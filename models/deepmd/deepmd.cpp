@@ -78,7 +78,7 @@ TeamLayout make_layout(const Model& m, int emb_width, int fit_width, int emb_dph
   int max_sel = 1;
   for (int v : m.sel) max_sel = std::max(max_sel, v);
   fit_width = std::max(fit_width, m1 * m.axis_neuron);
-  const std::size_t per_row = 8 * (4 + 4 + 3 * static_cast<std::size_t>(m1)) + 4 +
+  const std::size_t per_row = 8 * (4 + 4 + 1 + 3 * static_cast<std::size_t>(m1)) + 4 +
                               t_bytes * (2 * static_cast<std::size_t>(emb_width) + emb_dphi);
   const std::size_t budget = gpu ? (std::size_t(64) << 10) : (std::size_t(256) << 10);
   TeamLayout L{};
@@ -103,6 +103,7 @@ TeamLayout make_layout(const Model& m, int emb_width, int fit_width, int emb_dph
   L.tabdG = take(8 * static_cast<std::size_t>(L.rows) * m1);
   L.dG = take(8 * static_cast<std::size_t>(L.rows) * m1);
   L.flag = take(4 * static_cast<std::size_t>(L.rows));
+  L.tu = take(8 * static_cast<std::size_t>(L.rows));
   L.a = take(t_bytes * buf);
   L.b = take(t_bytes * buf);
   L.dphi = take(t_bytes * dph);

@@ -39,7 +39,7 @@ namespace md::deepmd {
 // max(rows * emb_dphi, fit_dphi).
 struct TeamLayout {
   int rows, ld, fit_ld;
-  std::size_t gr, dgr, R, dR, tabG, tabdG, dG, flag, a, b, dphi, bytes;
+  std::size_t gr, dgr, R, dR, tabG, tabdG, dG, flag, tu, a, b, dphi, bytes;
 };
 
 // Candidate neighbours of atom i, then its slots (step 1 above): one thread per atom. Candidate
@@ -141,40 +141,46 @@ struct DescriptorKernel {
   MD_HD int net_index(int ti, int tj) const { return type_one_side ? tj : ti + ntypes * tj; }
 
   // Embedding of slots [s0, s0 + rows) of one type: environment rows in R, the net input in a,
-  // G from the table (flag[r] = 1, tabG, tabdG) or from the net (returned buffer; dphi filled
-  // when dphi != null). Ends with a barrier.
+  // G (in double, tabG) from the table (flag[r] = interval >= 0, tu; tabdG) or from the net
+  // (whose output buffer is returned; dphi filled when dphi != null). Ends with a barrier.
   MD_HD const T* embed_tile(const Team& t, int ti, int ni, int s0, int rows, double xi, double yi,
                             double zi, T* dphi, bool grad) const {
     const Index n = nl.n_local;
     double* R = t.scratch_as<double>(lay.R);
     int* flag = t.scratch_as<int>(lay.flag);
+    double* tu = t.scratch_as<double>(lay.tu);
     double* tG = t.scratch_as<double>(lay.tabG);
     double* tdG = t.scratch_as<double>(lay.tabdG);
     T* a = t.scratch_as<T>(lay.a);
     T* b = t.scratch_as<T>(lay.b);
     team_for(t, rows, [&](int r) {
       const int s = s0 + r;
-      env_row(ti, s, slot_atom[static_cast<Index>(s) * n + t.item], xi, yi, zi,
-              R + 4 * r);
+      env_row(ti, s, slot_atom[static_cast<Index>(s) * n + t.item], xi, yi, zi, R + 4 * r);
       a[static_cast<Index>(r) * lay.ld] = static_cast<T>(R[4 * r]);
-      int k = 0;
+      int k = -1;
       double u = 0.0;
-      flag[r] = (tabd && table_locate(tabd[ni], R[4 * r], k, u)) ? 1 : 0;
+      if (tabd && !table_locate(tabd[ni], R[4 * r], k, u)) k = -1;
+      flag[r] = k;
+      tu[r] = u;
     });
     team_barrier(t);
     int on_net = rows;
     if (tabd) {
       nn::team_for_rows(t, rows, m1, [&](int r, int m) {
-        if (!flag[r]) return;
-        int k = 0;
-        double u = 0.0;
-        table_locate(tabd[ni], R[4 * r], k, u);
-        table_value(tabd[ni], tab, m1, k, u, m, tG + r * m1 + m, grad ? tdG + r * m1 + m : nullptr);
+        if (flag[r] < 0) return;
+        table_value(tabd[ni], tab, m1, flag[r], tu[r], m, tG + r * m1 + m,
+                    grad ? tdG + r * m1 + m : nullptr);
       });
-      on_net = static_cast<int>(team_sum<double>(t, rows, [&](int r) { return flag[r] ? 0.0 : 1.0; }));
+      on_net = static_cast<int>(
+          team_sum<double>(t, rows, [&](int r) { return flag[r] < 0 ? 1.0 : 0.0; }));
     }
     if (on_net == 0) return a;
-    return nn::team_forward(t, emb[ni], layers, p, rows, a, b, lay.ld, dphi, emb_dphi);
+    const T* G = nn::team_forward(t, emb[ni], layers, p, rows, a, b, lay.ld, dphi, emb_dphi);
+    nn::team_for_rows(t, rows, m1, [&](int r, int m) {
+      if (flag[r] < 0) tG[r * m1 + m] = static_cast<double>(G[static_cast<Index>(r) * lay.ld + m]);
+    });
+    team_barrier(t);
+    return G;
   }
 
   MD_HD void operator()(const Team& t) const {
@@ -187,7 +193,7 @@ struct DescriptorKernel {
     double* tG = t.scratch_as<double>(lay.tabG);  // [rows][m1]
     double* tdG = t.scratch_as<double>(lay.tabdG);
     double* dG = t.scratch_as<double>(lay.dG);  // [rows][m1] dE/dG
-    int* flag = t.scratch_as<int>(lay.flag);    // [rows] 1: row from the table
+    int* flag = t.scratch_as<int>(lay.flag);    // [rows] table interval, -1: net
     T* a = t.scratch_as<T>(lay.a);
     T* b = t.scratch_as<T>(lay.b);
     T* dphi = t.scratch_as<T>(lay.dphi);
@@ -198,20 +204,19 @@ struct DescriptorKernel {
 
     // 2. gr = sum_s G_s (x) R_s / nnei
     team_for(t, 4 * m1, [&](int k) { gr[k] = 0.0; });
+    team_barrier(t);
     for (int ty = 0; ty < ntypes; ++ty) {
       const int ni = net_index(ti, ty);
       for (int s0 = sel_start[ty]; s0 < sel_start[ty + 1]; s0 += rows_max) {
         const int rows = sel_start[ty + 1] - s0 < rows_max ? sel_start[ty + 1] - s0 : rows_max;
-        const T* G = embed_tile(t, ti, ni, s0, rows, xi, yi, zi, nullptr, false);
-        team_for(t, 4 * m1, [&](int k) {
-          const int m = k / 4, c = k % 4;
-          double acc = gr[k];
+        embed_tile(t, ti, ni, s0, rows, xi, yi, zi, nullptr, false);
+        team_for(t, m1, [&](int m) {
+          double acc[4] = {gr[4 * m], gr[4 * m + 1], gr[4 * m + 2], gr[4 * m + 3]};
           for (int r = 0; r < rows; ++r) {
-            const double g = flag[r] ? tG[r * m1 + m]
-                                     : static_cast<double>(G[static_cast<Index>(r) * lay.ld + m]);
-            acc += g * R[4 * r + c];
+            const double g = tG[r * m1 + m];
+            for (int c = 0; c < 4; ++c) acc[c] += g * R[4 * r + c];
           }
-          gr[k] = acc;
+          for (int c = 0; c < 4; ++c) gr[4 * m + c] = acc[c];
         });
         team_barrier(t);
       }
@@ -270,14 +275,13 @@ struct DescriptorKernel {
         T* ya = G == a ? b : a;
         T* yb = const_cast<T*>(G);
         // dE/dR_c = sum_m dgr_mc G_m; dE/dG_m = sum_c dgr_mc R_c
-        nn::team_for_rows(t, rows, 4, [&](int r, int c) {
-          double acc = 0.0;
+        team_for(t, rows, [&](int r) {
+          double acc[4] = {0.0, 0.0, 0.0, 0.0};
           for (int m = 0; m < m1; ++m) {
-            const double g = flag[r] ? tG[r * m1 + m]
-                                     : static_cast<double>(G[static_cast<Index>(r) * lay.ld + m]);
-            acc += dgr[m * 4 + c] * g;
+            const double g = tG[r * m1 + m];
+            for (int c = 0; c < 4; ++c) acc[c] += dgr[m * 4 + c] * g;
           }
-          dR[4 * r + c] = acc;
+          for (int c = 0; c < 4; ++c) dR[4 * r + c] = acc[c];
         });
         nn::team_for_rows(t, rows, m1, [&](int r, int m) {
           double acc = 0.0;
@@ -287,7 +291,7 @@ struct DescriptorKernel {
         });
         team_barrier(t);
         const int on_net =
-            tabd ? static_cast<int>(team_sum<double>(t, rows, [&](int r) { return flag[r] ? 0.0 : 1.0; }))
+            tabd ? static_cast<int>(team_sum<double>(t, rows, [&](int r) { return flag[r] < 0 ? 1.0 : 0.0; }))
                  : rows;
         const T* ds = on_net ? nn::team_backward(t, emb[ni], layers, p, rows, dphi, emb_dphi, ya,
                                                  yb, lay.ld)
@@ -297,7 +301,7 @@ struct DescriptorKernel {
           const int j = slot_atom[static_cast<Index>(s) * n + i];
           // dE/ds from the table or the net
           double dsr = 0.0;
-          if (flag[r]) {
+          if (flag[r] >= 0) {
             for (int m = 0; m < m1; ++m) dsr += dG[r * m1 + m] * tdG[r * m1 + m];
           } else {
             dsr = static_cast<double>(ds[static_cast<Index>(r) * lay.ld]);
