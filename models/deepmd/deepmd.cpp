@@ -13,7 +13,7 @@
 namespace md::deepmd {
 
 struct DeepMDPotential::Device {
-  DeviceArray<int> sel_start, model_type, slot_atom, cand_j;
+  DeviceArray<int> sel_start, model_type, slot_atom, cand_j, pad_uniform;
   DeviceArray<double> davg, dstd, e_shift, slot_g, cand_r2, pd;
   DeviceArray<float> pf;  // weights of float networks
   DeviceArray<LayerDesc> layers;
@@ -131,7 +131,8 @@ std::size_t workspace_budget(Context& ctx, std::size_t requested) {
 DeepMDPotential::DeepMDPotential(Context& ctx, Model model, Options opt)
     : model_(std::move(model)), opt_(std::move(opt)), dev_(std::make_unique<Device>()) {
   Device& d = *dev_;
-  for (auto* a : {&d.sel_start, &d.model_type, &d.slot_atom, &d.cand_j}) a->bind(ctx);
+  for (auto* a : {&d.sel_start, &d.model_type, &d.slot_atom, &d.cand_j, &d.pad_uniform})
+    a->bind(ctx);
   for (auto* a : {&d.davg, &d.dstd, &d.e_shift, &d.slot_g, &d.cand_r2, &d.pd}) a->bind(ctx);
   d.pf.bind(ctx);
   d.layers.bind(ctx);
@@ -144,6 +145,19 @@ DeepMDPotential::DeepMDPotential(Context& ctx, Model model, Options opt)
   for (int s : model_.sel) start.push_back(start.back() + s);
   ctx.to_device(start, d.sel_start);
   ctx.to_device(opt_.type_of_system_type, d.model_type);
+  {  // per (centre type, neighbour type) segment: one davg/dstd row for all its slots?
+    const int nt = model_.ntypes(), nnei = model_.nnei();
+    std::vector<int> uniform(static_cast<std::size_t>(nt) * nt, 1);
+    for (int ti = 0; ti < nt; ++ti)
+      for (int t = 0; t < nt; ++t)
+        for (int s = start[t] + 1; s < start[t + 1]; ++s)
+          for (int c = 0; c < 4; ++c) {
+            const std::size_t o = (static_cast<std::size_t>(ti) * nnei + s) * 4 + c;
+            if (model_.davg[o] != model_.davg[o - 4] || model_.dstd[o] != model_.dstd[o - 4])
+              uniform[static_cast<std::size_t>(ti) * nt + t] = 0;
+          }
+    ctx.to_device(uniform, d.pad_uniform);
+  }
   ctx.to_device(model_.davg, d.davg);
   ctx.to_device(model_.dstd, d.dstd);
   ctx.to_device(model_.e_shift, d.e_shift);
@@ -237,6 +251,7 @@ void DeepMDPotential::compute(Context& ctx, const SystemView& sys, const Neighbo
     k.dstd = d.dstd.data();
     k.e_shift = d.e_shift.data();
     k.model_type = d.model_type.data();
+    k.pad_uniform = d.pad_uniform.data();
     k.layers = d.layers.data();
     k.emb = d.emb.data();
     k.fit = d.fit.data();

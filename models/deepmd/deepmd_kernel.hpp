@@ -107,6 +107,7 @@ struct DescriptorKernel {
   const double* dstd;
   const double* e_shift;  // [ntypes]
   const int* model_type;  // system type -> model type
+  const int* pad_uniform;  // [ntypes * ntypes]: davg/dstd equal over the segment (centre, type)
   const LayerDesc* layers;
   const NetDesc* emb;     // embedding nets
   const NetDesc* fit;     // fitting nets
@@ -207,13 +208,23 @@ struct DescriptorKernel {
     team_barrier(t);
     for (int ty = 0; ty < ntypes; ++ty) {
       const int ni = net_index(ti, ty);
-      for (int s0 = sel_start[ty]; s0 < sel_start[ty + 1]; s0 += rows_max) {
-        const int rows = sel_start[ty + 1] - s0 < rows_max ? sel_start[ty + 1] - s0 : rows_max;
+      const int begin = sel_start[ty], end = sel_start[ty + 1];
+      // padded slots of a segment with one davg/dstd row have one G (R_raw = 0): evaluate the
+      // first and weight it by their number
+      const int real = static_cast<int>(team_sum<double>(t, end - begin, [&](int r) {
+        return slot_atom[static_cast<Index>(begin + r) * n + i] >= 0 ? 1.0 : 0.0;
+      }));
+      const bool merge = pad_uniform[ti * ntypes + ty] != 0 && real < end - begin;
+      const int stop = merge ? begin + real + 1 : end;
+      const double pad_weight = end - begin - real;
+      for (int s0 = begin; s0 < stop; s0 += rows_max) {
+        const int rows = stop - s0 < rows_max ? stop - s0 : rows_max;
         embed_tile(t, ti, ni, s0, rows, xi, yi, zi, nullptr, false);
+        const int pad_row = merge ? begin + real - s0 : -1;
         team_for(t, m1, [&](int m) {
           double acc[4] = {gr[4 * m], gr[4 * m + 1], gr[4 * m + 2], gr[4 * m + 3]};
           for (int r = 0; r < rows; ++r) {
-            const double g = tG[r * m1 + m];
+            const double g = r == pad_row ? tG[r * m1 + m] * pad_weight : tG[r * m1 + m];
             for (int c = 0; c < 4; ++c) acc[c] += g * R[4 * r + c];
           }
           for (int c = 0; c < 4; ++c) gr[4 * m + c] = acc[c];
