@@ -78,7 +78,7 @@ TeamLayout make_layout(const Model& m, int emb_width, int fit_width, int emb_dph
   int max_sel = 1;
   for (int v : m.sel) max_sel = std::max(max_sel, v);
   fit_width = std::max(fit_width, m1 * m.axis_neuron);
-  const std::size_t per_row = 8 * (4 + 4 + 1 + 3 * static_cast<std::size_t>(m1)) + 4 +
+  const std::size_t per_row = 8 * (4 + 4 + 1 + 2 * static_cast<std::size_t>(m1)) + 4 +
                               t_bytes * (2 * static_cast<std::size_t>(emb_width) + emb_dphi);
   const std::size_t budget = gpu ? (std::size_t(64) << 10) : (std::size_t(256) << 10);
   TeamLayout L{};
@@ -101,7 +101,6 @@ TeamLayout make_layout(const Model& m, int emb_width, int fit_width, int emb_dph
   L.dR = take(8 * 4 * static_cast<std::size_t>(L.rows));
   L.tabG = take(8 * static_cast<std::size_t>(L.rows) * m1);
   L.tabdG = take(8 * static_cast<std::size_t>(L.rows) * m1);
-  L.dG = take(8 * static_cast<std::size_t>(L.rows) * m1);
   L.flag = take(4 * static_cast<std::size_t>(L.rows));
   L.tu = take(8 * static_cast<std::size_t>(L.rows));
   L.a = take(t_bytes * buf);
@@ -229,7 +228,8 @@ void DeepMDPotential::compute(Context& ctx, const SystemView& sys, const Neighbo
   sk.slot_atom = d.slot_atom.data();
   sk.cand_r2 = d.cand_r2.data();
   sk.cand_j = d.cand_j.data();
-  sk.chunk = d.chunk;
+  sk.cstride = ctx.on_cuda() ? d.chunk : 1;
+  sk.astride = ctx.on_cuda() ? 1 : nnei;
   for (Index b = 0; b < n; b += d.chunk) {
     sk.begin = b;
     parallel_for(ctx, std::min(d.chunk, n - b), sk);

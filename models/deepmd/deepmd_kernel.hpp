@@ -39,11 +39,13 @@ namespace md::deepmd {
 // max(rows * emb_dphi, fit_dphi).
 struct TeamLayout {
   int rows, ld, fit_ld;
-  std::size_t gr, dgr, R, dR, tabG, tabdG, dG, flag, tu, a, b, dphi, bytes;
+  std::size_t gr, dgr, R, dR, tabG, tabdG, flag, tu, a, b, dphi, bytes;
 };
 
 // Candidate neighbours of atom i, then its slots (step 1 above): one thread per atom. Candidate
-// arrays are the chunk workspace (atom-minor: [c * chunk + k]).
+// arrays are the chunk workspace, candidate c of chunk atom k at c * cstride + k * astride:
+// atom-minor on CUDA (cstride = chunk, astride = 1: a warp's accesses coalesce), atom-major on
+// the CPU (cstride = 1, astride = nnei: one atom's candidates share cache lines).
 struct SlotKernel {
   int ntypes, nnei;
   double rcut;
@@ -54,10 +56,12 @@ struct SlotKernel {
   int* slot_atom;  // [s * n_local + i]
   double* cand_r2;
   int* cand_j;
-  Index begin, chunk;
+  Index begin, cstride, astride;
 
   MD_HD void operator()(Index k) const {
     const Index i = begin + k;
+    double* cr2 = cand_r2 + k * astride;
+    int* cj = cand_j + k * astride;
     const Index n = nl.n_local;
     const double xi = sys.x[i], yi = sys.y[i], zi = sys.z[i];
     const double rc2 = rcut * rcut;
@@ -69,15 +73,15 @@ struct SlotKernel {
       const double dx = sys.x[j] - xi, dy = sys.y[j] - yi, dz = sys.z[j] - zi;
       const double r2 = dx * dx + dy * dy + dz * dz;
       if (r2 > rc2) continue;
-      if (ncand == nnei && r2 >= cand_r2[(nnei - 1) * chunk + k]) continue;
+      if (ncand == nnei && r2 >= cr2[(nnei - 1) * cstride]) continue;
       int pos = ncand < nnei ? ncand : nnei - 1;
-      while (pos > 0 && cand_r2[(pos - 1) * chunk + k] > r2) {
-        cand_r2[pos * chunk + k] = cand_r2[(pos - 1) * chunk + k];
-        cand_j[pos * chunk + k] = cand_j[(pos - 1) * chunk + k];
+      while (pos > 0 && cr2[(pos - 1) * cstride] > r2) {
+        cr2[pos * cstride] = cr2[(pos - 1) * cstride];
+        cj[pos * cstride] = cj[(pos - 1) * cstride];
         --pos;
       }
-      cand_r2[pos * chunk + k] = r2;
-      cand_j[pos * chunk + k] = j;
+      cr2[pos * cstride] = r2;
+      cj[pos * cstride] = j;
       if (ncand < nnei) ++ncand;
     }
     // per type, the nearest sel[t] of those
@@ -85,7 +89,7 @@ struct SlotKernel {
       int s = sel_start[t];
       const int end = sel_start[t + 1];
       for (int c = 0; c < ncand && s < end; ++c) {
-        const int j = cand_j[c * chunk + k];
+        const int j = cj[c * cstride];
         if (model_type[sys.type[j]] == t) slot_atom[static_cast<Index>(s++) * n + i] = j;
       }
       for (; s < end; ++s) slot_atom[static_cast<Index>(s) * n + i] = -1;
@@ -193,7 +197,6 @@ struct DescriptorKernel {
     double* dR = t.scratch_as<double>(lay.dR);    // [rows][4]
     double* tG = t.scratch_as<double>(lay.tabG);  // [rows][m1]
     double* tdG = t.scratch_as<double>(lay.tabdG);
-    double* dG = t.scratch_as<double>(lay.dG);  // [rows][m1] dE/dG
     int* flag = t.scratch_as<int>(lay.flag);    // [rows] table interval, -1: net
     T* a = t.scratch_as<T>(lay.a);
     T* b = t.scratch_as<T>(lay.b);
@@ -297,8 +300,10 @@ struct DescriptorKernel {
         nn::team_for_rows(t, rows, m1, [&](int r, int m) {
           double acc = 0.0;
           for (int c = 0; c < 4; ++c) acc += dgr[m * 4 + c] * R[4 * r + c];
-          dG[r * m1 + m] = acc;
-          ya[static_cast<Index>(r) * lay.ld + m] = static_cast<T>(acc);
+          if (flag[r] >= 0)
+            tdG[r * m1 + m] *= acc;  // table row: dE/dG_m dG_m/ds
+          else
+            ya[static_cast<Index>(r) * lay.ld + m] = static_cast<T>(acc);
         });
         team_barrier(t);
         const int on_net =
@@ -313,7 +318,7 @@ struct DescriptorKernel {
           // dE/ds from the table or the net
           double dsr = 0.0;
           if (flag[r] >= 0) {
-            for (int m = 0; m < m1; ++m) dsr += dG[r * m1 + m] * tdG[r * m1 + m];
+            for (int m = 0; m < m1; ++m) dsr += tdG[r * m1 + m];
           } else {
             dsr = static_cast<double>(ds[static_cast<Index>(r) * lay.ld]);
           }
