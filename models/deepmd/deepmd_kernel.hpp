@@ -240,11 +240,10 @@ struct DescriptorKernel {
     team_barrier(t);
 
     // 3. D = gr gr<^T, fitting net
-    team_for(t, m1 * m2, [&](int k) {
-      const int m = k / m2, q = k % m2;
+    nn::team_for_rows(t, m1, m2, [&](int m, int q) {
       double d = 0.0;
       for (int c = 0; c < 4; ++c) d += gr[m * 4 + c] * gr[q * 4 + c];
-      a[k] = static_cast<T>(d);
+      a[m * m2 + q] = static_cast<T>(d);
     });
     team_barrier(t);
     const NetDesc& fnet = fit[ti];
@@ -260,8 +259,8 @@ struct DescriptorKernel {
 
     // 4. backward: dE/dD, then dE/d(gr_raw) = dE/dgr / nnei
     const T* dD = nn::team_backward(t, fnet, layers, p, 1, dphi, fit_dphi, ga, out, lay.fit_ld);
-    team_for(t, 4 * m1, [&](int k) {
-      const int m = k / 4, c = k % 4;
+    nn::team_for_rows(t, m1, 4, [&](int m, int c) {
+      const int k = 4 * m + c;
       double s = 0.0;
       for (int q = 0; q < m2; ++q) s += static_cast<double>(dD[m * m2 + q]) * gr[q * 4 + c];
       if (m < m2)
