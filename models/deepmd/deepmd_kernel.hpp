@@ -1,10 +1,12 @@
-// The fused DeePMD se_e2_a kernel (one thread per atom) and the deterministic force/virial
-// gather. Energies eV, lengths Å, forces eV/Å, virial eV. Launched by deepmd.cpp (gather)
-// and deepmd_double.cpp / deepmd_float.cpp (the fused kernel, one instantiation per TU).
+// The DeePMD se_e2_a kernels: slot selection (SlotKernel, one thread per atom), the per-atom
+// team kernel (DescriptorKernel: descriptor, fitting net, backward pass, on kernels/nn.hpp's team
+// shape) and the deterministic force/virial gather. Energies eV, lengths Å, forces eV/Å, virial
+// eV. Launched by deepmd.cpp (slots, gather) and deepmd_double.cpp / deepmd_float.cpp (the team
+// kernel, one instantiation per TU).
 //
-// Per local atom i, DescriptorKernel:
-//  1. neighbour slots exactly as deepmd-kit's dpmodel: the nearest sum(sel) neighbours with
-//     r <= rcut over all types, then per type the nearest sel[t] of those, sorted by
+// Per local atom i:
+//  1. (SlotKernel) neighbour slots exactly as deepmd-kit's dpmodel: the nearest sum(sel)
+//     neighbours with r <= rcut over all types, then per type the nearest sel[t] of those, sorted by
 //     distance, padded with -1 (deepmd.dpmodel.utils.nlist build_neighbor_list +
 //     nlist_distinguish_types);
 //  2. environment rows R = (w/r, w x/r^2, w y/r^2, w z/r^2) (r -> r + env_protection),
@@ -13,9 +15,9 @@
 //     nnei = sum(sel) (deepmd/dpmodel/descriptor/se_e2_a.py);
 //  3. D = gr gr[:axis_neuron]^T, fitting net of the centre type, E_i = fit(D) + bias_atom_e
 //     + out_bias;
-//  4. backward: dE/dD -> dE/dgr; per real slot the embedding net is re-evaluated (nothing
-//     per slot is stored but the result) and back-propagated, giving the partial force
-//     g_is = dE_i/d(r_j - r_i), stored per (slot, atom).
+//  4. backward: dE/dD -> dE/dgr; per tile of real slots the embedding net is re-evaluated
+//     (nothing per slot is stored but the result) and back-propagated, giving the partial
+//     force g_is = dE_i/d(r_j - r_i), stored per (atom, component, slot).
 // With a table (tabd != null) the embedding G(s) and dG/ds come from piecewise quintics
 // (table_eval, deepmd_net.hpp) wherever s lies in the table's range, else from the net.
 // GatherKernel then gives each local atom i its force without atomics:
