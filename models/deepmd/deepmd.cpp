@@ -7,24 +7,31 @@
 
 #include "engine/error.hpp"
 #include "kernels/launch.hpp"
+#include "kernels/nn.hpp"
 #include "models/deepmd/deepmd_kernel.hpp"
 
 namespace md::deepmd {
 
 struct DeepMDPotential::Device {
-  DeviceArray<int> sel_start, model_type, slot_atom, wsi;
-  DeviceArray<double> davg, dstd, e_shift, slot_g, wsd, pd;
-  DeviceArray<double> wst;     // network workspace, double networks
-  DeviceArray<float> pf, wsf;  // weights and network workspace, float networks
+  DeviceArray<int> sel_start, model_type, slot_atom, cand_j, pad_uniform;
+  DeviceArray<double> davg, dstd, e_shift, slot_g, cand_r2, pd;
+  DeviceArray<float> pf;  // weights of float networks
   DeviceArray<LayerDesc> layers;
   DeviceArray<NetDesc> emb, fit;
   DeviceArray<TableDesc> tabd;
   DeviceArray<double> tab;
-  int max_width = 0, fit_dphi = 0, emb_dphi = 0;
+  int emb_width = 0, fit_width = 0, fit_dphi = 0, emb_dphi = 0;
+  TeamLayout lay_d{}, lay_f{};  // team scratch layouts, double and float networks
   Index chunk = 0, n_local = -1;
 };
 
 namespace {
+
+int widest(const HostNet& n) {
+  int w = 0;
+  for (const auto& l : n.layers) w = std::max({w, l.n_in, l.n_out});
+  return w;
+}
 
 // Appends a network's layers and weights; returns its descriptor.
 NetDesc add_net(const HostNet& net, std::vector<LayerDesc>& layers, std::vector<double>& p) {
@@ -57,13 +64,65 @@ NetDesc add_net(const HostNet& net, std::vector<LayerDesc>& layers, std::vector<
     layers.push_back(L);
   }
   d.dphi_size = static_cast<int>(dphi);
+  d.width = widest(net);
   return d;
 }
 
-int widest(const HostNet& n) {
-  int w = 0;
-  for (const auto& l : n.layers) w = std::max({w, l.n_in, l.n_out});
-  return w;
+// Team scratch of the DescriptorKernel for networks of t_bytes-sized values: row tile chosen
+// so the tile-dependent part fits a budget (GPU: 64 KiB of shared memory per team, leaving
+// room for several teams per SM; CPU: 256 KiB, an L2-sized working set, and at most one type
+// segment -- the whole of it when it fits).
+TeamLayout make_layout(const Model& m, int emb_width, int fit_width, int emb_dphi, int fit_dphi,
+                       std::size_t t_bytes, bool gpu) {
+  const int m1 = m.m1();
+  int max_sel = 1;
+  for (int v : m.sel) max_sel = std::max(max_sel, v);
+  fit_width = std::max(fit_width, m1 * m.axis_neuron);
+  const std::size_t per_row = 8 * (4 + 4 + 1 + 2 * static_cast<std::size_t>(m1)) + 4 +
+                              t_bytes * (2 * static_cast<std::size_t>(emb_width) + emb_dphi);
+  const std::size_t budget = gpu ? (std::size_t(64) << 10) : (std::size_t(256) << 10);
+  TeamLayout L{};
+  L.rows = nn::rows_per_tile(budget, per_row, max_sel);
+  L.ld = emb_width;
+  L.fit_ld = fit_width;
+  const std::size_t buf = std::max(static_cast<std::size_t>(L.rows) * emb_width,
+                                   static_cast<std::size_t>(fit_width));
+  const std::size_t dph = std::max(static_cast<std::size_t>(L.rows) * emb_dphi,
+                                   static_cast<std::size_t>(fit_dphi));
+  std::size_t off = 0;
+  auto take = [&](std::size_t bytes) {
+    const std::size_t at = off;
+    off += (bytes + 15) / 16 * 16;
+    return at;
+  };
+  L.gr = take(8 * 4 * static_cast<std::size_t>(m1));
+  L.dgr = take(8 * 4 * static_cast<std::size_t>(m1));
+  L.R = take(8 * 4 * static_cast<std::size_t>(L.rows));
+  L.dR = take(8 * 4 * static_cast<std::size_t>(L.rows));
+  L.tabG = take(8 * static_cast<std::size_t>(L.rows) * m1);
+  L.tabdG = take(8 * static_cast<std::size_t>(L.rows) * m1);
+  L.flag = take(4 * static_cast<std::size_t>(L.rows));
+  L.tu = take(8 * static_cast<std::size_t>(L.rows));
+  L.a = take(t_bytes * buf);
+  L.b = take(t_bytes * buf);
+  L.dphi = take(t_bytes * dph);
+  L.bytes = off;
+  return L;
+}
+
+// Bytes the slot-selection workspace may use: `requested` when nonzero; else on CUDA a
+// quarter of the device memory free now, on the CPU executor 512 MiB.
+std::size_t workspace_budget(Context& ctx, std::size_t requested) {
+  if (requested > 0) return requested;
+#if defined(__CUDACC__)
+  if (ctx.on_cuda()) {
+    std::size_t free_b = 0, total_b = 0;
+    if (cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) return free_b / 4;
+  }
+#else
+  (void)ctx;
+#endif
+  return std::size_t(512) << 20;
 }
 
 }  // namespace
@@ -71,10 +130,10 @@ int widest(const HostNet& n) {
 DeepMDPotential::DeepMDPotential(Context& ctx, Model model, Options opt)
     : model_(std::move(model)), opt_(std::move(opt)), dev_(std::make_unique<Device>()) {
   Device& d = *dev_;
-  for (auto* a : {&d.sel_start, &d.model_type, &d.slot_atom, &d.wsi}) a->bind(ctx);
-  for (auto* a : {&d.davg, &d.dstd, &d.e_shift, &d.slot_g, &d.wsd, &d.pd, &d.wst}) a->bind(ctx);
+  for (auto* a : {&d.sel_start, &d.model_type, &d.slot_atom, &d.cand_j, &d.pad_uniform})
+    a->bind(ctx);
+  for (auto* a : {&d.davg, &d.dstd, &d.e_shift, &d.slot_g, &d.cand_r2, &d.pd}) a->bind(ctx);
   d.pf.bind(ctx);
-  d.wsf.bind(ctx);
   d.layers.bind(ctx);
   d.emb.bind(ctx);
   d.fit.bind(ctx);
@@ -85,6 +144,19 @@ DeepMDPotential::DeepMDPotential(Context& ctx, Model model, Options opt)
   for (int s : model_.sel) start.push_back(start.back() + s);
   ctx.to_device(start, d.sel_start);
   ctx.to_device(opt_.type_of_system_type, d.model_type);
+  {  // per (centre type, neighbour type) segment: one davg/dstd row for all its slots?
+    const int nt = model_.ntypes(), nnei = model_.nnei();
+    std::vector<int> uniform(static_cast<std::size_t>(nt) * nt, 1);
+    for (int ti = 0; ti < nt; ++ti)
+      for (int t = 0; t < nt; ++t)
+        for (int s = start[t] + 1; s < start[t + 1]; ++s)
+          for (int c = 0; c < 4; ++c) {
+            const std::size_t o = (static_cast<std::size_t>(ti) * nnei + s) * 4 + c;
+            if (model_.davg[o] != model_.davg[o - 4] || model_.dstd[o] != model_.dstd[o - 4])
+              uniform[static_cast<std::size_t>(ti) * nt + t] = 0;
+          }
+    ctx.to_device(uniform, d.pad_uniform);
+  }
   ctx.to_device(model_.davg, d.davg);
   ctx.to_device(model_.dstd, d.dstd);
   ctx.to_device(model_.e_shift, d.e_shift);
@@ -94,12 +166,12 @@ DeepMDPotential::DeepMDPotential(Context& ctx, Model model, Options opt)
   std::vector<NetDesc> emb, fit;
   for (const HostNet& n : model_.embedding) {
     emb.push_back(add_net(n, layers, p));
-    d.max_width = std::max(d.max_width, widest(n));
+    d.emb_width = std::max(d.emb_width, widest(n));
     d.emb_dphi = std::max(d.emb_dphi, emb.back().dphi_size);
   }
   for (const HostNet& n : model_.fitting) {
     fit.push_back(add_net(n, layers, p));
-    d.max_width = std::max(d.max_width, widest(n));
+    d.fit_width = std::max(d.fit_width, widest(n));
     d.fit_dphi = std::max(d.fit_dphi, fit.back().dphi_size);
   }
   ctx.to_device(layers, d.layers);
@@ -111,6 +183,11 @@ DeepMDPotential::DeepMDPotential(Context& ctx, Model model, Options opt)
     ctx.to_device(t.desc, d.tabd);
     ctx.to_device(t.coef, d.tab);
   }
+  const bool on_gpu = ctx.on_cuda();
+  d.lay_d = make_layout(model_, d.emb_width, d.fit_width, d.emb_dphi, d.fit_dphi, sizeof(double),
+                        on_gpu);
+  d.lay_f = make_layout(model_, d.emb_width, d.fit_width, d.emb_dphi, d.fit_dphi, sizeof(float),
+                        on_gpu);
   if (opt_.precision == Precision::double_) {
     ctx.to_device(p, d.pd);
   } else {
@@ -126,37 +203,46 @@ void DeepMDPotential::compute(Context& ctx, const SystemView& sys, const Neighbo
   Device& d = *dev_;
   const Index n = sys.n_local;
   const int nnei = model_.nnei();
-  const int m1 = model_.m1();
-  const Index ws_d = 10 * static_cast<Index>(m1) + nnei;
-  const Index ws_t = 2 * static_cast<Index>(d.max_width) + d.fit_dphi + d.emb_dphi;
   const bool mixed = opt_.precision == Precision::mixed;
   if (d.n_local != n) {  // (re)size once per system size: setup, not the step loop
-    const std::size_t per_atom = sizeof(double) * ws_d + sizeof(int) * nnei +
-                                 (mixed ? sizeof(float) : sizeof(double)) * ws_t;
-    d.chunk =
-        std::max<Index>(1, std::min<Index>(n, static_cast<Index>(opt_.workspace_bytes / per_atom)));
     d.slot_atom.resize(static_cast<std::size_t>(nnei) * n);
     d.slot_g.resize(3 * static_cast<std::size_t>(nnei) * n);
-    d.wsd.resize(static_cast<std::size_t>(ws_d * d.chunk));
-    d.wsi.resize(static_cast<std::size_t>(nnei) * d.chunk);
-    if (mixed)
-      d.wsf.resize(static_cast<std::size_t>(ws_t * d.chunk));
-    else
-      d.wst.resize(static_cast<std::size_t>(ws_t * d.chunk));
+    // slot-selection workspace (candidates per atom): all atoms at once when that fits the
+    // budget, else chunks
+    const std::size_t per_atom = (sizeof(double) + sizeof(int)) * static_cast<std::size_t>(nnei);
+    const std::size_t budget = workspace_budget(ctx, opt_.workspace_bytes);
+    d.chunk = std::max<Index>(1, std::min<Index>(n, static_cast<Index>(budget / per_atom)));
+    d.cand_r2.resize(static_cast<std::size_t>(nnei) * d.chunk);
+    d.cand_j.resize(static_cast<std::size_t>(nnei) * d.chunk);
     d.n_local = n;
+  }
+
+  SlotKernel sk{};
+  sk.ntypes = model_.ntypes();
+  sk.nnei = nnei;
+  sk.rcut = model_.rcut;
+  sk.sel_start = d.sel_start.data();
+  sk.model_type = d.model_type.data();
+  sk.sys = sys;
+  sk.nl = nl;
+  sk.slot_atom = d.slot_atom.data();
+  sk.cand_r2 = d.cand_r2.data();
+  sk.cand_j = d.cand_j.data();
+  sk.cstride = ctx.on_cuda() ? d.chunk : 1;
+  sk.astride = ctx.on_cuda() ? 1 : nnei;
+  for (Index b = 0; b < n; b += d.chunk) {
+    sk.begin = b;
+    parallel_for(ctx, std::min(d.chunk, n - b), sk);
   }
 
   auto fill = [&](auto& k) {
     k.ntypes = model_.ntypes();
     k.nnei = nnei;
-    k.m1 = m1;
+    k.m1 = model_.m1();
     k.m2 = model_.axis_neuron;
     k.type_one_side = model_.type_one_side ? 1 : 0;
-    k.max_width = d.max_width;
     k.fit_dphi = d.fit_dphi;
     k.emb_dphi = d.emb_dphi;
-    k.ws_d = ws_d;
-    k.ws_t = ws_t;
     k.rcut = model_.rcut;
     k.rcut_smth = model_.rcut_smth;
     k.protection = model_.protection;
@@ -165,6 +251,7 @@ void DeepMDPotential::compute(Context& ctx, const SystemView& sys, const Neighbo
     k.dstd = d.dstd.data();
     k.e_shift = d.e_shift.data();
     k.model_type = d.model_type.data();
+    k.pad_uniform = d.pad_uniform.data();
     k.layers = d.layers.data();
     k.emb = d.emb.data();
     k.fit = d.fit.data();
@@ -174,8 +261,6 @@ void DeepMDPotential::compute(Context& ctx, const SystemView& sys, const Neighbo
     k.nl = nl;
     k.slot_atom = d.slot_atom.data();
     k.slot_g = d.slot_g.data();
-    k.wsd = d.wsd.data();
-    k.wsi = d.wsi.data();
     k.energy = out.energy;
     k.eflag = req.energy;
     k.accumulate = out.accumulate;
@@ -183,21 +268,15 @@ void DeepMDPotential::compute(Context& ctx, const SystemView& sys, const Neighbo
   if (mixed) {
     DescriptorKernel<float> k{};
     fill(k);
+    k.lay = d.lay_f;
     k.p = d.pf.data();
-    k.wst = d.wsf.data();
-    for (Index b = 0; b < n; b += d.chunk) {
-      k.begin = b;
-      launch_descriptor(ctx, k, std::min(d.chunk, n - b));
-    }
+    launch_descriptor(ctx, k, n);
   } else {
     DescriptorKernel<double> k{};
     fill(k);
+    k.lay = d.lay_d;
     k.p = d.pd.data();
-    k.wst = d.wst.data();
-    for (Index b = 0; b < n; b += d.chunk) {
-      k.begin = b;
-      launch_descriptor(ctx, k, std::min(d.chunk, n - b));
-    }
+    launch_descriptor(ctx, k, n);
   }
   GatherKernel g{};
   g.ntypes = model_.ntypes();

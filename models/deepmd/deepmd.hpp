@@ -99,7 +99,9 @@ struct Options {
   Precision precision = Precision::double_;
   TableOptions tabulate;
   std::vector<int> type_of_system_type;                  // system type -> model type
-  std::size_t workspace_bytes = std::size_t(256) << 20;  // per-chunk scratch budget
+  // Slot-selection workspace budget in bytes; 0: automatic (CUDA: a quarter of the free device
+  // memory; CPU executor: 512 MiB).
+  std::size_t workspace_bytes = 0;
 };
 
 class DeepMDPotential : public Potential {

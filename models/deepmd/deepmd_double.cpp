@@ -1,12 +1,12 @@
 // The fused DeePMD kernel in double precision (one heavy instantiation per translation unit).
-#include "kernels/launch.hpp"
+#include "kernels/team.hpp"
 #include "models/deepmd/deepmd_kernel.hpp"
 
 namespace md::deepmd {
 
 template <>
 void launch_descriptor<double>(Context& ctx, const DescriptorKernel<double>& k, Index count) {
-  parallel_for(ctx, count, k);
+  parallel_for_team(ctx, count, kDescriptorTeam, k.lay.bytes, k);
 }
 
 }  // namespace md::deepmd
