@@ -48,7 +48,13 @@ def activation_name(act, where):
     name = None
     if act is None or isinstance(act, torch.nn.Identity):
         name = "linear"
-    elif act is spk_act.shifted_softplus or type(act).__name__ == "ShiftedSoftplus":
+    elif act is spk_act.shifted_softplus:
+        name = "shifted_softplus"
+    elif isinstance(act, spk_act.ShiftedSoftplus):
+        # schnetpack's module has feature-wise alpha/beta; only alpha = beta = 1 is ssp.
+        if float(act.alpha.reshape(-1)[0]) != 1.0 or float(act.beta.reshape(-1)[0]) != 1.0 \
+                or act.alpha.numel() != 1 or act.beta.numel() != 1:
+            refuse("{}: ShiftedSoftplus with alpha, beta other than 1".format(where))
         name = "shifted_softplus"
     elif act is F.silu or isinstance(act, torch.nn.SiLU):
         name = "silu"
@@ -116,7 +122,8 @@ def units_from_config(path, energy_key):
 def export(model, species, units, source_info):
     import schnetpack
     import torch
-    from schnetpack.atomistic import AddOffsets, Atomwise, Forces, PairwiseDistances, Strain
+    from schnetpack.atomistic import Atomwise, Forces, PairwiseDistances, Strain
+    from schnetpack.transform import AddOffsets, CastTo32, CastTo64
     from schnetpack.representation import SchNet
     from schnetpack.nn import CosineCutoff, GaussianRBF
 
@@ -224,19 +231,20 @@ def export(model, species, units, source_info):
     notes = []
     for m in model.postprocessors:
         name = type(m).__name__
-        if name in ("CastTo64", "CastTo32"):
+        if type(m) in (CastTo64, CastTo32):
             notes.append(name + " (no effect in float64)")
             continue
         if type(m) is not AddOffsets:
             refuse("postprocessor {}".format(name))
-        if m._property != energy_key if hasattr(m, "_property") else m.property != energy_key:
-            refuse("AddOffsets on a property other than the energy")
+        if m._property != energy_key:
+            refuse("AddOffsets on {!r}, not the energy {!r}".format(m._property, energy_key))
+        if not m.is_extensive:
+            refuse("AddOffsets with is_extensive = False (the energy is extensive)")
         if not applied:
             notes.append("AddOffsets present but do_postprocessing is off: not applied")
             continue
         if m.add_mean:
             mean = mean + m.mean.detach().to(torch.float64).reshape(())
-            mean_per_atom = bool(m.is_extensive)
         if m.add_atomrefs:
             ref = m.atomref.detach().to(torch.float64)
             atomref = atomref + ref[zs]

@@ -9,7 +9,7 @@ Cu/Au structures and the numbers are written in the shared fixture schema
 Also writes cuau.schnet.h5 (tools/export_schnetpack.py on best_model) and cuau_values.json (a
 few numbers read from the torch module, for the loader test). Energy: the model's output
 (postprocessing on: mean·N + atomrefs added). Forces: schnetpack's Forces module (autograd).
-Virial: W = -V·stress with schnetpack's stress (Strain input module, autograd of the energy
+Virial: W = -V·stressᵀ with schnetpack's stress (Strain input module, autograd of the energy
 with respect to the strain, divided by V); cross-checked here by finite strain. Forces are
 cross-checked by central differences of the energy. The checks are printed and stored under
 "extra" of each frame.
@@ -166,7 +166,9 @@ def main():
         atoms.wrap()
         e, f, s, y, n_pairs = ev(atoms)
         vol = abs(np.linalg.det(cell))
-        virial = -vol * s  # W_ab = sum r_a f_b = -dE/d eps_ab; schnetpack stress = dE/d eps / V
+        # schnetpack's Strain maps r_a -> r_a + sum_b eps_ab r_b and stress = dE/d eps / V, so
+        # V stress_ab = -sum_i f_a r_b; the virial W_ab = sum_i r_a f_b = -V stress_ba.
+        virial = -vol * s.T
         z = atoms.get_atomic_numbers()
         e_atom = y + mean + atomref[z]
 
@@ -216,7 +218,7 @@ def main():
             "method": "model.double() with do_postprocessing (mean N + atomrefs), "
                       "AtomsConverter + ASENeighborList(cutoff) in float64 (torch {}, ase {}); "
                       "forces and stress by schnetpack's Forces module (autograd; Strain input "
-                      "module), virial = -V stress; atom_energies = Atomwise per-atom output + "
+                      "module), virial = -V stress^T; atom_energies = Atomwise per-atom output + "
                       "mean + atomref".format(torch.__version__, ase.__version__),
         },
         "model": {"style": "schnet", "type_map": ["Cu", "Au"],

@@ -45,8 +45,9 @@ def build(params=PARAMS):
     atomref = torch.zeros(zmax)
     for el, e in params["atomref"].items():
         atomref[atomic_numbers[el]] = e
-    offsets = spk.atomistic.AddOffsets("energy", add_mean=True, add_atomrefs=True,
-                                       mean=torch.tensor([params["mean"]]), atomref=atomref)
+    offsets = spk.transform.AddOffsets("energy", add_mean=True, add_atomrefs=True,
+                                       property_mean=torch.tensor([params["mean"]]),
+                                       atomrefs=atomref)
     model = spk.model.NeuralNetworkPotential(
         representation=rep,
         input_modules=[spk.atomistic.Strain(), spk.atomistic.PairwiseDistances()],
