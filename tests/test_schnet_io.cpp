@@ -139,22 +139,26 @@ TEST_SUITE("schnet_io") {
         for (int k = 0; k < 3; ++k) cell[a][k] = fr["cell"][a][k].get<double>();
       std::vector<std::array<double, 3>> x;
       std::vector<int> species;
-      for (const json& r : fr["positions"]) x.push_back({r[0].get<double>(), r[1].get<double>(), r[2].get<double>()});
+      for (const json& r : fr["positions"])
+        x.push_back({r[0].get<double>(), r[1].get<double>(), r[2].get<double>()});
       for (const json& s : fr["species"]) species.push_back(p.species_index(s.get<std::string>()));
       std::vector<double> y;
       const double e = ref::schnet_energy(p, cell, x, species, &y);
       const double e_ref = fr["energy"].get<double>();
       const double rel = std::fabs(e - e_ref) / std::fabs(e_ref);
-      MESSAGE(fr["name"].get<std::string>() << ": E = " << std::setprecision(17) << e << " vs schnetpack " << e_ref
-                                            << ", relative difference " << rel);
+      MESSAGE(fr["name"].get<std::string>()
+              << ": E = " << std::setprecision(17) << e << " vs schnetpack " << e_ref
+              << ", relative difference " << rel);
       CHECK(rel < 1e-12);
       // Per-atom energies: Atomwise output y_i + mean + atomref[species_i].
       const auto& ea = fr["atom_energies"];
       REQUIRE(ea.size() == y.size());
       double worst = 0;
       for (std::size_t i = 0; i < y.size(); ++i)
-        worst = std::max(worst, std::fabs(y[i] + p.mean + p.atomref[species[i]] - ea[i].get<double>()));
-      MESSAGE(fr["name"].get<std::string>() << ": worst per-atom energy difference " << worst << " eV");
+        worst =
+            std::max(worst, std::fabs(y[i] + p.mean + p.atomref[species[i]] - ea[i].get<double>()));
+      MESSAGE(fr["name"].get<std::string>()
+              << ": worst per-atom energy difference " << worst << " eV");
       CHECK(worst < 1e-12 * std::fabs(e_ref));
     }
   }
@@ -168,36 +172,37 @@ TEST_SUITE("schnet_io") {
                   "is not an mdgpu-schnet model file");
     check_refused(mutated("rep", [](json& j) { j["representation"]["type"] = "PaiNN"; }),
                   "representation.type: \"PaiNN\" is not supported");
-    check_refused(mutated("act", [](json& j) {
-                    j["head"]["layers"][0]["activation"] = "tanh";
-                  }),
+    check_refused(mutated("act", [](json& j) { j["head"]["layers"][0]["activation"] = "tanh"; }),
                   "head.layers[0].activation: unsupported activation \"tanh\"");
-    check_refused(mutated("cutoff", [](json& j) {
-                    j["representation"]["cutoff"]["function"] = "mollifier";
-                  }),
-                  "\"mollifier\" is not supported (cosine only)");
+    check_refused(
+        mutated("cutoff", [](json& j) { j["representation"]["cutoff"]["function"] = "mollifier"; }),
+        "\"mollifier\" is not supported (cosine only)");
     check_refused(mutated("nokey", [](json& j) { j["offsets"].erase("mean"); }),
                   "offsets.mean: missing key");
     check_refused(mutated("units", [](json& j) { j.erase("units"); }), "json.units: missing key");
     check_refused(mutated("count", [](json& j) { j["representation"]["n_interactions"] = 4; }),
                   "representation.interactions: expected a list of n_interactions = 4");
     check_refused(
-        mutated("missing", [](json&) {},
-                [](hid_t f) { REQUIRE(H5Ldelete(f, "interaction_1.filter_1.b", H5P_DEFAULT) >= 0); }),
-        "representation.interactions[1].filter[1].b: dataset \"interaction_1.filter_1.b\" not found");
-    check_refused(mutated("shape", [](json&) {},
-                          [](hid_t f) {
-                            REQUIRE(H5Ldelete(f, "radial_basis.widths", H5P_DEFAULT) >= 0);
-                            const hsize_t n = 3;
-                            const double w[3] = {1, 1, 1};
-                            const hid_t sp = H5Screate_simple(1, &n, nullptr);
-                            const hid_t ds = H5Dcreate2(f, "radial_basis.widths", H5T_IEEE_F64LE, sp,
-                                                        H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-                            H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, w);
-                            H5Dclose(ds);
-                            H5Sclose(sp);
-                          }),
-                  "representation.radial_basis.widths: dataset \"radial_basis.widths\" has shape [3]");
+        mutated(
+            "missing", [](json&) {},
+            [](hid_t f) { REQUIRE(H5Ldelete(f, "interaction_1.filter_1.b", H5P_DEFAULT) >= 0); }),
+        "representation.interactions[1].filter[1].b: dataset \"interaction_1.filter_1.b\" not "
+        "found");
+    check_refused(
+        mutated(
+            "shape", [](json&) {},
+            [](hid_t f) {
+              REQUIRE(H5Ldelete(f, "radial_basis.widths", H5P_DEFAULT) >= 0);
+              const hsize_t n = 3;
+              const double w[3] = {1, 1, 1};
+              const hid_t sp = H5Screate_simple(1, &n, nullptr);
+              const hid_t ds = H5Dcreate2(f, "radial_basis.widths", H5T_IEEE_F64LE, sp, H5P_DEFAULT,
+                                          H5P_DEFAULT, H5P_DEFAULT);
+              H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, w);
+              H5Dclose(ds);
+              H5Sclose(sp);
+            }),
+        "representation.radial_basis.widths: dataset \"radial_basis.widths\" has shape [3]");
     // The unchanged copy still loads (the mutation helper itself changes nothing else).
     CHECK_NOTHROW(schnet::load_model(mutated("same", [](json&) {})));
   }

@@ -29,9 +29,12 @@ bool activation_from_name(const std::string& name, Activation& out) {
 
 const char* activation_name(Activation a) {
   switch (a) {
-    case Activation::linear: return "linear";
-    case Activation::shifted_softplus: return "shifted_softplus";
-    case Activation::silu: return "silu";
+    case Activation::linear:
+      return "linear";
+    case Activation::shifted_softplus:
+      return "shifted_softplus";
+    case Activation::silu:
+      return "silu";
   }
   return "?";
 }
@@ -117,8 +120,8 @@ class Reader {
       std::size_t count = 1;
       for (hsize_t d : dims) count *= static_cast<std::size_t>(d);
       v.resize(count);
-      status = count == 0 ? 0
-                          : H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+      status =
+          count == 0 ? 0 : H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
     }
     H5Sclose(space);
     H5Dclose(ds);
@@ -174,8 +177,7 @@ Activation activation(const Reader& r, const json& j, const std::string& where) 
 }
 
 // A dense layer object {"w": name, "b": name or null, "activation": name} of known shape.
-Dense dense(Reader& r, const json& j, const std::string& where, int n_in, int n_out,
-            bool bias) {
+Dense dense(Reader& r, const json& j, const std::string& where, int n_in, int n_out, bool bias) {
   Dense d;
   d.n_in = n_in;
   d.n_out = n_out;
@@ -214,7 +216,8 @@ Params load_model(const std::string& path) {
 
   const json& rep = member(r, top, "json", "representation");
   const std::string rtype = value<std::string>(r, rep, "representation", "type");
-  if (rtype != "SchNet") r.fail("representation.type: \"" + rtype + "\" is not supported (SchNet only)");
+  if (rtype != "SchNet")
+    r.fail("representation.type: \"" + rtype + "\" is not supported (SchNet only)");
   p.n_atom_basis = positive(r, rep, "representation", "n_atom_basis");
   p.n_filters = positive(r, rep, "representation", "n_filters");
   const int n_interactions = positive(r, rep, "representation", "n_interactions");

@@ -12,10 +12,13 @@ using schnet::Dense;
 
 double activate(Activation a, double x) {
   switch (a) {
-    case Activation::linear: return x;
+    case Activation::linear:
+      return x;
     // torch.nn.functional.softplus (beta 1, threshold 20) minus ln 2
-    case Activation::shifted_softplus: return (x > 20.0 ? x : std::log1p(std::exp(x))) - std::log(2.0);
-    case Activation::silu: return x / (1.0 + std::exp(-x));
+    case Activation::shifted_softplus:
+      return (x > 20.0 ? x : std::log1p(std::exp(x))) - std::log(2.0);
+    case Activation::silu:
+      return x / (1.0 + std::exp(-x));
   }
   return x;
 }
@@ -88,7 +91,8 @@ double schnet_energy(const schnet::Params& p, const std::array<std::array<double
   // Embedding rows.
   std::vector<double> x(static_cast<std::size_t>(n) * nf);
   for (int i = 0; i < n; ++i)
-    for (int f = 0; f < nf; ++f) x[static_cast<std::size_t>(i) * nf + f] = p.embedding[species[i] * nf + f];
+    for (int f = 0; f < nf; ++f)
+      x[static_cast<std::size_t>(i) * nf + f] = p.embedding[species[i] * nf + f];
 
   // Per pair: Gaussian radial basis and cosine cutoff.
   const std::vector<Pair> pairs = all_pairs(cell, positions, p.cutoff);
