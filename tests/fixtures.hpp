@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "io/structure.hpp"
+#include "engine/structure.hpp"
 
 namespace md::test {
 

@@ -14,7 +14,7 @@
 #include "engine/backend.hpp"
 #include "engine/potential.hpp"
 #include "engine/units.hpp"
-#include "io/structure.hpp"
+#include "engine/structure.hpp"
 
 namespace md::test {
 
