@@ -252,6 +252,15 @@ class StrictArena {
     if (hi > lo && hi - lo >= (std::size_t{1} << 20)) madvise(base_ + lo, hi - lo, MADV_DONTNEED);
   }
 
+  static void open_all() {
+    for (int k = 0; k < kSlots; ++k)
+      if (arenas_[k]) arenas_[k]->open();
+  }
+  static void close_all() {
+    for (int k = 0; k < kSlots; ++k)
+      if (arenas_[k]) arenas_[k]->close();
+  }
+
   void open() {
     open_ = true;
     protect(PROT_READ | PROT_WRITE);
@@ -279,6 +288,7 @@ class StrictArena {
   // Fault addresses inside a registered arena get a message before the default SIGSEGV.
   static constexpr int kSlots = 64;
   static std::atomic<std::uintptr_t> lo_[kSlots], hi_[kSlots];
+  static StrictArena* arenas_[kSlots];  // live arenas (host thread that launches only)
   static struct sigaction previous_;
   static void on_segv(int sig, siginfo_t* info, void* uctx) {
     const auto a = reinterpret_cast<std::uintptr_t>(info->si_addr);
@@ -306,6 +316,7 @@ class StrictArena {
       if (hi_[k].load() == 0) {
         lo_[k].store(reinterpret_cast<std::uintptr_t>(base_));
         hi_[k].store(reinterpret_cast<std::uintptr_t>(base_) + reserved_);
+        arenas_[k] = this;
         slot_ = k;
         break;
       }
@@ -321,6 +332,7 @@ class StrictArena {
   }
   void unregister_range() {
     if (slot_ < 0) return;
+    arenas_[slot_] = nullptr;
     hi_[slot_].store(0);
     lo_[slot_].store(0);
   }
@@ -334,10 +346,13 @@ class StrictArena {
 
 std::atomic<std::uintptr_t> StrictArena::lo_[StrictArena::kSlots];
 std::atomic<std::uintptr_t> StrictArena::hi_[StrictArena::kSlots];
+StrictArena* StrictArena::arenas_[StrictArena::kSlots] = {};
 struct sigaction StrictArena::previous_;
 
-void Context::open_device_memory() { arena_->open(); }
-void Context::close_device_memory() { arena_->close(); }
+// All Contexts of a process share one device address space on a GPU (a kernel on one stream
+// may read an array another Context allocated), so a launch opens every live arena.
+void Context::open_device_memory() { StrictArena::open_all(); }
+void Context::close_device_memory() { StrictArena::close_all(); }
 
 #if defined(MDGPU_WITH_CUDA)
 static void cuda_check(cudaError_t err, const char* what) {
