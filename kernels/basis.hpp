@@ -32,8 +32,8 @@ MD_INLINE double cutoff_cosine(double r, double rc, double& df) {
 // SNAP's switch (LAMMPS compute_sfac / compute_dsfac): the outer cosine switch
 // (switchflag) 0.5 (cos(pi (r - rmin0) / (rc - rmin0)) + 1) for rmin0 < r < rc, times, when
 // `inner` (switchinnerflag), the inner switch 0.5 (1 - cos(pi/2 + pi/2 (r - sinner) / dinner))
-// on sinner - dinner < r < sinner + dinner (0 below, 1 above). Same operations as
-// models/snap/snap_kernels.hpp `switching`, so results are bit-identical.
+// on sinner - dinner < r < sinner + dinner (0 below, 1 above). SNAP's kernels call it
+// (models/snap/snap_kernels.hpp `switching`).
 MD_INLINE double cutoff_snap(double r, double rmin0, double rc, bool outer, bool inner,
                              double sinner, double dinner, double& df) {
   double so = 1.0, dso = 0.0;

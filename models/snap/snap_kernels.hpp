@@ -15,6 +15,7 @@
 
 #include <cmath>
 
+#include "kernels/basis.hpp"
 #include "kernels/launch.hpp"
 #include "kernels/many_body.hpp"
 #include "kernels/team.hpp"
@@ -24,36 +25,13 @@ namespace md {
 namespace snap {
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr double kPiHalf = 1.57079632679489661923;
 
 // Outer cosine switch (switchflag) times the optional inner switch (switchinnerflag) and its
-// r-derivative; LAMMPS' compute_sfac / compute_dsfac.
+// r-derivative (LAMMPS' compute_sfac / compute_dsfac), from the shared basis library.
 MD_INLINE void switching(const SnapView& s, double r, double rcut, double sinner, double dinner,
                          double& sfac, double& dsfac) {
-  double so = 1.0, dso = 0.0;
-  if (s.switchflag && r > s.rmin0) {
-    if (r > rcut) {
-      so = 0.0;
-    } else {
-      const double f = kPi / (rcut - s.rmin0);
-      so = 0.5 * (cos((r - s.rmin0) * f) + 1.0);
-      dso = -0.5 * sin((r - s.rmin0) * f) * f;
-    }
-  }
-  sfac = so;
-  dsfac = dso;
-  if (s.switchinner && r < sinner + dinner) {
-    if (r > sinner - dinner) {
-      const double f = kPiHalf / dinner;
-      const double si = 0.5 * (1.0 - cos(kPiHalf + (r - sinner) * f));
-      const double dsi = 0.5 * f * sin(kPiHalf + (r - sinner) * f);
-      sfac = so * si;
-      dsfac = dso * si + so * dsi;
-    } else {
-      sfac = 0.0;
-      dsfac = 0.0;
-    }
-  }
+  sfac = basis::cutoff_snap(r, s.rmin0, rcut, s.switchflag != 0, s.switchinner != 0, sinner,
+                            dinner, dsfac);
 }
 
 // Pair geometry shared by the U and dE/dr passes: elements, cutoff test, switching inputs.
