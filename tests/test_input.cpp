@@ -1,6 +1,7 @@
 // Input validation: every bad input gives an InputError naming the file, the line and the
 // key; a good input loads. Uses load_job (the same path as `mdgpu run`).
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <string>
@@ -43,7 +44,8 @@ std::string variant(const std::string& from, const std::string& to) {
 }
 
 void expect_error(const std::string& text, const std::string& fragment, long line) {
-  const std::string path = write_input("bad.toml", text);
+  // One file per process: ctest runs the test cases of this file in parallel processes.
+  const std::string path = write_input("bad_" + std::to_string(getpid()) + ".toml", text);
   CAPTURE(text);
   try {
     load_job(path, RunOverrides{});
