@@ -1,20 +1,24 @@
 // DeePMD potential: uploads the model (weights flattened, layer/net descriptors), sizes the
-// per-(slot, atom) partial-force arrays and the chunked per-atom workspace, and enqueues the
-// fused kernel (per chunk) and the force/virial gather. No host transfer or sync per step.
+// per-(slot, atom) slot arrays and the chunked per-atom workspace, and enqueues slot selection
+// (per chunk), the fused kernel and the shared many-body force/virial gather
+// (kernels/many_body.hpp). No host transfer or sync per step.
 #include "models/deepmd/deepmd.hpp"
 
 #include <algorithm>
 
 #include "engine/error.hpp"
 #include "kernels/launch.hpp"
+#include "kernels/many_body.hpp"
 #include "kernels/nn.hpp"
 #include "models/deepmd/deepmd_kernel.hpp"
 
 namespace md::deepmd {
 
 struct DeepMDPotential::Device {
-  DeviceArray<int> sel_start, model_type, slot_atom, cand_j, pad_uniform;
-  DeviceArray<double> davg, dstd, e_shift, slot_g, cand_r2, pd;
+  explicit Device(Context& ctx) : forces(ctx) {}
+  ManyBodyForces forces;  // per-list-slot partials, reverse slots, gather
+  DeviceArray<int> sel_start, model_type, slot_atom, slot_list, cand_a, pad_uniform;
+  DeviceArray<double> davg, dstd, e_shift, cand_r2, pd;
   DeviceArray<float> pf;  // weights of float networks
   DeviceArray<LayerDesc> layers;
   DeviceArray<NetDesc> emb, fit;
@@ -128,11 +132,12 @@ std::size_t workspace_budget(Context& ctx, std::size_t requested) {
 }  // namespace
 
 DeepMDPotential::DeepMDPotential(Context& ctx, Model model, Options opt)
-    : model_(std::move(model)), opt_(std::move(opt)), dev_(std::make_unique<Device>()) {
+    : model_(std::move(model)), opt_(std::move(opt)), dev_(std::make_unique<Device>(ctx)) {
   Device& d = *dev_;
-  for (auto* a : {&d.sel_start, &d.model_type, &d.slot_atom, &d.cand_j, &d.pad_uniform})
+  for (auto* a : {&d.sel_start, &d.model_type, &d.slot_atom, &d.slot_list, &d.cand_a,
+                  &d.pad_uniform})
     a->bind(ctx);
-  for (auto* a : {&d.davg, &d.dstd, &d.e_shift, &d.slot_g, &d.cand_r2, &d.pd}) a->bind(ctx);
+  for (auto* a : {&d.davg, &d.dstd, &d.e_shift, &d.cand_r2, &d.pd}) a->bind(ctx);
   d.pf.bind(ctx);
   d.layers.bind(ctx);
   d.emb.bind(ctx);
@@ -206,16 +211,18 @@ void DeepMDPotential::compute(Context& ctx, const SystemView& sys, const Neighbo
   const bool mixed = opt_.precision == Precision::mixed;
   if (d.n_local != n) {  // (re)size once per system size: setup, not the step loop
     d.slot_atom.resize(static_cast<std::size_t>(nnei) * n);
-    d.slot_g.resize(3 * static_cast<std::size_t>(nnei) * n);
+    d.slot_list.resize(static_cast<std::size_t>(nnei) * n);
     // slot-selection workspace (candidates per atom): all atoms at once when that fits the
     // budget, else chunks
     const std::size_t per_atom = (sizeof(double) + sizeof(int)) * static_cast<std::size_t>(nnei);
     const std::size_t budget = workspace_budget(ctx, opt_.workspace_bytes);
     d.chunk = std::max<Index>(1, std::min<Index>(n, static_cast<Index>(budget / per_atom)));
     d.cand_r2.resize(static_cast<std::size_t>(nnei) * d.chunk);
-    d.cand_j.resize(static_cast<std::size_t>(nnei) * d.chunk);
+    d.cand_a.resize(static_cast<std::size_t>(nnei) * d.chunk);
     d.n_local = n;
   }
+  d.forces.prepare(ctx, nl);  // partials sized for the list; reverse slots rebuilt with it
+  const PairPartialsView g = d.forces.partials();
 
   SlotKernel sk{};
   sk.ntypes = model_.ntypes();
@@ -226,8 +233,10 @@ void DeepMDPotential::compute(Context& ctx, const SystemView& sys, const Neighbo
   sk.sys = sys;
   sk.nl = nl;
   sk.slot_atom = d.slot_atom.data();
+  sk.slot_list = d.slot_list.data();
+  sk.partials = g;
   sk.cand_r2 = d.cand_r2.data();
-  sk.cand_j = d.cand_j.data();
+  sk.cand_a = d.cand_a.data();
   sk.cstride = ctx.on_cuda() ? d.chunk : 1;
   sk.astride = ctx.on_cuda() ? 1 : nnei;
   for (Index b = 0; b < n; b += d.chunk) {
@@ -260,7 +269,8 @@ void DeepMDPotential::compute(Context& ctx, const SystemView& sys, const Neighbo
     k.sys = sys;
     k.nl = nl;
     k.slot_atom = d.slot_atom.data();
-    k.slot_g = d.slot_g.data();
+    k.slot_list = d.slot_list.data();
+    k.partials = g;
     k.energy = out.energy;
     k.eflag = req.energy;
     k.accumulate = out.accumulate;
@@ -278,19 +288,7 @@ void DeepMDPotential::compute(Context& ctx, const SystemView& sys, const Neighbo
     k.p = d.pd.data();
     launch_descriptor(ctx, k, n);
   }
-  GatherKernel g{};
-  g.ntypes = model_.ntypes();
-  g.nnei = nnei;
-  g.rcut = model_.rcut;
-  g.sel_start = d.sel_start.data();
-  g.model_type = d.model_type.data();
-  g.sys = sys;
-  g.nl = nl;
-  g.slot_atom = d.slot_atom.data();
-  g.slot_g = d.slot_g.data();
-  g.out = out;
-  g.vflag = req.virial;
-  parallel_for(ctx, n, g);
+  d.forces.gather(ctx, sys, nl, out, req.virial);
 }
 
 }  // namespace md::deepmd

@@ -1,14 +1,15 @@
-// The DeePMD se_e2_a kernels: slot selection (SlotKernel, one thread per atom), the per-atom
+// The DeePMD se_e2_a kernels: slot selection (SlotKernel, one thread per atom) and the per-atom
 // team kernel (DescriptorKernel: descriptor, fitting net, backward pass, on kernels/nn.hpp's team
-// shape) and the deterministic force/virial gather. Energies eV, lengths Å, forces eV/Å, virial
-// eV. Launched by deepmd.cpp (slots, gather) and deepmd_double.cpp / deepmd_float.cpp (the team
-// kernel, one instantiation per TU).
+// shape); forces and virial come from the shared many-body gather (kernels/many_body.hpp).
+// Energies eV, lengths Å, forces eV/Å, virial eV. Launched by deepmd.cpp (slots, gather) and
+// deepmd_double.cpp / deepmd_float.cpp (the team kernel, one instantiation per TU).
 //
 // Per local atom i:
 //  1. (SlotKernel) neighbour slots exactly as deepmd-kit's dpmodel: the nearest sum(sel)
 //     neighbours with r <= rcut over all types, then per type the nearest sel[t] of those, sorted by
 //     distance, padded with -1 (deepmd.dpmodel.utils.nlist build_neighbor_list +
-//     nlist_distinguish_types);
+//     nlist_distinguish_types); each real slot remembers its Verlet-list slot k, and every list
+//     slot's partial is cleared;
 //  2. environment rows R = (w/r, w x/r^2, w y/r^2, w z/r^2) (r -> r + env_protection),
 //     normalised (R - davg)/dstd -- padded slots are normalised too (R_raw = 0) and
 //     contribute; embedding G = N(R[0]) per slot; gr = sum_slots G (x) R / nnei with
@@ -17,19 +18,18 @@
 //     + out_bias;
 //  4. backward: dE/dD -> dE/dgr; per tile of real slots the embedding net is re-evaluated
 //     (nothing per slot is stored but the result) and back-propagated, giving the partial
-//     force g_is = dE_i/d(r_j - r_i), stored per (atom, component, slot).
+//     g_ik = dE_i/d(r_j - r_i), stored in the shared PairPartials at the slot's list slot k
+//     (list slots not selected -- beyond rcut or beyond sel -- keep the zero of step 1).
 // With a table (tabd != null) the embedding G(s) and dG/ds come from piecewise quintics
 // (table_eval, deepmd_net.hpp) wherever s lies in the table's range, else from the net.
-// GatherKernel then gives each local atom i its force without atomics:
-//     f_i = sum_s g_is - sum_{(o,s): slot s of o is an image of i} g_os,
-// finding the reverse slots through i's own Verlet neighbours j (o = owner(j); the slot of o
-// holding the image of i at displacement r_i - r_j), and the virial -sum d (x) g split half
-// to the centre, half to the neighbour (LAMMPS sign convention, W = sum r (x) f).
+// ManyBodyForces::gather then gives forces and per-atom virial (sign convention at the top of
+// kernels/many_body.hpp: W = -1/2 sum d (x) g to each end, LAMMPS' convention).
 #pragma once
 
 #include "engine/neighbor.hpp"
 #include "engine/potential.hpp"
 #include "engine/system.hpp"
+#include "kernels/many_body.hpp"
 #include "kernels/team.hpp"
 #include "models/deepmd/deepmd_net.hpp"
 
@@ -47,7 +47,10 @@ struct TeamLayout {
 // Candidate neighbours of atom i, then its slots (step 1 above): one thread per atom. Candidate
 // arrays are the chunk workspace, candidate c of chunk atom k at c * cstride + k * astride:
 // atom-minor on CUDA (cstride = chunk, astride = 1: a warp's accesses coalesce), atom-major on
-// the CPU (cstride = 1, astride = nnei: one atom's candidates share cache lines).
+// the CPU (cstride = 1, astride = nnei: one atom's candidates share cache lines). A candidate
+// is its Verlet-list slot a (atom neigh[a * n_local + i]); slot s of atom i records both the
+// atom (slot_atom) and a (slot_list). The atom's partials of list slots 0 .. num_neigh-1 are
+// zeroed here, so the descriptor kernel writes only its selected slots.
 struct SlotKernel {
   int ntypes, nnei;
   double rcut;
@@ -55,15 +58,17 @@ struct SlotKernel {
   const int* model_type;
   SystemView sys;
   NeighborView nl;
-  int* slot_atom;  // [s * n_local + i]
+  int* slot_atom;  // [s * n_local + i]: neighbour atom, -1 = padding
+  int* slot_list;  // [s * n_local + i]: its Verlet-list slot a (-1 = padding)
+  PairPartialsView partials;
   double* cand_r2;
-  int* cand_j;
+  int* cand_a;
   Index begin, cstride, astride;
 
   MD_HD void operator()(Index k) const {
     const Index i = begin + k;
     double* cr2 = cand_r2 + k * astride;
-    int* cj = cand_j + k * astride;
+    int* ca = cand_a + k * astride;
     const Index n = nl.n_local;
     const double xi = sys.x[i], yi = sys.y[i], zi = sys.z[i];
     const double rc2 = rcut * rcut;
@@ -71,7 +76,9 @@ struct SlotKernel {
     int ncand = 0;
     const int nn = nl.num_neigh[i];
     for (int a = 0; a < nn; ++a) {
-      const int j = nl.neigh[static_cast<Index>(a) * n + i];
+      const Index la = static_cast<Index>(a) * n + i;
+      partials.store(la, 0.0, 0.0, 0.0);
+      const int j = nl.neigh[la];
       const double dx = sys.x[j] - xi, dy = sys.y[j] - yi, dz = sys.z[j] - zi;
       const double r2 = dx * dx + dy * dy + dz * dz;
       if (r2 > rc2) continue;
@@ -79,11 +86,11 @@ struct SlotKernel {
       int pos = ncand < nnei ? ncand : nnei - 1;
       while (pos > 0 && cr2[(pos - 1) * cstride] > r2) {
         cr2[pos * cstride] = cr2[(pos - 1) * cstride];
-        cj[pos * cstride] = cj[(pos - 1) * cstride];
+        ca[pos * cstride] = ca[(pos - 1) * cstride];
         --pos;
       }
       cr2[pos * cstride] = r2;
-      cj[pos * cstride] = j;
+      ca[pos * cstride] = a;
       if (ncand < nnei) ++ncand;
     }
     // per type, the nearest sel[t] of those
@@ -91,10 +98,16 @@ struct SlotKernel {
       int s = sel_start[t];
       const int end = sel_start[t + 1];
       for (int c = 0; c < ncand && s < end; ++c) {
-        const int j = cj[c * cstride];
-        if (model_type[sys.type[j]] == t) slot_atom[static_cast<Index>(s++) * n + i] = j;
+        const int a = ca[c * cstride];
+        const int j = nl.neigh[static_cast<Index>(a) * n + i];
+        if (model_type[sys.type[j]] != t) continue;
+        slot_atom[static_cast<Index>(s) * n + i] = j;
+        slot_list[static_cast<Index>(s++) * n + i] = a;
       }
-      for (; s < end; ++s) slot_atom[static_cast<Index>(s) * n + i] = -1;
+      for (; s < end; ++s) {
+        slot_atom[static_cast<Index>(s) * n + i] = -1;
+        slot_list[static_cast<Index>(s) * n + i] = -1;
+      }
     }
   }
 };
@@ -124,7 +137,8 @@ struct DescriptorKernel {
   SystemView sys;
   NeighborView nl;
   const int* slot_atom;  // [s * n_local + i]
-  double* slot_g;        // [(i * 3 + l) * nnei + s]
+  const int* slot_list;  // [s * n_local + i]: Verlet-list slot of a real slot
+  PairPartialsView partials;  // dE_i/dr_ij at list slot k * n_local + i
   double* energy;
   bool eflag, accumulate;
 
@@ -279,11 +293,7 @@ struct DescriptorKernel {
       const int real = static_cast<int>(team_sum<double>(t, end - begin, [&](int r) {
         return slot_atom[static_cast<Index>(begin + r) * n + i] >= 0 ? 1.0 : 0.0;
       }));
-      // padded slots do not depend on positions
-      team_for(t, 3 * (end - begin - real), [&](int k) {
-        const int l = k % 3, s = begin + real + k / 3;
-        slot_g[(i * 3 + l) * nnei + s] = 0.0;
-      });
+      // padded slots do not depend on positions (and have no list slot)
       for (int s0 = begin; s0 < begin + real; s0 += rows_max) {
         const int rows = begin + real - s0 < rows_max ? begin + real - s0 : rows_max;
         const T* G = embed_tile(t, ti, ni, s0, rows, xi, yi, zi, dphi, true);
@@ -335,85 +345,13 @@ struct DescriptorKernel {
           const double q2 = q * q;
           const double A = draw[1] * d[0] + draw[2] * d[1] + draw[3] * d[2];
           const double radial = draw[0] * (dw / q - w / q2) + A * (dw / q2 - 2.0 * w / (q2 * q));
-          for (int l = 0; l < 3; ++l)
-            slot_g[(i * 3 + l) * nnei + s] = radial * d[l] / rr + draw[l + 1] * w / q2;
+          partials.store(static_cast<Index>(slot_list[static_cast<Index>(s) * n + i]) * n + i,
+                  radial * d[0] / rr + draw[1] * w / q2, radial * d[1] / rr + draw[2] * w / q2,
+                  radial * d[2] / rr + draw[3] * w / q2);
         });
         team_barrier(t);
       }
     }
-  }
-};
-
-// Forces (and per-atom virial) of local atom i from the per-slot partials.
-struct GatherKernel {
-  int ntypes, nnei;
-  double rcut;
-  const int* sel_start;
-  const int* model_type;
-  SystemView sys;
-  NeighborView nl;
-  const int* slot_atom;
-  const double* slot_g;
-  ForceOut out;
-  bool vflag;
-
-  MD_HD void operator()(Index i) const {
-    const Index n = nl.n_local;
-    const double xi = sys.x[i], yi = sys.y[i], zi = sys.z[i];
-    double f[3] = {0, 0, 0};
-    double v[6] = {0, 0, 0, 0, 0, 0};
-    // own partials: dE_i/dr_i = -sum_s g_is
-    for (int s = 0; s < nnei; ++s) {
-      const Index so = static_cast<Index>(s) * n + i;
-      const int j = slot_atom[so];
-      if (j < 0) continue;
-      const double* gi = slot_g + i * 3 * nnei + s;
-      const double g[3] = {gi[0], gi[nnei], gi[2 * nnei]};
-      const double d[3] = {sys.x[j] - xi, sys.y[j] - yi, sys.z[j] - zi};
-      for (int l = 0; l < 3; ++l) f[l] += g[l];
-      if (vflag) add_virial(v, d, g, -0.5);
-    }
-    // partials of the atoms that have (an image of) i in their slots
-    const int ti = model_type[sys.type[i]];
-    const double rc2 = rcut * rcut * (1.0 + 1e-12) + 1e-12;
-    const int nn = nl.num_neigh[i];
-    for (int a = 0; a < nn; ++a) {
-      const int j = nl.neigh[static_cast<Index>(a) * n + i];
-      const double e[3] = {xi - sys.x[j], yi - sys.y[j],
-                           zi - sys.z[j]};  // displacement o -> image of i
-      const double r2 = e[0] * e[0] + e[1] * e[1] + e[2] * e[2];
-      if (r2 > rc2) continue;
-      const int o = nl.owner(j);
-      const double xo = sys.x[o], yo = sys.y[o], zo = sys.z[o];
-      for (int s = sel_start[ti]; s < sel_start[ti + 1]; ++s) {
-        const Index so = static_cast<Index>(s) * n + o;
-        const int b = slot_atom[so];
-        if (b < 0) break;
-        const double d[3] = {sys.x[b] - xo, sys.y[b] - yo, sys.z[b] - zo};
-        const double db2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
-        if (db2 > r2 + 1e-8) break;  // slots are sorted by distance
-        if (nl.owner(b) != i) continue;
-        const double m0 = d[0] - e[0], m1 = d[1] - e[1], m2 = d[2] - e[2];
-        if (m0 * m0 + m1 * m1 + m2 * m2 > 1e-12) continue;
-        const double* go = slot_g + static_cast<Index>(o) * 3 * nnei + s;
-        const double g[3] = {go[0], go[nnei], go[2 * nnei]};
-        for (int l = 0; l < 3; ++l) f[l] -= g[l];
-        if (vflag) add_virial(v, d, g, -0.5);
-        break;
-      }
-    }
-    store_force(out, i, f[0], f[1], f[2]);
-    if (vflag) store_virial(out, i, n, v);
-  }
-
-  // v += scale * d (x) g, components xx yy zz xy xz yz
-  MD_HD static void add_virial(double v[6], const double d[3], const double g[3], double scale) {
-    v[0] += scale * d[0] * g[0];
-    v[1] += scale * d[1] * g[1];
-    v[2] += scale * d[2] * g[2];
-    v[3] += scale * d[0] * g[1];
-    v[4] += scale * d[0] * g[2];
-    v[5] += scale * d[1] * g[2];
   }
 };
 
