@@ -64,8 +64,8 @@ MD_INLINE double cutoff_snap(double r, double rmin0, double rc, bool outer, bool
 }
 
 // DeePMD's smooth switch (se_e2_a): 1 for r <= rs, 1 - 10u^3 + 15u^4 - 6u^5 with
-// u = (r - rs) / (rc - rs) in between, 0 for r >= rc. Same operations as
-// models/deepmd/deepmd_net.hpp `smooth_switch`.
+// u = (r - rs) / (rc - rs) in between, 0 for r >= rc. DeePMD's kernels call it
+// (models/deepmd/deepmd_net.hpp `smooth_switch`).
 MD_INLINE double cutoff_quintic(double r, double rs, double rc, double& df) {
   if (r <= rs) {
     df = 0.0;

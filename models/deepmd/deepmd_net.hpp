@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "engine/backend.hpp"
+#include "kernels/basis.hpp"
 #include "kernels/nn.hpp"
 
 namespace md::deepmd {
@@ -77,20 +78,9 @@ MD_INLINE bool table_eval(const TableDesc& t, const double* coef, int n_out, dou
 }
 
 // deepmd-kit's smooth switch: w = 1 - 10u^3 + 15u^4 - 6u^5, u = clip((r - rs)/(rc - rs), 0, 1);
-// dw = dw/dr.
+// dw = dw/dr. The basis library's quintic cutoff (kernels/basis.hpp).
 MD_INLINE double smooth_switch(double r, double rs, double rc, double& dw) {
-  if (r <= rs) {
-    dw = 0.0;
-    return 1.0;
-  }
-  if (r >= rc) {
-    dw = 0.0;
-    return 0.0;
-  }
-  const double u = (r - rs) / (rc - rs);
-  const double u2 = u * u;
-  dw = (-30.0 * u2 + 60.0 * u2 * u - 30.0 * u2 * u2) / (rc - rs);
-  return u2 * u * (-6.0 * u2 + 15.0 * u - 10.0) + 1.0;
+  return basis::cutoff_quintic(r, rs, rc, dw);
 }
 
 }  // namespace md::deepmd
