@@ -203,6 +203,31 @@ TEST_SUITE("schnet_io") {
               H5Sclose(sp);
             }),
         "representation.radial_basis.widths: dataset \"radial_basis.widths\" has shape [3]");
+    // A dataset of the expected shape that claims more elements than the file can hold
+    // (chunked, nothing written) is refused before anything is allocated.
+    std::string emb;
+    const std::string huge = mutated(
+        "huge",
+        [&emb](json& j) {
+          j["representation"]["n_atom_basis"] = 2147483647;
+          emb = j["representation"]["species"]["embedding"].get<std::string>();
+        },
+        [&emb](hid_t f) {
+          REQUIRE(H5Ldelete(f, emb.c_str(), H5P_DEFAULT) >= 0);
+          const hsize_t dims[2] = {2, 2147483647ull};
+          const hsize_t chunk[2] = {1, 1024};
+          const hid_t sp = H5Screate_simple(2, dims, nullptr);
+          const hid_t pl = H5Pcreate(H5P_DATASET_CREATE);
+          H5Pset_chunk(pl, 2, chunk);
+          const hid_t ds =
+              H5Dcreate2(f, emb.c_str(), H5T_IEEE_F64LE, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+          REQUIRE(ds >= 0);
+          H5Dclose(ds);
+          H5Pclose(pl);
+          H5Sclose(sp);
+        });
+    check_refused(huge, "representation.species.embedding: dataset \"" + emb +
+                            "\" claims 2 x 2147483647 elements, more than the file (");
     // The unchanged copy still loads (the mutation helper itself changes nothing else).
     CHECK_NOTHROW(schnet::load_model(mutated("same", [](json&) {})));
   }

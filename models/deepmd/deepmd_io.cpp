@@ -3,8 +3,6 @@
 // root dataset ("/variable_0003"); see deepmd/dpmodel/utils/serialization.py
 // (save_dp_model). Reads the standard energy model with the se_e2_a descriptor; anything
 // else is refused with an InputError naming the feature.
-#include <hdf5.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -15,10 +13,12 @@
 
 #include "engine/error.hpp"
 #include "models/deepmd/deepmd.hpp"
+#include "models/model_file_io.hpp"
 
 namespace md::deepmd {
 
 using nlohmann::json;
+using Dims = std::vector<unsigned long long>;  // a dataset's shape
 
 int activation_from_name(const std::string& name_in) {
   std::string name;
@@ -36,20 +36,11 @@ int activation_from_name(const std::string& name_in) {
 
 namespace {
 
-struct H5File {
-  hid_t id = -1;
-  ~H5File() {
-    if (id >= 0) H5Fclose(id);
-  }
-};
-
 class Reader {
  public:
-  explicit Reader(std::string path) : path_(std::move(path)) {}
+  explicit Reader(std::string path) : path_(std::move(path)), file_(path_, "deepmd model") {}
 
-  [[noreturn]] void fail(const std::string& msg) const {
-    throw InputError(path_, 0, "deepmd model: " + msg);
-  }
+  [[noreturn]] void fail(const std::string& msg) const { file_.fail(msg); }
   [[noreturn]] void unsupported(const std::string& feature) const {
     fail("unsupported feature: " + feature +
          " (mdgpu supports the standard energy model "
@@ -57,92 +48,28 @@ class Reader {
   }
 
   json open() {
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported by us
     refuse_other_backends();
-    if (H5Fis_hdf5(path_.c_str()) <= 0) fail("not an HDF5 (.dp) file or cannot be read");
-    file_.id = H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file_.id < 0) fail("cannot open the HDF5 file");
-    if (H5Aexists(file_.id, "json") <= 0) fail("no \"json\" attribute at the file root");
-    const hid_t attr = H5Aopen(file_.id, "json", H5P_DEFAULT);
-    const hid_t type = H5Aget_type(attr);
-    std::string text;
-    if (H5Tget_class(type) != H5T_STRING) {
-      H5Tclose(type);
-      H5Aclose(attr);
-      fail("the \"json\" attribute is not a string");
-    }
-    if (H5Tis_variable_str(type) > 0) {
-      char* s = nullptr;
-      const hid_t mem = H5Tcopy(H5T_C_S1);
-      H5Tset_size(mem, H5T_VARIABLE);
-      H5Tset_cset(mem, H5Tget_cset(type));
-      if (H5Aread(attr, mem, &s) >= 0 && s) {
-        text = s;
-        H5free_memory(s);
-      }
-      H5Tclose(mem);
-    } else {
-      const std::size_t n = H5Tget_size(type);
-      std::string buf(n, '\0');
-      H5Aread(attr, type, buf.data());
-      text = buf.c_str();
-    }
-    H5Tclose(type);
-    H5Aclose(attr);
-    try {
-      return json::parse(text);
-    } catch (const std::exception& e) {
-      fail(std::string("the \"json\" attribute is not valid JSON: ") + e.what());
-    }
+    return file_.open("not an HDF5 (.dp) file or cannot be read");
   }
 
   // Array stored under `name` (a dataset path string in the JSON); shape returned in dims.
-  std::vector<double> array(const json& ref, const std::string& what, std::vector<hsize_t>& dims) {
+  std::vector<double> array(const json& ref, const std::string& what, Dims& dims) {
     if (!ref.is_string()) fail(what + ": expected an array reference");
     const std::string name = ref.get<std::string>();
-    if (H5Lexists(file_.id, name.c_str(), H5P_DEFAULT) <= 0)
-      fail(what + ": dataset " + name + " not found");
-    const hid_t ds = H5Dopen2(file_.id, name.c_str(), H5P_DEFAULT);
-    const hid_t space = H5Dget_space(ds);
-    const int rank = H5Sget_simple_extent_ndims(space);
-    dims.assign(static_cast<std::size_t>(std::max(rank, 0)), 0);
-    if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-    // Sizes before allocations: the element count (64-bit, overflow-checked) must fit in
-    // what the file can hold (uncompressed .dp datasets; generous factor for compression).
-    std::size_t count = 1;
-    bool too_big = false;
-    const unsigned long long cap = std::max<unsigned long long>(1ull << 20, 16ull * file_bytes());
-    for (hsize_t d : dims) {
-      if (d != 0 && count > cap / d) too_big = true;
-      count = too_big ? count : count * static_cast<std::size_t>(d);
+    model_file::Array a = file_.read(name, what, name, /*integers_ok=*/true);
+    dims = a.dims;
+    switch (a.status) {
+      case model_file::ReadStatus::ok:
+        return std::move(a.values);
+      case model_file::ReadStatus::not_found:
+        fail(what + ": dataset " + name + " not found");
+      default:
+        fail(what + ": cannot read dataset " + name + " as numbers");
     }
-    const hid_t type = H5Dget_type(ds);
-    const bool numeric = H5Tget_class(type) == H5T_FLOAT || H5Tget_class(type) == H5T_INTEGER;
-    H5Tclose(type);
-    if (too_big || count > cap) {
-      H5Sclose(space);
-      H5Dclose(ds);
-      std::string shape;
-      for (hsize_t d : dims) shape += (shape.empty() ? "" : " x ") + std::to_string(d);
-      fail(what + ": dataset " + name + " claims " + shape + " elements, more than the file (" +
-           std::to_string(file_bytes()) + " bytes) can hold");
-    }
-    std::vector<double> v(count);
-    herr_t st = -1;
-    if (numeric) st = H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
-    H5Sclose(space);
-    H5Dclose(ds);
-    if (!numeric || st < 0) fail(what + ": cannot read dataset " + name + " as numbers");
-    return v;
   }
   std::vector<double> array(const json& ref, const std::string& what) {
-    std::vector<hsize_t> dims;
+    Dims dims;
     return array(ref, what, dims);
-  }
-  unsigned long long file_bytes() const {
-    std::error_code ec;
-    const auto n = std::filesystem::file_size(path_, ec);
-    return ec ? 0 : static_cast<unsigned long long>(n);
   }
   // A PyTorch (.pth, a zip archive) or TensorFlow (.pb, a protobuf) model where a .dp is
   // expected: name the conversion.
@@ -163,7 +90,7 @@ class Reader {
 
  private:
   std::string path_;
-  H5File file_;
+  model_file::Reader file_;
 };
 
 template <class T>
@@ -196,7 +123,7 @@ HostNet read_net(Reader& r, const json& net, const std::string& where) {
     h.act = activation_from_name(act);
     if (h.act < 0) r.unsupported("activation function \"" + act + "\" (" + lw + ")");
     const json& v = L.at("@variables");
-    std::vector<hsize_t> dims;
+    Dims dims;
     h.w = r.array(v.at("w"), lw + " w", dims);
     if (dims.size() != 2) r.fail(lw + ": w is not a matrix");
     h.n_in = static_cast<int>(dims[0]);
@@ -308,7 +235,7 @@ static Model load_model_checked(const std::string& path) {
     out.protection = e.value("protection", out.protection);
   }
   const int nnei = out.nnei();
-  std::vector<hsize_t> dims;
+  Dims dims;
   out.davg = r.array(d.at("@variables").at("davg"), "descriptor davg", dims);
   if (out.davg.size() != static_cast<std::size_t>(nt) * nnei * 4)
     r.fail("descriptor: davg is not [ntypes, sum(sel), 4]");
@@ -361,7 +288,7 @@ static Model load_model_checked(const std::string& path) {
   if (m.contains("@variables") && m["@variables"].contains("out_bias") &&
       !m["@variables"]["out_bias"].is_null()) {
     std::vector<double> ob = r.array(m["@variables"]["out_bias"], "out_bias", dims);
-    if (dims.size() != 3 || dims[1] != static_cast<hsize_t>(nt) || dims[2] != 1)
+    if (dims.size() != 3 || dims[1] != static_cast<unsigned long long>(nt) || dims[2] != 1)
       r.fail("out_bias is not [nkeys, ntypes, 1]");
     for (int t = 0; t < nt; ++t) out_bias[t] = ob[t];  // first key: energy
   }

@@ -3,12 +3,10 @@
 // the path of a root-level dataset (as deepmd-kit's .dp files do). Layout: models/schnet/README.md.
 #include "models/schnet/schnet_io.hpp"
 
-#include <hdf5.h>
-
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "engine/error.hpp"
+#include "models/model_file_io.hpp"
 
 namespace md::schnet {
 
@@ -47,102 +45,53 @@ int Params::species_index(const std::string& symbol) const {
 
 namespace {
 
-struct H5File {
-  hid_t id = -1;
-  ~H5File() {
-    if (id >= 0) H5Fclose(id);
-  }
-};
+using Dim = unsigned long long;  // one extent of a dataset's shape
+using Shape = std::vector<Dim>;
 
 class Reader {
  public:
-  explicit Reader(std::string path) : path_(std::move(path)) {}
+  explicit Reader(std::string path) : file_(std::move(path), "schnet model") {}
 
-  [[noreturn]] void fail(const std::string& msg) const {
-    throw InputError(path_, 0, "schnet model: " + msg);
-  }
+  [[noreturn]] void fail(const std::string& msg) const { file_.fail(msg); }
 
-  json open() {
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported by us
-    if (H5Fis_hdf5(path_.c_str()) <= 0) fail("not an HDF5 file or cannot be read");
-    file_.id = H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file_.id < 0) fail("cannot open the HDF5 file");
-    if (H5Aexists(file_.id, "json") <= 0) fail("no \"json\" attribute at the file root");
-    const hid_t attr = H5Aopen(file_.id, "json", H5P_DEFAULT);
-    const hid_t type = H5Aget_type(attr);
-    std::string text;
-    const bool is_string = H5Tget_class(type) == H5T_STRING;
-    if (is_string && H5Tis_variable_str(type) > 0) {
-      char* s = nullptr;
-      const hid_t mem = H5Tcopy(H5T_C_S1);
-      H5Tset_size(mem, H5T_VARIABLE);
-      H5Tset_cset(mem, H5Tget_cset(type));
-      if (H5Aread(attr, mem, &s) >= 0 && s) {
-        text = s;
-        H5free_memory(s);
-      }
-      H5Tclose(mem);
-    } else if (is_string) {
-      std::string buf(H5Tget_size(type), '\0');
-      if (H5Aread(attr, type, buf.data()) >= 0) text = buf.c_str();
-    }
-    H5Tclose(type);
-    H5Aclose(attr);
-    if (!is_string) fail("the \"json\" attribute is not a string");
-    try {
-      return json::parse(text);
-    } catch (const std::exception& e) {
-      fail(std::string("the \"json\" attribute is not valid JSON: ") + e.what());
-    }
-  }
+  json open() { return file_.open("not an HDF5 file or cannot be read"); }
 
   // The dataset named by j[key] (a string), as doubles, with exactly the shape `shape`.
   std::vector<double> array(const json& j, const std::string& where, const char* key,
-                            const std::vector<hsize_t>& shape) {
+                            const Shape& shape) {
     const std::string what = where + "." + key;
     if (!j.contains(key)) fail(what + ": missing key");
     if (!j[key].is_string()) fail(what + ": expected the name of a dataset");
     const std::string name = j[key].get<std::string>();
-    if (name.empty() || H5Lexists(file_.id, name.c_str(), H5P_DEFAULT) <= 0)
-      fail(what + ": dataset \"" + name + "\" not found");
-    const hid_t ds = H5Dopen2(file_.id, name.c_str(), H5P_DEFAULT);
-    if (ds < 0) fail(what + ": \"" + name + "\" is not a dataset");
-    const hid_t space = H5Dget_space(ds);
-    const int rank = H5Sget_simple_extent_ndims(space);
-    std::vector<hsize_t> dims(static_cast<std::size_t>(rank > 0 ? rank : 0), 0);
-    if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-    const hid_t type = H5Dget_type(ds);
-    const bool is_float = H5Tget_class(type) == H5T_FLOAT;
-    H5Tclose(type);
-    std::vector<double> v;
-    herr_t status = -1;
-    if (is_float && dims == shape) {
-      std::size_t count = 1;
-      for (hsize_t d : dims) count *= static_cast<std::size_t>(d);
-      v.resize(count);
-      status =
-          count == 0 ? 0 : H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+    const std::string shown = "\"" + name + "\"";
+    model_file::Array a = file_.read(name, what, shown, /*integers_ok=*/false, &shape);
+    switch (a.status) {
+      case model_file::ReadStatus::ok:
+        break;
+      case model_file::ReadStatus::not_found:
+        fail(what + ": dataset " + shown + " not found");
+      case model_file::ReadStatus::not_dataset:
+        fail(what + ": " + shown + " is not a dataset");
+      case model_file::ReadStatus::wrong_type:
+        fail(what + ": dataset " + shown + " is not floating point");
+      case model_file::ReadStatus::wrong_shape:
+        fail(what + ": dataset " + shown + " has shape " + shape_text(a.dims) + ", expected " +
+             shape_text(shape));
+      case model_file::ReadStatus::read_error:
+        fail(what + ": cannot read dataset " + shown);
     }
-    H5Sclose(space);
-    H5Dclose(ds);
-    if (!is_float) fail(what + ": dataset \"" + name + "\" is not floating point");
-    if (dims != shape)
-      fail(what + ": dataset \"" + name + "\" has shape " + shape_text(dims) + ", expected " +
-           shape_text(shape));
-    if (status < 0) fail(what + ": cannot read dataset \"" + name + "\"");
-    for (double x : v)
-      if (!std::isfinite(x)) fail(what + ": dataset \"" + name + "\" has a non-finite value");
-    return v;
+    for (double x : a.values)
+      if (!std::isfinite(x)) fail(what + ": dataset " + shown + " has a non-finite value");
+    return std::move(a.values);
   }
 
  private:
-  static std::string shape_text(const std::vector<hsize_t>& d) {
+  static std::string shape_text(const Shape& d) {
     std::string s = "[";
     for (std::size_t k = 0; k < d.size(); ++k) s += (k ? ", " : "") + std::to_string(d[k]);
     return s + "]";
   }
-  std::string path_;
-  H5File file_;
+  model_file::Reader file_;
 };
 
 const json& member(const Reader& r, const json& j, const std::string& where, const char* key) {
@@ -182,11 +131,11 @@ Dense dense(Reader& r, const json& j, const std::string& where, int n_in, int n_
   d.n_in = n_in;
   d.n_out = n_out;
   d.act = activation(r, j, where);
-  d.w = r.array(j, where, "w", {static_cast<hsize_t>(n_in), static_cast<hsize_t>(n_out)});
+  d.w = r.array(j, where, "w", {static_cast<Dim>(n_in), static_cast<Dim>(n_out)});
   const bool has_b = j.contains("b") && !j["b"].is_null();
   if (bias && !has_b) r.fail(where + ".b: missing key");
   if (!bias && has_b) r.fail(where + ".b: this layer has no bias in SchNet");
-  if (bias) d.b = r.array(j, where, "b", {static_cast<hsize_t>(n_out)});
+  if (bias) d.b = r.array(j, where, "b", {static_cast<Dim>(n_out)});
   return d;
 }
 
@@ -234,8 +183,8 @@ Params load_model(const std::string& path) {
       if (p.z[l] == p.z[k] || p.symbols[l] == p.symbols[k])
         r.fail("representation.species: species listed twice");
   }
-  const auto ns = static_cast<hsize_t>(p.n_species());
-  const auto nf = static_cast<hsize_t>(p.n_atom_basis);
+  const auto ns = static_cast<Dim>(p.n_species());
+  const auto nf = static_cast<Dim>(p.n_atom_basis);
   p.embedding = r.array(species, "representation.species", "embedding", {ns, nf});
 
   const json& cut = member(r, rep, "representation", "cutoff");
@@ -252,7 +201,7 @@ Params load_model(const std::string& path) {
   if (btype != "gaussian")
     r.fail("representation.radial_basis.type: \"" + btype + "\" is not supported (gaussian only)");
   p.n_rbf = positive(r, rbf, "representation.radial_basis", "n_rbf");
-  const auto nk = static_cast<hsize_t>(p.n_rbf);
+  const auto nk = static_cast<Dim>(p.n_rbf);
   p.rbf_centres = r.array(rbf, "representation.radial_basis", "centres", {nk});
   p.rbf_widths = r.array(rbf, "representation.radial_basis", "widths", {nk});
   for (double w : p.rbf_widths)
