@@ -59,6 +59,14 @@ for round_ in range(8):
     steps_seen.append(int(ins.stdout.split("step ")[1].split(",")[0]))
 if kills == 0:
     common.fail("no run was killed (the machine is too fast for this test's timing)")
+# The state a kill between the checkpoint writer's link(FILE, FILE.prev) and its rename leaves:
+# FILE and FILE.prev are two names of one file. The continuation must accept it (output
+# safety once refused it as "the same file"), made here deterministically.
+ck, prev = os.path.join(d, "run.ckpt"), os.path.join(d, "run.ckpt.prev")
+if os.path.exists(ck):
+    if os.path.exists(prev):
+        os.remove(prev)
+    os.link(ck, prev)
 fin = common.run([mdgpu, "run", "in.toml", "--quiet", "--restart", "run.ckpt"], d)
 if fin.returncode != 0:
     common.fail("final continuation failed: " + fin.stderr)
