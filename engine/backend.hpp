@@ -247,6 +247,15 @@ std::vector<T> Context::to_host(const DeviceArray<T>& dev, std::size_t count) {
   return host;
 }
 
+// Uploads a host table into dev (bound to ctx), sized to at least one element so its pointer
+// is valid in kernels even for an empty table. Setup-time only (a counted transfer).
+template <class T>
+void upload(Context& ctx, const std::vector<T>& host, DeviceArray<T>& dev) {
+  dev.bind(ctx);
+  dev.resize(host.size() > 0 ? host.size() : 1);
+  ctx.to_device(host, dev);
+}
+
 // Copies src[0..n) into dst (device to device), growing dst if needed.
 template <class T>
 void copy_device(Context& ctx, const DeviceArray<T>& src, DeviceArray<T>& dst, std::size_t n) {

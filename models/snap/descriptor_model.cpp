@@ -8,15 +8,6 @@
 
 namespace md {
 
-namespace {
-template <class T>
-void upload(Context& ctx, const std::vector<T>& host, DeviceArray<T>& dev) {
-  dev.bind(ctx);
-  dev.resize(std::max<std::size_t>(host.size(), 1));
-  ctx.to_device(host, dev);
-}
-}  // namespace
-
 DescriptorModel::DescriptorModel(Context& ctx, int ndesc, bool quadratic,
                                  const std::vector<double>& coeff, int stride, int nelem,
                                  const std::vector<int>& type_element)

@@ -40,13 +40,6 @@ double clebsch_gordan(int j1, int j2, int j, int a2, int b2) {
   return sum * delta * norm;
 }
 
-template <class T>
-void upload(Context& ctx, const std::vector<T>& host, DeviceArray<T>& dev) {
-  dev.bind(ctx);
-  dev.resize(std::max<std::size_t>(host.size(), 1));
-  ctx.to_device(host, dev);
-}
-
 }  // namespace
 
 int snap_ncomponents(int twojmax) {
