@@ -1,0 +1,46 @@
+// SchNet potential (Schütt et al., J. Chem. Phys. 148, 241722 (2018); schnetpack 2.x maths) on
+// both executors: embedding, T interaction blocks (per-pair filter networks aggregated per atom
+// by kernels/message_passing.hpp), Atomwise head, and the backward pass to pair partials ->
+// forces and virial. Energies and lengths in the model file's units (checked against the run's
+// at load). Built by the [potential] style "schnet" (schnet_config.cpp); kernels in
+// schnet_kernel.hpp, launches in schnet.cpp.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/potential.hpp"
+#include "models/schnet/schnet_io.hpp"
+
+namespace md::schnet {
+
+enum class Precision { double_, mixed };
+
+struct Options {
+  Precision precision = Precision::double_;
+  std::vector<int> species_of_type;  // system type -> model species index
+  int rows = 0;                      // pairs per tile (0: chosen from the widths)
+};
+
+class SchNetPotential : public Potential {
+ public:
+  SchNetPotential(Context& ctx, Params params, Options opt);
+  ~SchNetPotential() override;
+  std::string style() const override { return "schnet"; }
+  double cutoff() const override { return params_.cutoff; }
+  void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
+               ForceRequest req) override;
+  const Params& params() const { return params_; }
+  const Options& options() const { return opt_; }
+
+ private:
+  template <class T>
+  struct Impl;
+  Params params_;
+  Options opt_;
+  std::unique_ptr<Impl<double>> impl_d_;
+  std::unique_ptr<Impl<float>> impl_f_;
+};
+
+}  // namespace md::schnet

@@ -1,0 +1,251 @@
+// SchNet device functors (MD_HD, both executors): the per-pair filter network (Gaussian RBF x
+// cosine cutoff -> dense(ssp) -> dense) as a message-passing pair functor, and the per-atom
+// team kernels (embedding, in2f, update, Atomwise head with its backward, update and in2f
+// backward). T: float or double weights/activations, sums in double. Lengths/energies in the
+// model's units. Launched by models/schnet/schnet.cpp.
+#pragma once
+
+#include "kernels/basis.hpp"
+#include "kernels/message_passing.hpp"
+#include "kernels/nn.hpp"
+
+namespace md::schnet {
+
+// ---------------------------------------------------------------- pair filter W_ij
+
+// c_f(r) = (ssp(e(r) W1 + b1) W2 + b2)_f * fc(r), e_k(r) = exp(coeff_k (r - centre_k)^2).
+template <class T>
+struct FilterPairs {
+  const T* p;
+  nn::LayerDesc f1, f2;
+  const double* centre;
+  const double* coeff;  // -1 / (2 width^2)
+  double rc;
+  int n_rbf, n_filters, ld, rows_max;
+  int n_coeff;  // = n_filters
+
+  // fc, dfc, gfc per row (double), then a, b, c [rows][ld] and d1, d2 [rows][n_filters] (T).
+  std::size_t scratch_bytes(int rows) const {
+    return sizeof(double) * 3 * static_cast<std::size_t>(rows) +
+           sizeof(T) * static_cast<std::size_t>(rows) * (3 * ld + 2 * n_filters);
+  }
+
+  struct Parts {
+    double *fc, *dfc, *gfc;
+    T *a, *b, *c, *d1, *d2;
+  };
+  MD_HD Parts parts(unsigned char* s) const {
+    Parts q;
+    q.fc = reinterpret_cast<double*>(s);
+    q.dfc = q.fc + rows_max;
+    q.gfc = q.dfc + rows_max;
+    q.a = reinterpret_cast<T*>(q.gfc + rows_max);
+    q.b = q.a + rows_max * ld;
+    q.c = q.b + rows_max * ld;
+    q.d1 = q.c + rows_max * ld;
+    q.d2 = q.d1 + rows_max * n_filters;
+    return q;
+  }
+
+  MD_HD void forward(const Team& t, const mp::PairRow* rows, int n, T* c, int ldc,
+                     unsigned char* s) const {
+    const Parts q = parts(s);
+    team_for(t, n * n_rbf, [&](int kk) {
+      const int r = kk / n_rbf, k = kk % n_rbf;
+      const double diff = rows[r].r - centre[k];
+      q.a[r * ld + k] = static_cast<T>(exp(coeff[k] * diff * diff));
+    });
+    team_for(t, n, [&](int r) { q.fc[r] = basis::cutoff_cosine(rows[r].r, rc, q.dfc[r]); });
+    team_barrier(t);
+    nn::team_dense_forward<T, double>(t, f1, p, n, q.a, q.b, ld, q.d1, n_filters);
+    nn::team_dense_forward<T, double>(t, f2, p, n, q.b, q.a, ld, q.d2, n_filters);
+    team_for(t, n * n_filters, [&](int kk) {
+      const int r = kk / n_filters, f = kk % n_filters;
+      c[r * ldc + f] = static_cast<T>(static_cast<double>(q.a[r * ld + f]) * q.fc[r]);
+    });
+    team_barrier(t);
+  }
+
+  MD_HD void backward(const Team& t, const mp::PairRow* rows, int n, const T* dc, int ldc,
+                      unsigned char* s, double* dr) const {
+    const Parts q = parts(s);
+    team_for(t, n * n_filters, [&](int kk) {
+      const int r = kk / n_filters, f = kk % n_filters;
+      q.b[r * ld + f] = static_cast<T>(static_cast<double>(dc[r * ldc + f]) * q.fc[r]);
+    });
+    team_for(t, n, [&](int r) {
+      double g = 0.0;
+      for (int f = 0; f < n_filters; ++f)
+        g += static_cast<double>(dc[r * ldc + f]) * static_cast<double>(q.a[r * ld + f]);
+      q.gfc[r] = g;
+    });
+    team_barrier(t);
+    nn::team_dense_backward<T, double>(t, f2, p, n, q.b, q.d2, n_filters, q.c, ld);
+    nn::team_dense_backward<T, double>(t, f1, p, n, q.c, q.d1, n_filters, q.b, ld);
+    team_for(t, n, [&](int r) {
+      const double rr = rows[r].r;
+      double g = q.gfc[r] * q.dfc[r];
+      for (int k = 0; k < n_rbf; ++k) {
+        const double diff = rr - centre[k];
+        const double e = exp(coeff[k] * diff * diff);
+        g += static_cast<double>(q.b[r * ld + k]) * (2.0 * coeff[k] * diff * e);
+      }
+      const double inv = 1.0 / rr;
+      dr[3 * r] = g * rows[r].dx * inv;
+      dr[3 * r + 1] = g * rows[r].dy * inv;
+      dr[3 * r + 2] = g * rows[r].dz * inv;
+    });
+    team_barrier(t);
+  }
+};
+
+// ---------------------------------------------------------------- per-atom kernels
+
+// x(i, f) = embedding[species(type_i)][f]; one thread per (atom, feature).
+template <class T>
+struct EmbedKernel {
+  const int* type;
+  const int* species_of_type;
+  const T* emb;
+  mp::FieldView<T> x;
+  Index n_local;
+  MD_HD void operator()(Index k) const {
+    const Index i = k % n_local;
+    const int f = static_cast<int>(k / n_local);
+    x(i, f) = emb[static_cast<Index>(species_of_type[type[i]]) * x.width + f];
+  }
+};
+
+// Scratch of the per-atom kernels: three rows of `ld` values (T).
+template <class T>
+MD_INLINE T* row_buf(const Team& t, int ld, int which) {
+  return t.scratch_as<T>(0) + which * ld;
+}
+
+// h(i, :) = x(i, :) W_in2f.
+template <class T>
+struct In2fKernel {
+  const T* p;
+  nn::LayerDesc L;
+  mp::FieldView<T> x, h;
+  int ld;
+  MD_HD void operator()(const Team& t) const {
+    const Index i = t.item;
+    T* a = row_buf<T>(t, ld, 0);
+    T* b = row_buf<T>(t, ld, 1);
+    team_for(t, L.n_in, [&](int c) { a[c] = x(i, c); });
+    team_barrier(t);
+    nn::team_dense_forward<T, double>(t, L, p, 1, a, b, ld, nullptr, 0);
+    team_for(t, L.n_out, [&](int f) { h(i, f) = b[f]; });
+  }
+};
+
+// x(i, :) += f2out2(ssp(f2out1(m(i, :)))); keeps ssp'(z) of f2out1 in dphi(i, :).
+template <class T>
+struct UpdateKernel {
+  const T* p;
+  nn::LayerDesc L1, L2;
+  mp::FieldView<T> m, x, dphi;
+  int ld;
+  MD_HD void operator()(const Team& t) const {
+    const Index i = t.item;
+    T* a = row_buf<T>(t, ld, 0);
+    T* b = row_buf<T>(t, ld, 1);
+    T* d = row_buf<T>(t, ld, 2);
+    team_for(t, L1.n_in, [&](int f) { a[f] = m(i, f); });
+    team_barrier(t);
+    nn::team_dense_forward<T, double>(t, L1, p, 1, a, b, ld, d, ld);
+    nn::team_dense_forward<T, double>(t, L2, p, 1, b, a, ld, nullptr, 0);
+    team_for(t, L2.n_out, [&](int f) {
+      x(i, f) = static_cast<T>(static_cast<double>(x(i, f)) + static_cast<double>(a[f]));
+    });
+    team_for(t, L1.n_out, [&](int f) { dphi(i, f) = d[f]; });
+  }
+};
+
+// Atomwise head: y_i = head(x_i); E_i = y_i + mean + atomref(species); then gx = dE/dx_i.
+template <class T>
+struct HeadKernel {
+  const T* p;
+  const nn::LayerDesc* layers;
+  nn::NetDesc net;
+  const int* type;
+  const int* species_of_type;
+  const double* atomref;
+  double mean_per_atom;  // mean, or mean / N for a model whose mean is not per atom
+  mp::FieldView<T> x, gx;
+  ForceOut out;
+  bool eflag;
+  int ld;
+  MD_HD void operator()(const Team& t) const {
+    const Index i = t.item;
+    T* a = row_buf<T>(t, ld, 0);
+    T* b = row_buf<T>(t, ld, 1);
+    T* c = row_buf<T>(t, ld, 2);
+    T* dphi = row_buf<T>(t, ld, 3);  // net.dphi_size <= 2 ld (checked on the host)
+    team_for(t, net.n_in, [&](int f) { a[f] = x(i, f); });
+    team_barrier(t);
+    T* y = nn::team_forward<T, double>(t, net, layers, p, 1, a, b, ld, dphi, 2 * ld);
+    T* other = y == a ? b : a;
+    team_single(t, [&]() {
+      if (eflag)
+        store_energy(out, i,
+                     static_cast<double>(y[0]) + mean_per_atom +
+                         atomref[species_of_type[type[i]]]);
+      c[0] = static_cast<T>(1);
+    });
+    T* g = nn::team_backward<T, double>(t, net, layers, p, 1, dphi, 2 * ld, c, other, ld);
+    team_for(t, net.n_in, [&](int f) { gx(i, f) = g[f]; });
+  }
+};
+
+// G(i, :) = dE/dm_i = W1 (dphi1 * (W2 gx_i)) (the update's backward; gx = dE/dx after it).
+template <class T>
+struct UpdateBackwardKernel {
+  const T* p;
+  nn::LayerDesc L1, L2;
+  mp::FieldView<T> gx, dphi, G;
+  int ld;
+  MD_HD void operator()(const Team& t) const {
+    const Index i = t.item;
+    T* a = row_buf<T>(t, ld, 0);
+    T* b = row_buf<T>(t, ld, 1);
+    T* ones = row_buf<T>(t, ld, 2);
+    T* d = row_buf<T>(t, ld, 3);
+    team_for(t, L2.n_out, [&](int f) {
+      a[f] = gx(i, f);
+      ones[f] = static_cast<T>(1);
+    });
+    team_for(t, L1.n_out, [&](int f) { d[f] = dphi(i, f); });
+    team_barrier(t);
+    nn::team_dense_backward<T, double>(t, L2, p, 1, a, ones, ld, b, ld);
+    nn::team_dense_backward<T, double>(t, L1, p, 1, b, d, ld, a, ld);
+    team_for(t, L1.n_in, [&](int f) { G(i, f) = a[f]; });
+  }
+};
+
+// gx(i, :) += W_in2f dh(i, :) (in2f's backward; dh = dE/dh_i summed over the pairs reading it).
+template <class T>
+struct In2fBackwardKernel {
+  const T* p;
+  nn::LayerDesc L;
+  mp::FieldView<T> dh, gx;
+  int ld;
+  MD_HD void operator()(const Team& t) const {
+    const Index i = t.item;
+    T* a = row_buf<T>(t, ld, 0);
+    T* b = row_buf<T>(t, ld, 1);
+    T* ones = row_buf<T>(t, ld, 2);
+    team_for(t, L.n_out, [&](int f) {
+      a[f] = dh(i, f);
+      ones[f] = static_cast<T>(1);
+    });
+    team_barrier(t);
+    nn::team_dense_backward<T, double>(t, L, p, 1, a, ones, ld, b, ld);
+    team_for(t, L.n_in, [&](int c) {
+      gx(i, c) = static_cast<T>(static_cast<double>(gx(i, c)) + static_cast<double>(b[c]));
+    });
+  }
+};
+
+}  // namespace md::schnet
