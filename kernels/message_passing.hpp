@@ -53,6 +53,7 @@
 #include "engine/views.hpp"
 #include "kernels/launch.hpp"
 #include "kernels/many_body.hpp"
+#include "kernels/nn.hpp"
 #include "kernels/team.hpp"
 
 namespace md::mp {
@@ -340,10 +341,11 @@ struct AggregateBackwardKernel {
     }
   }
 
-  // body(r, c) over rows x cols, c fastest (kernels/nn.hpp team_for_rows, without the include).
+  // body(r, c) over rows x cols, c fastest (plain nested loops on the CPU executor unless
+  // lanes are shuffled; kernels/nn.hpp team_for_rows).
   template <class Body>
   MD_HD static void nn_rows_for(const Team& t, int rows_n, int cols, Body&& body) {
-    team_for(t, rows_n * cols, [&](int kk) { body(kk / cols, kk % cols); });
+    nn::team_for_rows(t, rows_n, cols, body);
   }
 };
 

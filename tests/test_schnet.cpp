@@ -146,6 +146,33 @@ TEST_SUITE("schnet") {
     CHECK(n == 3);
   }
 
+  TEST_CASE("CPU dense path (lanes in order) gives the same numbers as the team path") {
+    // ctest runs with shuffled lanes, where the kernels take the team path of the dense
+    // layers; without shuffling the CPU executor takes the vectorised loops of
+    // schnet_kernel.hpp (dense_rows_forward/backward): the same sums in the same order.
+    const test::Fixture& fx = fixture();
+    for (const char* prec : {"double", "mixed"}) {
+      Context team(Backend::cpu), plain(Backend::cpu);
+      team.set_lane_shuffle(true);
+      plain.set_lane_shuffle(false);
+      auto pt = make_pot(team, fx.type_map, prec);
+      auto pp = make_pot(plain, fx.type_map, prec);
+      for (const test::FixtureFrame& st : fx.frames) {
+        const test::Forces a = test::engine_forces(team, st.structure, *pt, Units::metal());
+        const test::Forces b = test::engine_forces(plain, st.structure, *pp, Units::metal());
+        CAPTURE(st.name);
+        CAPTURE(prec);
+        CHECK(a.energy == b.energy);
+        double df = 0;
+        for (std::size_t i = 0; i < a.fx.size(); ++i)
+          df = std::max({df, std::abs(a.fx[i] - b.fx[i]), std::abs(a.fy[i] - b.fy[i]),
+                         std::abs(a.fz[i] - b.fz[i])});
+        CHECK(df == 0.0);
+        for (int c = 0; c < 6; ++c) CHECK(a.virial[c] == b.virial[c]);
+      }
+    }
+  }
+
   EXEC_TEST_CASE("mixed precision (float weights and activations, double sums) error vs schnetpack") {
     const test::Fixture& fx = fixture();
     Context ctx(test::backend());

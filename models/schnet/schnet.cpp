@@ -31,7 +31,8 @@ int act_id(Activation a) {
   return nn::act_linear;
 }
 
-nn::LayerDesc add_layer(const Dense& d, std::vector<double>& p) {
+// Appends a layer's weights, bias and transposed weights.
+Layer add_layer(const Dense& d, std::vector<double>& p) {
   nn::LayerDesc L{};
   L.n_in = d.n_in;
   L.n_out = d.n_out;
@@ -46,7 +47,10 @@ nn::LayerDesc add_layer(const Dense& d, std::vector<double>& p) {
   }
   L.idt = -1;
   L.dphi = 0;
-  return L;
+  const Index wt = static_cast<Index>(p.size());
+  for (int o = 0; o < d.n_out; ++o)
+    for (int i = 0; i < d.n_in; ++i) p.push_back(d.w[static_cast<std::size_t>(i) * d.n_out + o]);
+  return Layer{L, wt};
 }
 
 template <class T>
@@ -59,7 +63,7 @@ std::vector<T> cast(const std::vector<double>& v) {
 template <class T>
 struct SchNetPotential::Impl {
   struct Block {
-    nn::LayerDesc in2f, f1, f2, u1, u2;
+    Layer in2f, f1, f2, u1, u2;
   };
 
   Impl(Context& ctx, const Params& m, const Options& o)
@@ -81,7 +85,7 @@ struct SchNetPotential::Impl {
     int dphi_at = 0;
     ld = std::max(F, Nf);
     for (const Dense& d : m.head) {
-      nn::LayerDesc L = add_layer(d, p);
+      nn::LayerDesc L = add_layer(d, p).d;
       L.dphi = dphi_at;
       dphi_at += d.n_out;
       ld = std::max({ld, d.n_in, d.n_out});
@@ -102,7 +106,7 @@ struct SchNetPotential::Impl {
     mean_per_atom = m.mean_per_atom;
     pair_ld = std::max(K, Nf);
     const std::size_t per_row = sizeof(mp::PairRow) + 2 * sizeof(T) * Nf + 3 * sizeof(double) +
-                                sizeof(T) * (3 * pair_ld + 2 * Nf) + 3 * sizeof(double);
+                                sizeof(T) * (3 * pair_ld + 2 * Nf) + (3 + K) * sizeof(double);
     rows = o.rows > 0 ? o.rows
                       : nn::rows_per_tile(ctx.on_cuda() ? (40u << 10) : (64u << 10), per_row, 32);
   }

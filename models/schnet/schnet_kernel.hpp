@@ -11,27 +11,101 @@
 
 namespace md::schnet {
 
+// ---------------------------------------------------------------- dense layers
+
+// A dense layer: nn's descriptor plus the offset of its transposed weights wt[n_out][n_in]
+// (for the CPU path of the backward).
+struct Layer {
+  nn::LayerDesc d;
+  Index wt;
+};
+
+// Widest layer the CPU path takes (wider ones use the team path).
+constexpr int kCpuMaxWidth = 512;
+
+// Y = act(X W + b) for `rows` rows (row stride ld; dphi row stride dphi_ld, may be null).
+// CUDA and strict-lane mode: nn::team_dense_forward (lanes across rows x outputs). CPU
+// executor otherwise: the same sums in the same order per output (so the same numbers),
+// with the outputs innermost over contiguous weights (vectorised). Ends with a barrier.
+template <class T>
+MD_INLINE void dense_rows_forward(const Team& t, const Layer& L, const T* p, int rows, const T* x,
+                                  T* y, int ld, T* dphi, int dphi_ld) {
+#if !defined(__CUDA_ARCH__)
+  if (t.shuffle == 0 && L.d.n_out <= kCpuMaxWidth && L.d.shortcut == 0 && L.d.idt < 0) {
+    const int n_in = L.d.n_in, n_out = L.d.n_out;
+    const T* w = p + L.d.w;
+    double z[kCpuMaxWidth];
+    for (int r = 0; r < rows; ++r) {
+      const T* xr = x + static_cast<Index>(r) * ld;
+      for (int o = 0; o < n_out; ++o) z[o] = L.d.b >= 0 ? static_cast<double>(p[L.d.b + o]) : 0.0;
+      for (int i = 0; i < n_in; ++i) {
+        const double xi = static_cast<double>(xr[i]);
+        const T* wi = w + static_cast<Index>(i) * n_out;
+        for (int o = 0; o < n_out; ++o) z[o] += xi * static_cast<double>(wi[o]);
+      }
+      T* yr = y + static_cast<Index>(r) * ld;
+      for (int o = 0; o < n_out; ++o) {
+        T d;
+        yr[o] = nn::activate(L.d.act, static_cast<T>(z[o]), d);
+        if (dphi) dphi[static_cast<Index>(r) * dphi_ld + o] = d;
+      }
+    }
+    return;
+  }
+#endif
+  nn::team_dense_forward<T, double>(t, L.d, p, rows, x, y, ld, dphi, dphi_ld);
+}
+
+// dE/dX = (dE/dY * dphi) W^T for `rows` rows; as nn::team_dense_backward (same sums in the
+// same order per input), the CPU path over the transposed weights. Ends with a barrier.
+template <class T>
+MD_INLINE void dense_rows_backward(const Team& t, const Layer& L, const T* p, int rows,
+                                   const T* g, const T* dphi, int dphi_ld, T* h, int ld) {
+#if !defined(__CUDA_ARCH__)
+  if (t.shuffle == 0 && L.d.n_in <= kCpuMaxWidth && L.d.shortcut == 0) {
+    const int n_in = L.d.n_in, n_out = L.d.n_out;
+    const T* wt = p + L.wt;
+    double s[kCpuMaxWidth];
+    for (int r = 0; r < rows; ++r) {
+      const T* gr = g + static_cast<Index>(r) * ld;
+      const T* dr = dphi + static_cast<Index>(r) * dphi_ld;
+      for (int i = 0; i < n_in; ++i) s[i] = 0.0;
+      for (int o = 0; o < n_out; ++o) {
+        const double go = static_cast<double>(gr[o] * dr[o]);
+        const T* wo = wt + static_cast<Index>(o) * n_in;
+        for (int i = 0; i < n_in; ++i) s[i] += static_cast<double>(wo[i]) * go;
+      }
+      T* hr = h + static_cast<Index>(r) * ld;
+      for (int i = 0; i < n_in; ++i) hr[i] = static_cast<T>(s[i]);
+    }
+    return;
+  }
+#endif
+  nn::team_dense_backward<T, double>(t, L.d, p, rows, g, dphi, dphi_ld, h, ld);
+}
+
 // ---------------------------------------------------------------- pair filter W_ij
 
 // c_f(r) = (ssp(e(r) W1 + b1) W2 + b2)_f * fc(r), e_k(r) = exp(coeff_k (r - centre_k)^2).
 template <class T>
 struct FilterPairs {
   const T* p;
-  nn::LayerDesc f1, f2;
+  Layer f1, f2;
   const double* centre;
   const double* coeff;  // -1 / (2 width^2)
   double rc;
   int n_rbf, n_filters, ld, rows_max;
   int n_coeff;  // = n_filters
 
-  // fc, dfc, gfc per row (double), then a, b, c [rows][ld] and d1, d2 [rows][n_filters] (T).
+  // fc, dfc, gfc per row and the radial basis e [rows][n_rbf] (double), then a, b, c
+  // [rows][ld] and d1, d2 [rows][n_filters] (T).
   std::size_t scratch_bytes(int rows) const {
-    return sizeof(double) * 3 * static_cast<std::size_t>(rows) +
+    return sizeof(double) * static_cast<std::size_t>(rows) * (3 + n_rbf) +
            sizeof(T) * static_cast<std::size_t>(rows) * (3 * ld + 2 * n_filters);
   }
 
   struct Parts {
-    double *fc, *dfc, *gfc;
+    double *fc, *dfc, *gfc, *e;
     T *a, *b, *c, *d1, *d2;
   };
   MD_HD Parts parts(unsigned char* s) const {
@@ -39,7 +113,8 @@ struct FilterPairs {
     q.fc = reinterpret_cast<double*>(s);
     q.dfc = q.fc + rows_max;
     q.gfc = q.dfc + rows_max;
-    q.a = reinterpret_cast<T*>(q.gfc + rows_max);
+    q.e = q.gfc + rows_max;
+    q.a = reinterpret_cast<T*>(q.e + rows_max * n_rbf);
     q.b = q.a + rows_max * ld;
     q.c = q.b + rows_max * ld;
     q.d1 = q.c + rows_max * ld;
@@ -50,17 +125,17 @@ struct FilterPairs {
   MD_HD void forward(const Team& t, const mp::PairRow* rows, int n, T* c, int ldc,
                      unsigned char* s) const {
     const Parts q = parts(s);
-    team_for(t, n * n_rbf, [&](int kk) {
-      const int r = kk / n_rbf, k = kk % n_rbf;
+    nn::team_for_rows(t, n, n_rbf, [&](int r, int k) {
       const double diff = rows[r].r - centre[k];
-      q.a[r * ld + k] = static_cast<T>(exp(coeff[k] * diff * diff));
+      const double e = exp(coeff[k] * diff * diff);
+      q.e[r * n_rbf + k] = e;
+      q.a[r * ld + k] = static_cast<T>(e);
     });
     team_for(t, n, [&](int r) { q.fc[r] = basis::cutoff_cosine(rows[r].r, rc, q.dfc[r]); });
     team_barrier(t);
-    nn::team_dense_forward<T, double>(t, f1, p, n, q.a, q.b, ld, q.d1, n_filters);
-    nn::team_dense_forward<T, double>(t, f2, p, n, q.b, q.a, ld, q.d2, n_filters);
-    team_for(t, n * n_filters, [&](int kk) {
-      const int r = kk / n_filters, f = kk % n_filters;
+    dense_rows_forward<T>(t, f1, p, n, q.a, q.b, ld, q.d1, n_filters);
+    dense_rows_forward<T>(t, f2, p, n, q.b, q.a, ld, q.d2, n_filters);
+    nn::team_for_rows(t, n, n_filters, [&](int r, int f) {
       c[r * ldc + f] = static_cast<T>(static_cast<double>(q.a[r * ld + f]) * q.fc[r]);
     });
     team_barrier(t);
@@ -69,8 +144,7 @@ struct FilterPairs {
   MD_HD void backward(const Team& t, const mp::PairRow* rows, int n, const T* dc, int ldc,
                       unsigned char* s, double* dr) const {
     const Parts q = parts(s);
-    team_for(t, n * n_filters, [&](int kk) {
-      const int r = kk / n_filters, f = kk % n_filters;
+    nn::team_for_rows(t, n, n_filters, [&](int r, int f) {
       q.b[r * ld + f] = static_cast<T>(static_cast<double>(dc[r * ldc + f]) * q.fc[r]);
     });
     team_for(t, n, [&](int r) {
@@ -80,15 +154,14 @@ struct FilterPairs {
       q.gfc[r] = g;
     });
     team_barrier(t);
-    nn::team_dense_backward<T, double>(t, f2, p, n, q.b, q.d2, n_filters, q.c, ld);
-    nn::team_dense_backward<T, double>(t, f1, p, n, q.c, q.d1, n_filters, q.b, ld);
+    dense_rows_backward<T>(t, f2, p, n, q.b, q.d2, n_filters, q.c, ld);
+    dense_rows_backward<T>(t, f1, p, n, q.c, q.d1, n_filters, q.b, ld);
     team_for(t, n, [&](int r) {
       const double rr = rows[r].r;
       double g = q.gfc[r] * q.dfc[r];
       for (int k = 0; k < n_rbf; ++k) {
         const double diff = rr - centre[k];
-        const double e = exp(coeff[k] * diff * diff);
-        g += static_cast<double>(q.b[r * ld + k]) * (2.0 * coeff[k] * diff * e);
+        g += static_cast<double>(q.b[r * ld + k]) * (2.0 * coeff[k] * diff * q.e[r * n_rbf + k]);
       }
       const double inv = 1.0 / rr;
       dr[3 * r] = g * rows[r].dx * inv;
@@ -126,17 +199,17 @@ MD_INLINE T* row_buf(const Team& t, int ld, int which) {
 template <class T>
 struct In2fKernel {
   const T* p;
-  nn::LayerDesc L;
+  Layer L;
   mp::FieldView<T> x, h;
   int ld;
   MD_HD void operator()(const Team& t) const {
     const Index i = t.item;
     T* a = row_buf<T>(t, ld, 0);
     T* b = row_buf<T>(t, ld, 1);
-    team_for(t, L.n_in, [&](int c) { a[c] = x(i, c); });
+    team_for(t, L.d.n_in, [&](int c) { a[c] = x(i, c); });
     team_barrier(t);
-    nn::team_dense_forward<T, double>(t, L, p, 1, a, b, ld, nullptr, 0);
-    team_for(t, L.n_out, [&](int f) { h(i, f) = b[f]; });
+    dense_rows_forward<T>(t, L, p, 1, a, b, ld, nullptr, 0);
+    team_for(t, L.d.n_out, [&](int f) { h(i, f) = b[f]; });
   }
 };
 
@@ -144,7 +217,7 @@ struct In2fKernel {
 template <class T>
 struct UpdateKernel {
   const T* p;
-  nn::LayerDesc L1, L2;
+  Layer L1, L2;
   mp::FieldView<T> m, x, dphi;
   int ld;
   MD_HD void operator()(const Team& t) const {
@@ -152,14 +225,14 @@ struct UpdateKernel {
     T* a = row_buf<T>(t, ld, 0);
     T* b = row_buf<T>(t, ld, 1);
     T* d = row_buf<T>(t, ld, 2);
-    team_for(t, L1.n_in, [&](int f) { a[f] = m(i, f); });
+    team_for(t, L1.d.n_in, [&](int f) { a[f] = m(i, f); });
     team_barrier(t);
-    nn::team_dense_forward<T, double>(t, L1, p, 1, a, b, ld, d, ld);
-    nn::team_dense_forward<T, double>(t, L2, p, 1, b, a, ld, nullptr, 0);
-    team_for(t, L2.n_out, [&](int f) {
+    dense_rows_forward<T>(t, L1, p, 1, a, b, ld, d, ld);
+    dense_rows_forward<T>(t, L2, p, 1, b, a, ld, nullptr, 0);
+    team_for(t, L2.d.n_out, [&](int f) {
       x(i, f) = static_cast<T>(static_cast<double>(x(i, f)) + static_cast<double>(a[f]));
     });
-    team_for(t, L1.n_out, [&](int f) { dphi(i, f) = d[f]; });
+    team_for(t, L1.d.n_out, [&](int f) { dphi(i, f) = d[f]; });
   }
 };
 
@@ -203,7 +276,7 @@ struct HeadKernel {
 template <class T>
 struct UpdateBackwardKernel {
   const T* p;
-  nn::LayerDesc L1, L2;
+  Layer L1, L2;
   mp::FieldView<T> gx, dphi, G;
   int ld;
   MD_HD void operator()(const Team& t) const {
@@ -212,15 +285,15 @@ struct UpdateBackwardKernel {
     T* b = row_buf<T>(t, ld, 1);
     T* ones = row_buf<T>(t, ld, 2);
     T* d = row_buf<T>(t, ld, 3);
-    team_for(t, L2.n_out, [&](int f) {
+    team_for(t, L2.d.n_out, [&](int f) {
       a[f] = gx(i, f);
       ones[f] = static_cast<T>(1);
     });
-    team_for(t, L1.n_out, [&](int f) { d[f] = dphi(i, f); });
+    team_for(t, L1.d.n_out, [&](int f) { d[f] = dphi(i, f); });
     team_barrier(t);
-    nn::team_dense_backward<T, double>(t, L2, p, 1, a, ones, ld, b, ld);
-    nn::team_dense_backward<T, double>(t, L1, p, 1, b, d, ld, a, ld);
-    team_for(t, L1.n_in, [&](int f) { G(i, f) = a[f]; });
+    dense_rows_backward<T>(t, L2, p, 1, a, ones, ld, b, ld);
+    dense_rows_backward<T>(t, L1, p, 1, b, d, ld, a, ld);
+    team_for(t, L1.d.n_in, [&](int f) { G(i, f) = a[f]; });
   }
 };
 
@@ -228,7 +301,7 @@ struct UpdateBackwardKernel {
 template <class T>
 struct In2fBackwardKernel {
   const T* p;
-  nn::LayerDesc L;
+  Layer L;
   mp::FieldView<T> dh, gx;
   int ld;
   MD_HD void operator()(const Team& t) const {
@@ -236,13 +309,13 @@ struct In2fBackwardKernel {
     T* a = row_buf<T>(t, ld, 0);
     T* b = row_buf<T>(t, ld, 1);
     T* ones = row_buf<T>(t, ld, 2);
-    team_for(t, L.n_out, [&](int f) {
+    team_for(t, L.d.n_out, [&](int f) {
       a[f] = dh(i, f);
       ones[f] = static_cast<T>(1);
     });
     team_barrier(t);
-    nn::team_dense_backward<T, double>(t, L, p, 1, a, ones, ld, b, ld);
-    team_for(t, L.n_in, [&](int c) {
+    dense_rows_backward<T>(t, L, p, 1, a, ones, ld, b, ld);
+    team_for(t, L.d.n_in, [&](int c) {
       gx(i, c) = static_cast<T>(static_cast<double>(gx(i, c)) + static_cast<double>(b[c]));
     });
   }
