@@ -6,6 +6,7 @@
 #include "models/schnet/schnet.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "engine/error.hpp"
 #include "engine/halo.hpp"
@@ -53,6 +54,43 @@ Layer add_layer(const Dense& d, std::vector<double>& p) {
   return Layer{L, wt};
 }
 
+// The filter network of block b and its r-derivative on the host (exact, double):
+// w[f] = W~_f(r), dw[f] = dW~_f/dr.
+void filter_host(const Params& m, int b, double r, std::vector<double>& w, std::vector<double>& dw) {
+  const Interaction& it = m.interactions[static_cast<std::size_t>(b)];
+  const Dense& f1 = it.filter[0];
+  const Dense& f2 = it.filter[1];
+  std::vector<double> e(m.n_rbf), de(m.n_rbf), y(f1.n_out), dy(f1.n_out);
+  for (int k = 0; k < m.n_rbf; ++k) {
+    const double c = -0.5 / (m.rbf_widths[k] * m.rbf_widths[k]);
+    const double d = r - m.rbf_centres[k];
+    e[k] = std::exp(c * d * d);
+    de[k] = 2.0 * c * d * e[k];
+  }
+  for (int o = 0; o < f1.n_out; ++o) {
+    double z = f1.b.empty() ? 0.0 : f1.b[o], dz = 0.0;
+    for (int k = 0; k < f1.n_in; ++k) {
+      z += e[k] * f1.w[static_cast<std::size_t>(k) * f1.n_out + o];
+      dz += de[k] * f1.w[static_cast<std::size_t>(k) * f1.n_out + o];
+    }
+    double dphi;
+    y[o] = nn::activate(act_id(f1.act), z, dphi);
+    dy[o] = dphi * dz;
+  }
+  w.assign(f2.n_out, 0.0);
+  dw.assign(f2.n_out, 0.0);
+  for (int o = 0; o < f2.n_out; ++o) {
+    double z = f2.b.empty() ? 0.0 : f2.b[o], dz = 0.0;
+    for (int k = 0; k < f2.n_in; ++k) {
+      z += y[k] * f2.w[static_cast<std::size_t>(k) * f2.n_out + o];
+      dz += dy[k] * f2.w[static_cast<std::size_t>(k) * f2.n_out + o];
+    }
+    double dphi;
+    w[o] = nn::activate(act_id(f2.act), z, dphi);
+    dw[o] = dphi * dz;
+  }
+}
+
 template <class T>
 std::vector<T> cast(const std::vector<double>& v) {
   return std::vector<T>(v.begin(), v.end());
@@ -66,8 +104,8 @@ struct SchNetPotential::Impl {
     Layer in2f, f1, f2, u1, u2;
   };
 
-  Impl(Context& ctx, const Params& m, const Options& o)
-      : mb(ctx), w(ctx, 0), emb(ctx, 0), centre(ctx, 0), coeff(ctx, 0), atomref(ctx, 0),
+  Impl(Context& ctx, const Params& m, const Options& o, TableError& terr)
+      : mb(ctx), w(ctx, 0), emb(ctx, 0), centre(ctx, 0), coeff(ctx, 0), tab(ctx, 0), atomref(ctx, 0),
         species(ctx, 0), head_layers(ctx, 0), x(ctx, m.n_atom_basis),
         h(ctx, m.n_filters * m.n_interactions()), dphi(ctx, m.n_filters * m.n_interactions()),
         msg(ctx, m.n_filters), G(ctx, m.n_filters), gx(ctx, m.n_atom_basis),
@@ -109,6 +147,48 @@ struct SchNetPotential::Impl {
                                 sizeof(T) * (3 * pair_ld + 2 * Nf) + (3 + K) * sizeof(double);
     rows = o.rows > 0 ? o.rows
                       : nn::rows_per_tile(ctx.on_cuda() ? (40u << 10) : (64u << 10), per_row, 32);
+    if (o.table_step > 0) {
+      table_h = o.table_step;
+      n_grid = static_cast<int>(std::ceil(rc / table_h)) + 2;
+      std::vector<double> t(static_cast<std::size_t>(m.n_interactions()) * n_grid * Nf * 2);
+      std::vector<double> fw, fdw, mw, mdw;
+      for (int b = 0; b < m.n_interactions(); ++b) {
+        for (int g = 0; g < n_grid; ++g) {
+          filter_host(m, b, g * table_h, fw, fdw);
+          for (int f = 0; f < Nf; ++f) {
+            const std::size_t at = ((static_cast<std::size_t>(b) * n_grid + g) * Nf + f) * 2;
+            t[at] = fw[f];
+            t[at + 1] = fdw[f];
+          }
+        }
+        // error at the interval midpoints (where a cubic Hermite spline is worst)
+        for (int g = 0; g + 1 < n_grid && (g + 0.5) * table_h < rc; ++g) {
+          filter_host(m, b, (g + 0.5) * table_h, mw, mdw);
+          for (int f = 0; f < Nf; ++f) {
+            const std::size_t a0 = ((static_cast<std::size_t>(b) * n_grid + g) * Nf + f) * 2;
+            const std::size_t a1 = a0 + 2 * static_cast<std::size_t>(Nf);
+            const double v = 0.5 * (t[a0] + t[a1]) + 0.125 * table_h * (t[a0 + 1] - t[a1 + 1]);
+            const double dv = 1.5 * (t[a1] - t[a0]) / table_h - 0.25 * (t[a0 + 1] + t[a1 + 1]);
+            terr.w = std::max(terr.w, std::abs(v - mw[f]));
+            terr.dw = std::max(terr.dw, std::abs(dv - mdw[f]));
+            terr.w_scale = std::max(terr.w_scale, std::abs(mw[f]));
+          }
+        }
+      }
+      upload(ctx, t, tab);
+    }
+  }
+
+  TabFilterPairs<T> tab_filter(int b) const {
+    TabFilterPairs<T> f;
+    f.tab = tab.data() + static_cast<std::size_t>(b) * n_grid * Nf * 2;
+    f.h = table_h;
+    f.rc = rc;
+    f.n_grid = n_grid;
+    f.n_filters = Nf;
+    f.rows_max = rows;
+    f.n_coeff = Nf;
+    return f;
   }
 
   FilterPairs<T> filter(int b) const {
@@ -160,7 +240,10 @@ struct SchNetPotential::Impl {
       const mp::FieldView<T> hb = h_block(b);
       parallel_for_team(ctx, n, team, atom_scratch, In2fKernel<T>{w.data(), B.in2f, x.view(), hb, ld});
       halo_forward(ctx, nl, hb.v, Nf);
-      mp::aggregate<mp::ContractDiagonal>(ctx, sys, nl, rc, filter(b), hb, msg.view(), opt);
+      if (table_h > 0)
+        mp::aggregate<mp::ContractDiagonal>(ctx, sys, nl, rc, tab_filter(b), hb, msg.view(), opt);
+      else
+        mp::aggregate<mp::ContractDiagonal>(ctx, sys, nl, rc, filter(b), hb, msg.view(), opt);
       parallel_for_team(ctx, n, team, atom_scratch,
                         UpdateKernel<T>{w.data(), B.u1, B.u2, msg.view(), x.view(), dphi_block(b), ld});
     }
@@ -175,8 +258,12 @@ struct SchNetPotential::Impl {
                         UpdateBackwardKernel<T>{w.data(), B.u1, B.u2, gx.view(), dphi_block(b),
                                                 G.view(), ld});
       opt.accumulate = b != T_ - 1;
-      mp::aggregate_backward<mp::ContractDiagonal>(ctx, sys, nl, rc, filter(b), h_block(b),
-                                                   G.view(), mb.partials(), adj.view(), opt);
+      if (table_h > 0)
+        mp::aggregate_backward<mp::ContractDiagonal>(ctx, sys, nl, rc, tab_filter(b), h_block(b),
+                                                     G.view(), mb.partials(), adj.view(), opt);
+      else
+        mp::aggregate_backward<mp::ContractDiagonal>(ctx, sys, nl, rc, filter(b), h_block(b),
+                                                     G.view(), mb.partials(), adj.view(), opt);
       mp::gather_slot_adjoints(ctx, sys, nl, mb.reverse.view(), rc, adj.view(), dh.view(), false,
                                team);
       parallel_for_team(ctx, n, team, atom_scratch,
@@ -187,14 +274,15 @@ struct SchNetPotential::Impl {
 
   ManyBodyForces mb;
   DeviceArray<T> w, emb;
-  DeviceArray<double> centre, coeff, atomref;
+  DeviceArray<double> centre, coeff, tab, atomref;
   DeviceArray<int> species;
   DeviceArray<nn::LayerDesc> head_layers;
   nn::NetDesc head_net{};
   std::vector<Block> blocks;
   mp::FeatureField<T> x, h, dphi, msg, G, gx, dh;
   mp::SlotField<T> adj;
-  int F = 0, Nf = 0, K = 0, ld = 0, pair_ld = 0, rows = 16;
+  int F = 0, Nf = 0, K = 0, ld = 0, pair_ld = 0, rows = 16, n_grid = 0;
+  double table_h = 0;
   double rc = 0, mean = 0;
   bool mean_per_atom = true;
 };
@@ -203,9 +291,9 @@ SchNetPotential::SchNetPotential(Context& ctx, Params params, Options opt)
     : params_(std::move(params)), opt_(std::move(opt)) {
   if (params_.n_interactions() < 1) throw Error("schnet: the model has no interaction block");
   if (opt_.precision == Precision::mixed)
-    impl_f_ = std::make_unique<Impl<float>>(ctx, params_, opt_);
+    impl_f_ = std::make_unique<Impl<float>>(ctx, params_, opt_, table_error_);
   else
-    impl_d_ = std::make_unique<Impl<double>>(ctx, params_, opt_);
+    impl_d_ = std::make_unique<Impl<double>>(ctx, params_, opt_, table_error_);
 }
 
 SchNetPotential::~SchNetPotential() = default;

@@ -21,6 +21,13 @@ struct Options {
   Precision precision = Precision::double_;
   std::vector<int> species_of_type;  // system type -> model species index
   int rows = 0;                      // pairs per tile (0: chosen from the widths)
+  double table_step = 0;             // > 0: filter networks tabulated on this r grid (length)
+};
+
+// Largest difference between the tabulated and the exact filter (W~ and dW~/dr) at the
+// midpoints of the table intervals, over blocks and filters (SchNetPotential::table_error).
+struct TableError {
+  double w = 0, dw = 0, w_scale = 0;
 };
 
 class SchNetPotential : public Potential {
@@ -33,12 +40,14 @@ class SchNetPotential : public Potential {
                ForceRequest req) override;
   const Params& params() const { return params_; }
   const Options& options() const { return opt_; }
+  const TableError& table_error() const { return table_error_; }
 
  private:
   template <class T>
   struct Impl;
   Params params_;
   Options opt_;
+  TableError table_error_;
   std::unique_ptr<Impl<double>> impl_d_;
   std::unique_ptr<Impl<float>> impl_f_;
 };

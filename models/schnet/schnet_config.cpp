@@ -1,7 +1,8 @@
 // [potential] style = "schnet": a schnetpack 2.x SchNet model exported to an mdgpu-schnet file
 // (tools/export_schnetpack.py). Keys: model (the .schnet.h5 file, found like every potential
-// file), precision = "double" | "mixed", types (element symbol of each system type; default:
-// the system's type names). The file's units must be the run's (metal: eV and Å), by name.
+// file), precision = "double" | "mixed", tabulate = true (filter networks as cubic Hermite
+// tables of r, table_step = 0.002 by default), types (element symbol of each system type;
+// default: the system's type names). The file's units must be the run's (eV, Å), by name.
 #include <algorithm>
 #include <cstdio>
 
@@ -24,6 +25,15 @@ bool is_angstrom(const std::string& u) {
 std::unique_ptr<Potential> make_schnet(Section& s, const PotentialSetup& setup) {
   const std::string path = potential_file_from(s, "model", setup.input_dir);
   const std::string prec = s.get_choice("precision", {"double", "mixed"}, std::string("double"));
+  double table_step = 0;
+  if (s.has("tabulate")) {
+    const bool on = s.get_bool("tabulate");
+    table_step = s.get_double("table_step", 0.002);
+    if (!(table_step > 0) || table_step > 0.1) s.fail("table_step", "must be in (0, 0.1] (length)");
+    if (!on) table_step = 0;
+  } else if (s.has("table_step")) {
+    s.fail("table_step", "needs tabulate = true");
+  }
   std::vector<std::string> names = setup.type_names;
   if (s.has("types")) {
     names = s.get_strings("types");
@@ -45,6 +55,7 @@ std::unique_ptr<Potential> make_schnet(Section& s, const PotentialSetup& setup) 
                         "eV and Angstrom");
   schnet::Options opt;
   opt.precision = prec == "mixed" ? schnet::Precision::mixed : schnet::Precision::double_;
+  opt.table_step = table_step;
   for (const std::string& n : names) {
     const int k = model.species_index(n);
     if (k < 0) {
@@ -65,7 +76,14 @@ std::unique_ptr<Potential> make_schnet(Section& s, const PotentialSetup& setup) 
                 model.n_rbf, model.cutoff, model.schnetpack_version.c_str(), prec.c_str(),
                 map.c_str());
   }
-  return std::make_unique<schnet::SchNetPotential>(setup.ctx, std::move(model), std::move(opt));
+  auto pot = std::make_unique<schnet::SchNetPotential>(setup.ctx, std::move(model), std::move(opt));
+  if (table_step > 0) {
+    const schnet::TableError& te = pot->table_error();
+    std::printf("schnet filter tables: step %g, max |W~ table - W~| %.3g (max |W~| %.3g), "
+                "max |dW~/dr table - dW~/dr| %.3g at interval midpoints\n",
+                table_step, te.w, te.w_scale, te.dw);
+  }
+  return pot;
 }
 
 }  // namespace md

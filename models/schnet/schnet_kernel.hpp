@@ -172,6 +172,71 @@ struct FilterPairs {
   }
 };
 
+// Tabulated filter (option `tabulate`): per block the filter network's output W~(r) and
+// dW~/dr, computed exactly on the grid r_g = g h, interpolated by cubic Hermite splines; forces
+// are the exact derivative of the interpolated energy. Table layout tab[(g * n_filters + f) * 2
+// + {0: W~, 1: dW~/dr}] (double).
+template <class T>
+struct TabFilterPairs {
+  const double* tab;
+  double h, rc;
+  int n_grid, n_filters;
+  int rows_max;
+  int n_coeff;
+
+  // fc, dfc per row (double), W~ and dW~/dr [rows][n_filters] (double).
+  std::size_t scratch_bytes(int rows) const {
+    return sizeof(double) * static_cast<std::size_t>(rows) * (2 + 2 * n_filters);
+  }
+
+  MD_HD void forward(const Team& t, const mp::PairRow* rows, int n, T* c, int ldc,
+                     unsigned char* s) const {
+    double* fc = reinterpret_cast<double*>(s);
+    double* dfc = fc + rows_max;
+    double* w = dfc + rows_max;
+    double* dw = w + rows_max * n_filters;
+    team_for(t, n, [&](int r) { fc[r] = basis::cutoff_cosine(rows[r].r, rc, dfc[r]); });
+    team_barrier(t);
+    nn::team_for_rows(t, n, n_filters, [&](int r, int f) {
+      const double x = rows[r].r / h;
+      int g = static_cast<int>(x);
+      if (g > n_grid - 2) g = n_grid - 2;
+      const double u = x - g;
+      const double* a = tab + (static_cast<Index>(g) * n_filters + f) * 2;
+      const double* b = a + 2 * n_filters;
+      const double u2 = u * u, u3 = u2 * u;
+      const double h00 = 2 * u3 - 3 * u2 + 1, h10 = u3 - 2 * u2 + u, h01 = -2 * u3 + 3 * u2,
+                   h11 = u3 - u2;
+      const double d00 = 6 * u2 - 6 * u, d10 = 3 * u2 - 4 * u + 1, d01 = -6 * u2 + 6 * u,
+                   d11 = 3 * u2 - 2 * u;
+      const double v = h00 * a[0] + h10 * h * a[1] + h01 * b[0] + h11 * h * b[1];
+      w[r * n_filters + f] = v;
+      dw[r * n_filters + f] = (d00 * a[0] + d01 * b[0]) / h + d10 * a[1] + d11 * b[1];
+      c[r * ldc + f] = static_cast<T>(v * fc[r]);
+    });
+    team_barrier(t);
+  }
+
+  MD_HD void backward(const Team& t, const mp::PairRow* rows, int n, const T* dc, int ldc,
+                      unsigned char* s, double* dr) const {
+    const double* fc = reinterpret_cast<const double*>(s);
+    const double* dfc = fc + rows_max;
+    const double* w = dfc + rows_max;
+    const double* dw = w + rows_max * n_filters;
+    team_for(t, n, [&](int r) {
+      double g = 0.0;
+      for (int f = 0; f < n_filters; ++f)
+        g += static_cast<double>(dc[r * ldc + f]) *
+             (dw[r * n_filters + f] * fc[r] + w[r * n_filters + f] * dfc[r]);
+      const double inv = 1.0 / rows[r].r;
+      dr[3 * r] = g * rows[r].dx * inv;
+      dr[3 * r + 1] = g * rows[r].dy * inv;
+      dr[3 * r + 2] = g * rows[r].dz * inv;
+    });
+    team_barrier(t);
+  }
+};
+
 // ---------------------------------------------------------------- per-atom kernels
 
 // x(i, f) = embedding[species(type_i)][f]; one thread per (atom, feature).
