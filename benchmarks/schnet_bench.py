@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """SchNet speed: mdgpu's CPU executor vs schnetpack's own ASE calculator (SpkCalculator) on
 the same structure and the same number of cores, float64 and float32 (mdgpu: precision
-"double" and "mixed"). Prints atom-steps/s, the ratio and mdgpu's peak device bytes per atom.
+"double" and "mixed", each exact and with tabulate = true). Prints atom-steps/s (wall and
+per CPU second: the machine may be shared), the ratios and mdgpu's peak device bytes/atom.
 
     /work/venvs/ml/bin/python benchmarks/schnet_bench.py --mdgpu build/mdgpu \
         --model tests/data/schnet/best_model --exported tests/data/schnet/cuau.schnet.h5 \
@@ -55,7 +56,7 @@ def bench_schnetpack(model, rc, atoms, dtype, steps, threads):
     return len(atoms) * steps / dt, len(atoms) * steps / dc
 
 
-def bench_mdgpu(exe, exported, repeat, precision, steps, threads):
+def bench_mdgpu(exe, exported, repeat, precision, steps, threads, tabulate=False):
     with tempfile.TemporaryDirectory() as d:
         inp = os.path.join(d, "bench.toml")
         with open(inp, "w") as f:
@@ -69,6 +70,7 @@ seed = 1
 style = "schnet"
 model = "{os.path.abspath(exported)}"
 precision = "{precision}"
+tabulate = {"true" if tabulate else "false"}
 [neighbor]
 skin = 1.0
 [run]
@@ -114,13 +116,14 @@ def main():
     rows = []
     for label, dtype, prec in (("float64", torch.float64, "double"), ("float32", torch.float32, "mixed")):
         spk_rate, spk_cpu = bench_schnetpack(a.model, rc, atoms, dtype, a.steps, a.threads)
-        md_rate, md_cpu, per_atom = bench_mdgpu(a.mdgpu, a.exported, a.repeat, prec,
-                                                a.mdgpu_steps, a.threads)
-        rows.append((label, prec, spk_rate, md_rate, md_rate / spk_rate, per_atom))
-        print(f"| {label} | schnetpack SpkCalculator {spk_rate:.4g} atom-steps/s (per CPU second "
-              f"{spk_cpu:.4g}) | mdgpu cpu ({prec}) {md_rate:.4g} atom-steps/s (per CPU second "
-              f"{md_cpu:.4g}) | ratio wall {md_rate / spk_rate:.3g}, CPU {md_cpu / spk_cpu:.3g} | "
-              f"peak device {per_atom} bytes/atom |", flush=True)
+        for tab in (False, True):
+            md_rate, md_cpu, per_atom = bench_mdgpu(a.mdgpu, a.exported, a.repeat, prec,
+                                                    a.mdgpu_steps, a.threads, tab)
+            name = prec + (", tabulate" if tab else "")
+            print(f"| {label} | schnetpack SpkCalculator {spk_rate:.4g} atom-steps/s (per CPU "
+                  f"second {spk_cpu:.4g}) | mdgpu cpu ({name}) {md_rate:.4g} atom-steps/s (per "
+                  f"CPU second {md_cpu:.4g}) | ratio wall {md_rate / spk_rate:.3g}, CPU "
+                  f"{md_cpu / spk_cpu:.3g} | peak device {per_atom} bytes/atom |", flush=True)
     return 0
 
 
