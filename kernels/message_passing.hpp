@@ -100,7 +100,8 @@ class SlotField {
   SlotField(Context& ctx, int width) : data(ctx, 0), width_(width) {}
   void resize(const NeighborView& nl) {
     const std::size_t need = static_cast<std::size_t>(nl.max_neigh) *
-                             static_cast<std::size_t>(nl.n_local) * static_cast<std::size_t>(width_);
+                             static_cast<std::size_t>(nl.n_local) *
+                             static_cast<std::size_t>(width_);
     if (data.size() != need) data.resize(need > 0 ? need : 1);
   }
   SlotView<T> view() { return SlotView<T>{data.data(), width_}; }
@@ -156,8 +157,7 @@ struct ContractOuter {
     return s;
   }
   template <class T>
-  MD_HD static double adjoint(const FieldView<T>& g_out, Index i, const T* c, int n_coeff,
-                              int f) {
+  MD_HD static double adjoint(const FieldView<T>& g_out, Index i, const T* c, int n_coeff, int f) {
     const int width = g_out.width / n_coeff;
     double s = 0.0;
     for (int q = 0; q < n_coeff; ++q)
@@ -395,20 +395,19 @@ template <class Contract, class T, class Pair>
 void aggregate(Context& ctx, const SystemView& sys, const NeighborView& nl, double rc,
                const Pair& pair, const FieldView<T>& x, const FieldView<T>& out,
                const MpOptions& opt) {
-  const TileLayout l = aggregate_layout<Contract, T>(pair.n_coeff, x.width, opt.rows,
-                                                     pair.scratch_bytes(opt.rows));
-  parallel_for_team(ctx, nl.n_local, opt.team_size, l.total,
-                    AggregateKernel<Contract, T, Pair>{sys, nl, rc * rc, pair, x, out, l,
-                                                       opt.accumulate});
+  const TileLayout l =
+      aggregate_layout<Contract, T>(pair.n_coeff, x.width, opt.rows, pair.scratch_bytes(opt.rows));
+  parallel_for_team(
+      ctx, nl.n_local, opt.team_size, l.total,
+      AggregateKernel<Contract, T, Pair>{sys, nl, rc * rc, pair, x, out, l, opt.accumulate});
 }
 
 template <class Contract, class T, class Pair>
 void aggregate_backward(Context& ctx, const SystemView& sys, const NeighborView& nl, double rc,
                         const Pair& pair, const FieldView<T>& x, const FieldView<T>& g_out,
-                        const PairPartialsView& g, const SlotView<T>& adj,
-                        const MpOptions& opt) {
-  const TileLayout l = aggregate_layout<Contract, T>(pair.n_coeff, x.width, opt.rows,
-                                                     pair.scratch_bytes(opt.rows));
+                        const PairPartialsView& g, const SlotView<T>& adj, const MpOptions& opt) {
+  const TileLayout l =
+      aggregate_layout<Contract, T>(pair.n_coeff, x.width, opt.rows, pair.scratch_bytes(opt.rows));
   parallel_for_team(ctx, nl.n_local, opt.team_size, l.total,
                     AggregateBackwardKernel<Contract, T, Pair>{sys, nl, rc * rc, pair, x, g_out, g,
                                                                adj, l, opt.accumulate});
@@ -423,6 +422,6 @@ void gather_slot_adjoints(Context& ctx, const SystemView& sys, const NeighborVie
                     GatherSlotAdjointsKernel<T>{sys, nl, rev, rc * rc, adj, out, accumulate});
 }
 
-}  // inline namespace MDGPU_LAUNCH_ABI
+}  // namespace MDGPU_LAUNCH_ABI
 
 }  // namespace md::mp

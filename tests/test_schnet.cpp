@@ -41,9 +41,9 @@ const test::Fixture& fixture() {
 
 std::unique_ptr<Potential> make_pot(Context& ctx, const std::vector<std::string>& types,
                                     const std::string& precision = "double") {
-  return test::potential_from_toml(ctx, types,
-                                   "style = \"schnet\"\nmodel = \"" + model_path() +
-                                       "\"\nprecision = \"" + precision + "\"\n");
+  return test::potential_from_toml(
+      ctx, types,
+      "style = \"schnet\"\nmodel = \"" + model_path() + "\"\nprecision = \"" + precision + "\"\n");
 }
 
 struct Errors {
@@ -173,7 +173,8 @@ TEST_SUITE("schnet") {
     }
   }
 
-  EXEC_TEST_CASE("mixed precision (float weights and activations, double sums) error vs schnetpack") {
+  EXEC_TEST_CASE(
+      "mixed precision (float weights and activations, double sums) error vs schnetpack") {
     const test::Fixture& fx = fixture();
     Context ctx(test::backend());
     auto pot = make_pot(ctx, fx.type_map, "mixed");
@@ -196,7 +197,8 @@ TEST_SUITE("schnet") {
     CHECK(worst.energy_rel > 0.0);  // really ran in float
   }
 
-  EXEC_TEST_CASE("tabulated filters (option tabulate) vs schnetpack, and forces = -grad of the tables") {
+  EXEC_TEST_CASE(
+      "tabulated filters (option tabulate) vs schnetpack, and forces = -grad of the tables") {
     const test::Fixture& fx = fixture();
     Context ctx(test::backend());
     auto pot = test::potential_from_toml(
@@ -243,7 +245,8 @@ TEST_SUITE("schnet") {
     test::check_model(c);
   }
 
-  EXEC_TEST_CASE("schnet verification ladder: forces -grad E, virial -dE/dstrain, sum F = 0, invariances") {
+  EXEC_TEST_CASE(
+      "schnet verification ladder: forces -grad E, virial -dE/dstrain, sum F = 0, invariances") {
     const test::Fixture& fx = fixture();
     for (std::size_t frame : {std::size_t(1), std::size_t(2)}) {
       test::LadderCase c;
@@ -289,8 +292,9 @@ TEST_SUITE("schnet") {
     const std::string dp = std::string(MDGPU_SOURCE_DIR) + "/tests/data/deepmd/cu_tanh.dp";
     check_style_refused({"Cu"}, "style = \"schnet\"\nmodel = \"" + dp + "\"\n", "schnet model");
     // missing weights
-    const std::string noweights = mutated("noweights", [](json&) {},
-                                          [](hid_t f) { H5Ldelete(f, "interaction_1.filter_1.b", H5P_DEFAULT); });
+    const std::string noweights = mutated(
+        "noweights", [](json&) {},
+        [](hid_t f) { H5Ldelete(f, "interaction_1.filter_1.b", H5P_DEFAULT); });
     check_style_refused({"Cu", "Au"}, "style = \"schnet\"\nmodel = \"" + noweights + "\"\n",
                         "interaction_1.filter_1.b");
     check_style_refused({"Cu", "Au"}, "style = \"schnet\"\nmodel = \"nowhere.schnet.h5\"\n",
@@ -298,38 +302,52 @@ TEST_SUITE("schnet") {
     check_style_refused({"Cu", "Au"},
                         "style = \"schnet\"\nmodel = \"" + m + "\"\nprecision = \"half\"\n",
                         "precision");
-    check_style_refused({"Cu", "Au"},
-                        "style = \"schnet\"\nmodel = \"" + m + "\"\ntabulate = true\ntable_step = -1\n",
-                        "table_step");
+    check_style_refused(
+        {"Cu", "Au"},
+        "style = \"schnet\"\nmodel = \"" + m + "\"\ntabulate = true\ntable_step = -1\n",
+        "table_step");
   }
 }
 
 // ~2 CPU minutes: skipped in the default run; the ctest entry schnet.nve_10000_steps (label
 // `long`, tests/CMakeLists.txt) runs it with --no-skip.
 TEST_SUITE("schnet_long") {
-  TEST_CASE("NVE energy conservation over 10000 steps (32 atoms Cu3Au, dt 1 fs)" *
-            doctest::skip()) {
+  TEST_CASE(
+      "NVE energy conservation over 10000 steps (32 atoms Cu-Au, EMT-trained model, dt 1 fs)" *
+      doctest::skip()) {
+    // The example model of inputs/schnet (trained on EMT Cu-Au); the fixtures' model has
+    // random weights and no short-range repulsion, so it is no model for dynamics.
     Context ctx(test::backend());
-    const test::Fixture& fx = fixture();
-    Structure s = fx.frames.at(0).structure;
+    Structure s = test::perturbed_fcc(test::cubic_box(2 * 3.72), 2, 0.02, 77, 2);
+    s.type_names = {"Cu", "Au"};
+    s.type_masses = {63.546, 196.96657};
     create_velocities(s, Units::metal(), 300.0, 4242);
-    auto pot = make_pot(ctx, fx.type_map);
+    auto pot =
+        test::potential_from_toml(ctx, s.type_names,
+                                  "style = \"schnet\"\nmodel = \"" + std::string(MDGPU_SOURCE_DIR) +
+                                      "/inputs/schnet/cuau_emt.schnet.h5\"\n");
     System sys(ctx, s, Units::metal());
     NVE nve;
     Simulation sim(ctx, sys, *pot, nve, 0.001, 1.0);
     sim.setup();
-    std::vector<double> etot;
+    std::vector<double> etot, temp;
     Observers obs;
     obs.thermo_every = 100;
-    obs.on_thermo = [&](const ThermoSample& t) { etot.push_back(t.etotal); };
+    obs.on_thermo = [&](const ThermoSample& t) {
+      etot.push_back(t.etotal);
+      temp.push_back(t.temp);
+    };
     sim.run(nve_steps(), obs);
-    double spread = 0;
+    double spread = 0, tmean = 0;
     for (double e : etot) spread = std::max(spread, std::abs(e - etot.front()));
+    for (std::size_t k = temp.size() / 2; k < temp.size(); ++k) tmean += temp[k];
+    tmean /= static_cast<double>(temp.size() - temp.size() / 2);
     const double drift = std::abs(etot.back() - etot.front());
-    MESSAGE("SchNet NVE (32 atoms, 300 K, dt 1 fs, " << nve_steps() << " steps): max |E - E0| = "
-                                                     << spread << " eV, |E_end - E0| = " << drift
-                                                     << " eV");
+    MESSAGE("SchNet NVE (32 atoms, 300 K, dt 1 fs, "
+            << nve_steps() << " steps): max |E - E0| = " << spread
+            << " eV, |E_end - E0| = " << drift << " eV, mean T (second half) " << tmean);
+    CHECK(tmean > 50.0);
     CHECK(spread < 32 * 1e-4);
-    CHECK(drift < 32 * 1e-5);
+    CHECK(drift < 32 * 1e-4);
   }
 }

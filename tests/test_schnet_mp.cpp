@@ -159,12 +159,11 @@ void check_toy(const Box& box, int ncell, int n_coeff, int width) {
   adj.resize(nl);
   mp::aggregate_backward<Contract>(ctx, sys.view(), nl, kRc, pairs, x.view(), out.view(),
                                    mb.partials(), adj.view(), opt);
-  mp::gather_slot_adjoints(ctx, sys.view(), nl, mb.reverse.view(), kRc, adj.view(),
-                           adj_sum.view(), false);
+  mp::gather_slot_adjoints(ctx, sys.view(), nl, mb.reverse.view(), kRc, adj.view(), adj_sum.view(),
+                           false);
   DeviceArray<double> fx(ctx, n), fy(ctx, n), fz(ctx, n), vir(ctx, 6 * n);
-  mb.gather(ctx, sys.view(), nl, ForceOut{fx.data(), fy.data(), fz.data(), nullptr, vir.data(),
-                                          false},
-            true);
+  mb.gather(ctx, sys.view(), nl,
+            ForceOut{fx.data(), fy.data(), fz.data(), nullptr, vir.data(), false}, true);
   const auto gfx = ctx.to_host(fx), gfy = ctx.to_host(fy), gfz = ctx.to_host(fz);
   const auto gv = ctx.to_host(vir);
   const auto gadj = ctx.to_host(adj_sum.data);

@@ -56,7 +56,8 @@ Layer add_layer(const Dense& d, std::vector<double>& p) {
 
 // The filter network of block b and its r-derivative on the host (exact, double):
 // w[f] = W~_f(r), dw[f] = dW~_f/dr.
-void filter_host(const Params& m, int b, double r, std::vector<double>& w, std::vector<double>& dw) {
+void filter_host(const Params& m, int b, double r, std::vector<double>& w,
+                 std::vector<double>& dw) {
   const Interaction& it = m.interactions[static_cast<std::size_t>(b)];
   const Dense& f1 = it.filter[0];
   const Dense& f2 = it.filter[1];
@@ -105,11 +106,23 @@ struct SchNetPotential::Impl {
   };
 
   Impl(Context& ctx, const Params& m, const Options& o, TableError& terr)
-      : mb(ctx), w(ctx, 0), emb(ctx, 0), centre(ctx, 0), coeff(ctx, 0), tab(ctx, 0), atomref(ctx, 0),
-        species(ctx, 0), head_layers(ctx, 0), x(ctx, m.n_atom_basis),
-        h(ctx, m.n_filters * m.n_interactions()), dphi(ctx, m.n_filters * m.n_interactions()),
-        msg(ctx, m.n_filters), G(ctx, m.n_filters), gx(ctx, m.n_atom_basis),
-        dh(ctx, m.n_filters), adj(ctx, m.n_filters) {
+      : mb(ctx),
+        w(ctx, 0),
+        emb(ctx, 0),
+        centre(ctx, 0),
+        coeff(ctx, 0),
+        tab(ctx, 0),
+        atomref(ctx, 0),
+        species(ctx, 0),
+        head_layers(ctx, 0),
+        x(ctx, m.n_atom_basis),
+        h(ctx, m.n_filters * m.n_interactions()),
+        dphi(ctx, m.n_filters * m.n_interactions()),
+        msg(ctx, m.n_filters),
+        G(ctx, m.n_filters),
+        gx(ctx, m.n_atom_basis),
+        dh(ctx, m.n_filters),
+        adj(ctx, m.n_filters) {
     F = m.n_atom_basis;
     Nf = m.n_filters;
     K = m.n_rbf;
@@ -238,25 +251,27 @@ struct SchNetPotential::Impl {
     for (int b = 0; b < T_; ++b) {
       const Block& B = blocks[b];
       const mp::FieldView<T> hb = h_block(b);
-      parallel_for_team(ctx, n, team, atom_scratch, In2fKernel<T>{w.data(), B.in2f, x.view(), hb, ld});
+      parallel_for_team(ctx, n, team, atom_scratch,
+                        In2fKernel<T>{w.data(), B.in2f, x.view(), hb, ld});
       halo_forward(ctx, nl, hb.v, Nf);
       if (table_h > 0)
         mp::aggregate<mp::ContractDiagonal>(ctx, sys, nl, rc, tab_filter(b), hb, msg.view(), opt);
       else
         mp::aggregate<mp::ContractDiagonal>(ctx, sys, nl, rc, filter(b), hb, msg.view(), opt);
-      parallel_for_team(ctx, n, team, atom_scratch,
-                        UpdateKernel<T>{w.data(), B.u1, B.u2, msg.view(), x.view(), dphi_block(b), ld});
+      parallel_for_team(
+          ctx, n, team, atom_scratch,
+          UpdateKernel<T>{w.data(), B.u1, B.u2, msg.view(), x.view(), dphi_block(b), ld});
     }
     const double mean_atom = mean_per_atom ? mean : mean / static_cast<double>(n);
     parallel_for_team(ctx, n, team, atom_scratch,
                       HeadKernel<T>{w.data(), head_layers.data(), head_net, sys.type,
-                                    species.data(), atomref.data(), mean_atom, x.view(),
-                                    gx.view(), out, req.energy && out.energy != nullptr, ld});
+                                    species.data(), atomref.data(), mean_atom, x.view(), gx.view(),
+                                    out, req.energy && out.energy != nullptr, ld});
     for (int b = T_ - 1; b >= 0; --b) {
       const Block& B = blocks[b];
-      parallel_for_team(ctx, n, team, atom_scratch,
-                        UpdateBackwardKernel<T>{w.data(), B.u1, B.u2, gx.view(), dphi_block(b),
-                                                G.view(), ld});
+      parallel_for_team(
+          ctx, n, team, atom_scratch,
+          UpdateBackwardKernel<T>{w.data(), B.u1, B.u2, gx.view(), dphi_block(b), G.view(), ld});
       opt.accumulate = b != T_ - 1;
       if (table_h > 0)
         mp::aggregate_backward<mp::ContractDiagonal>(ctx, sys, nl, rc, tab_filter(b), h_block(b),

@@ -70,18 +70,19 @@ std::unique_ptr<Potential> make_schnet(Section& s, const PotentialSetup& setup) 
     std::string map;
     for (std::size_t t = 0; t < names.size(); ++t)
       map += (map.empty() ? "" : ", ") + setup.type_names[t] + "->" + names[t];
-    std::printf("schnet model %s: %d interactions, %d features, %d filters, %d RBFs, rc %g, "
-                "schnetpack %s, precision %s, system types %s\n",
-                path.c_str(), model.n_interactions(), model.n_atom_basis, model.n_filters,
-                model.n_rbf, model.cutoff, model.schnetpack_version.c_str(), prec.c_str(),
-                map.c_str());
+    std::printf(
+        "schnet model %s: %d interactions, %d features, %d filters, %d RBFs, rc %g, "
+        "schnetpack %s, precision %s, system types %s\n",
+        path.c_str(), model.n_interactions(), model.n_atom_basis, model.n_filters, model.n_rbf,
+        model.cutoff, model.schnetpack_version.c_str(), prec.c_str(), map.c_str());
   }
   auto pot = std::make_unique<schnet::SchNetPotential>(setup.ctx, std::move(model), std::move(opt));
   if (table_step > 0) {
     const schnet::TableError& te = pot->table_error();
-    std::printf("schnet filter tables: step %g, max |W~ table - W~| %.3g (max |W~| %.3g), "
-                "max |dW~/dr table - dW~/dr| %.3g at interval midpoints\n",
-                table_step, te.w, te.w_scale, te.dw);
+    std::printf(
+        "schnet filter tables: step %g, max |W~ table - W~| %.3g (max |W~| %.3g), "
+        "max |dW~/dr table - dW~/dr| %.3g at interval midpoints\n",
+        table_step, te.w, te.w_scale, te.dw);
   }
   return pot;
 }

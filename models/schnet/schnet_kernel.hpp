@@ -59,8 +59,8 @@ MD_INLINE void dense_rows_forward(const Team& t, const Layer& L, const T* p, int
 // dE/dX = (dE/dY * dphi) W^T for `rows` rows; as nn::team_dense_backward (same sums in the
 // same order per input), the CPU path over the transposed weights. Ends with a barrier.
 template <class T>
-MD_INLINE void dense_rows_backward(const Team& t, const Layer& L, const T* p, int rows,
-                                   const T* g, const T* dphi, int dphi_ld, T* h, int ld) {
+MD_INLINE void dense_rows_backward(const Team& t, const Layer& L, const T* p, int rows, const T* g,
+                                   const T* dphi, int dphi_ld, T* h, int ld) {
 #if !defined(__CUDA_ARCH__)
   if (t.shuffle == 0 && L.d.n_in <= kCpuMaxWidth && L.d.shortcut == 0) {
     const int n_in = L.d.n_in, n_out = L.d.n_out;
@@ -328,8 +328,7 @@ struct HeadKernel {
     team_single(t, [&]() {
       if (eflag)
         store_energy(out, i,
-                     static_cast<double>(y[0]) + mean_per_atom +
-                         atomref[species_of_type[type[i]]]);
+                     static_cast<double>(y[0]) + mean_per_atom + atomref[species_of_type[type[i]]]);
       c[0] = static_cast<T>(1);
     });
     T* g = nn::team_backward<T, double>(t, net, layers, p, 1, dphi, 2 * ld, c, other, ld);
