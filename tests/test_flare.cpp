@@ -11,6 +11,9 @@
 #include <sstream>
 
 #include "engine/error.hpp"
+#include "engine/neighbor.hpp"
+#include "engine/system.hpp"
+#include "engine/uncertainty.hpp"
 #include "io/lattice.hpp"
 #include "io/toml_section.hpp"
 #include "models/flare/flare.hpp"
@@ -112,6 +115,58 @@ test::LadderCase ladder_case(const std::string& name, int frame) {
   return c;
 }
 
+// Per-atom std against the package's own (SGP_Calculator, variance_type "local"), and the
+// monitor's max and mean on the device.
+void check_uncertainty(const std::string& name) {
+  CAPTURE(name);
+  const test::Fixture fx = test::load_fixture("tests/data/flare/" + name + ".json");
+  Context ctx(test::backend());
+  const nlohmann::json& files = fx.model.at("files");
+  const std::string text = fixture_toml(fx) + "";
+  for (const test::FixtureFrame& f : fx.frames) {
+    CAPTURE(f.name);
+    // keys of [potential] before the [single_atom_energies] sub-table
+    std::string t = text;
+    t.insert(t.find("[single_atom_energies]"),
+             "l_inv = \"" + src(files.at("l_inv").get<std::string>()) + "\"\nsparse_desc = \"" +
+                 src(files.at("sparse_desc").get<std::string>()) + "\"\n");
+    std::unique_ptr<Potential> pot = make_from_toml(ctx, t, fx.type_map);
+    auto* flare = dynamic_cast<FlarePotential*>(pot.get());
+    REQUIRE(flare != nullptr);
+    REQUIRE(flare->has_uncertainty());
+    System sys(ctx, f.structure, Units::metal());
+    NeighborList nl(sys, pot->cutoff(), 1.0);
+    nl.build_now(sys);
+    const Index n = sys.n_local();
+    DeviceArray<double> e(ctx, n), v(ctx, 6 * n);
+    pot->compute(ctx, sys.view(), nl.view(),
+                 ForceOut{sys.fx.data(), sys.fy.data(), sys.fz.data(), e.data(), v.data(), false},
+                 ForceRequest{true, false});
+    UncertaintySettings us;
+    us.every = 1;
+    us.threshold = 0.05;
+    us.action = UncertaintyAction::harvest;
+    UncertaintyMonitor mon(ctx, us);
+    mon.evaluate(ctx, *flare, sys.view(), nl.view());
+    const std::vector<double> got = ctx.to_host(mon.atom_std(), static_cast<std::size_t>(n));
+    const auto& ref = f.extra.at("std");
+    double err = 0, mx = -1e300, sum = 0;
+    for (Index i = 0; i < n; ++i) {
+      const double r = ref[i].get<double>();
+      err = std::max(err, std::abs(got[i] - r) / std::abs(r));
+      mx = std::max(mx, r);
+      sum += r;
+    }
+    const UncertaintyMonitor::Reading rd = mon.read(ctx);
+    MESSAGE(f.name << ": per-atom std max rel. error " << err << " (std " << rd.mean << " mean, "
+                   << rd.max << " max)");
+    CHECK(err < 1e-7);
+    CHECK(std::abs(rd.max - mx) <= 1e-7 * std::abs(mx));
+    CHECK(std::abs(rd.mean - sum / n) <= 1e-7 * std::abs(sum / n));
+    CHECK(rd.action == (mx > 0.05 ? UncertaintyAction::harvest : UncertaintyAction::none));
+  }
+}
+
 std::string error_of(const std::string& path) {
   try {
     read_flare_model(path);
@@ -154,6 +209,57 @@ TEST_SUITE("flare") {
         c.nve_bound_per_atom = 1e-4;
       }
       test::check_model(c);
+    }
+  }
+
+  EXEC_TEST_CASE("flare per-atom uncertainty matches mir-flare's stds, all four models") {
+    for (const char* c : kCases) check_uncertainty(c);
+  }
+
+  TEST_CASE("flare uncertainty files that do not match the coefficient file are refused") {
+    const FlareModel p2 = read_flare_model(src("tests/data/flare/p2_quadratic/lmp.flare"));
+    auto error_u = [&](const std::string& dir) {
+      try {
+        read_flare_uncertainty(src("tests/data/flare/" + dir + "/L_inv_lmp.flare"),
+                               src("tests/data/flare/" + dir + "/sparse_desc_lmp.flare"), p2);
+      } catch (const InputError& e) {
+        return std::string(e.what());
+      }
+      return std::string();
+    };
+    CHECK(error_u("p2_quadratic").empty());
+    std::string e = error_u("p1_cosine");  // power 1
+    CHECK(e.find("L_inv_lmp.flare:2: kernel does not match") != std::string::npos);
+    e = error_u("dot_p2_quadratic");  // DotProduct
+    CHECK(e.find("kernel does not match") != std::string::npos);
+    // same kernel, other descriptor sizes: l_max 2 vs 3 (file of the l_max 2 DotProduct
+    // model with its kernel line changed)
+    const std::string dir = test::temp_dir();
+    std::ifstream in(src("tests/data/flare/dot_p2_quadratic/L_inv_lmp.flare"));
+    std::ofstream out(dir + "/L_inv_other");
+    int ln = 0;
+    for (std::string l; std::getline(in, l); ++ln) out << (ln == 1 ? "2 NormalizedDotProduct" : l) << "\n";
+    out.close();
+    try {
+      read_flare_uncertainty(dir + "/L_inv_other",
+                             src("tests/data/flare/p2_quadratic/sparse_desc_lmp.flare"), p2);
+      CHECK(false);
+    } catch (const InputError& err) {
+      CHECK(std::string(err.what()).find("do not match the coefficient file") != std::string::npos);
+    }
+    // a truncated sparse descriptor file
+    std::ifstream in2(src("tests/data/flare/p2_quadratic/sparse_desc_lmp.flare"));
+    std::ofstream out2(dir + "/sparse_trunc");
+    ln = 0;
+    for (std::string l; std::getline(in2, l) && ln < 40; ++ln) out2 << l << "\n";
+    out2.close();
+    try {
+      read_flare_uncertainty(src("tests/data/flare/p2_quadratic/L_inv_lmp.flare"),
+                             dir + "/sparse_trunc", p2);
+      CHECK(false);
+    } catch (const InputError& err) {
+      CHECK(std::string(err.what()).find("sparse_trunc:40: unexpected end of file") !=
+            std::string::npos);
     }
   }
 

@@ -146,6 +146,84 @@ struct FlareEnergyKernel {
   }
 };
 
+// Per-atom std for a tile of u.tile <= kTile atoms: the tile's B in scratch (normalised for
+// NormalizedDotProduct), k_a = (d_j . b_a)^power over the sparse set in scratch (lanes over
+// sparse environments j), then |L^-1 k_a|^2 with lanes over rows of L^-1 (column-major, so
+// lanes read consecutive addresses).
+struct FlareUncertaintyKernel {
+  FlareView v;
+  FlareUncertaintyView u;
+  const int* type;
+  Index n;
+  const double* b;
+  double* std_out;
+
+  MD_HD void operator()(const Team& t) const {
+    const int nd = v.nd, ns = u.n_sparse;
+    const Index i0 = t.item * u.tile;
+    const int na = static_cast<int>(n - i0 < u.tile ? n - i0 : u.tile);
+    double* bs = t.scratch_as<double>();                  // [tile][nd]
+    double* ks = bs + static_cast<Index>(u.tile) * nd;     // [tile][ns]
+    const double* bt = b + i0 * nd;
+    team_for(t, na * nd, [&](int e) { bs[e] = bt[e]; });
+    team_barrier(t);
+    int sp[kTile];
+    for (int a = 0; a < kTile; ++a) sp[a] = a < na ? v.species_of_type[type[i0 + a]] : -1;
+    const DVec<kTile> norm2 = team_sum<DVec<kTile>>(t, nd, [&](int k) {
+      DVec<kTile> r = DVec<kTile>::zero();
+      for (int a = 0; a < kTile; ++a)
+        if (a < na) r.v[a] = bs[a * nd + k] * bs[a * nd + k];
+      return r;
+    });
+    if (v.normalized) {
+      team_for(t, nd, [&](int k) {
+        for (int a = 0; a < kTile; ++a)
+          if (a < na && norm2.v[a] > 0.0) bs[a * nd + k] /= sqrt(norm2.v[a]);
+      });
+      team_barrier(t);
+    }
+    team_for(t, ns, [&](int j) {
+      const int sj = u.sparse_species[j];
+      double dot[kTile];
+      for (int a = 0; a < kTile; ++a) dot[a] = 0.0;
+      for (int l = 0; l < nd; ++l) {
+        const double d = u.sparse_t[static_cast<Index>(l) * ns + j];
+        for (int a = 0; a < kTile; ++a)
+          if (sp[a] == sj) dot[a] += d * bs[a * nd + l];
+      }
+      for (int a = 0; a < kTile; ++a) {
+        if (a >= na) continue;
+        ks[a * ns + j] = sp[a] == sj ? (v.power == 2 ? dot[a] * dot[a] : dot[a]) : 0.0;
+      }
+    });
+    team_barrier(t);
+    const DVec<kTile> q = team_sum<DVec<kTile>>(t, ns, [&](int j) {
+      double row[kTile];
+      for (int a = 0; a < kTile; ++a) row[a] = 0.0;
+      for (int m = 0; m <= j; ++m) {
+        const double l = u.l_inv_t[static_cast<Index>(m) * ns + j];
+        for (int a = 0; a < kTile; ++a)
+          if (a < na) row[a] += l * ks[a * ns + m];
+      }
+      DVec<kTile> r = DVec<kTile>::zero();
+      for (int a = 0; a < kTile; ++a) r.v[a] = row[a] * row[a];
+      return r;
+    });
+    team_single(t, [&] {
+      for (int a = 0; a < na; ++a) {
+        const double q2 = norm2.v[a];
+        double out = 0.0;
+        if (q2 >= kEmptyThreshold) {
+          const double kself = v.normalized ? 1.0 : (v.power == 2 ? q2 * q2 : q2);
+          const double var = kself - u.sig2 * q.v[a];
+          out = var >= 0.0 ? sqrt(var) : -sqrt(-var);
+        }
+        std_out[i0 + a] = out;
+      }
+    });
+  }
+};
+
 // dE/dc from dE/dB, then the pair partials of each list slot. Team per atom.
 struct FlarePartialsKernel {
   FlareView v;
@@ -193,6 +271,15 @@ void flare_launch_energy(Context& ctx, const FlareView& v, const SystemView& sys
   parallel_for_team(ctx, teams, lanes_for(v.nd, 256),
                     sizeof(double) * static_cast<std::size_t>(v.tile) * v.nd,
                     FlareEnergyKernel{v, sys.type, sys.n_local, b, dedb, out, eflag});
+}
+
+void flare_launch_uncertainty(Context& ctx, const FlareView& v, const FlareUncertaintyView& u,
+                              const SystemView& sys, const double* b, double* std_out) {
+  const Index teams = (sys.n_local + u.tile - 1) / u.tile;
+  const std::size_t scratch =
+      sizeof(double) * static_cast<std::size_t>(u.tile) * (v.nd + u.n_sparse);
+  parallel_for_team(ctx, teams, lanes_for(u.n_sparse, 256), scratch,
+                    FlareUncertaintyKernel{v, u, sys.type, sys.n_local, b, std_out});
 }
 
 void flare_launch_partials(Context& ctx, const FlareView& v, const SystemView& sys,
@@ -252,6 +339,43 @@ FlareView FlarePotential::view() const {
   // atoms per energy team: the tile's B in scratch stays within 32 KB
   v.tile = std::clamp(4096 / std::max(v.nd, 1), 1, kTile);
   return v;
+}
+
+void FlarePotential::set_uncertainty(Context& ctx, const FlareUncertaintyModel& u) {
+  const int nd = model_.n_descriptors(), ns = u.n_sparse;
+  if (u.power != model_.power || u.normalized != model_.normalized)
+    throw Error("flare: the uncertainty files do not match the coefficient file's kernel");
+  std::vector<int> species;
+  for (int s = 0; s < static_cast<int>(u.sparse_count.size()); ++s)
+    species.insert(species.end(), u.sparse_count[s], s);
+  std::vector<double> st(static_cast<std::size_t>(nd) * ns), lt(static_cast<std::size_t>(ns) * ns);
+  for (int j = 0; j < ns; ++j)
+    for (int l = 0; l < nd; ++l)
+      st[static_cast<std::size_t>(l) * ns + j] = u.sparse_desc[static_cast<std::size_t>(j) * nd + l];
+  for (int j = 0; j < ns; ++j)
+    for (int m = 0; m <= j; ++m)
+      lt[static_cast<std::size_t>(m) * ns + j] = u.l_inv[static_cast<std::size_t>(j) * ns + m];
+  upload(ctx, species, sparse_species_);
+  upload(ctx, st, sparse_t_);
+  upload(ctx, lt, l_inv_t_);
+  sig2_ = u.hyperparameters.at(0) * u.hyperparameters.at(0);
+  n_sparse_ = ns;
+}
+
+void FlarePotential::atom_uncertainty(Context& ctx, const SystemView& sys, const NeighborView&,
+                                      double* std_out) {
+  if (n_sparse_ == 0) throw Error("flare: no uncertainty files were given (l_inv, sparse_desc)");
+  if (sys.n_local == 0) return;
+  const FlareView v = view();
+  FlareUncertaintyView u{};
+  u.n_sparse = n_sparse_;
+  // the tile's B and k in scratch stay within 32 KB
+  u.tile = std::clamp(4096 / std::max(v.nd + n_sparse_, 1), 1, kTile);
+  u.sig2 = sig2_;
+  u.sparse_species = sparse_species_.data();
+  u.sparse_t = sparse_t_.data();
+  u.l_inv_t = l_inv_t_.data();
+  flare_launch_uncertainty(ctx, v, u, sys, b_.data(), std_out);
 }
 
 void FlarePotential::compute(Context& ctx, const SystemView& sys, const NeighborView& nl,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/potential.hpp"
+#include "engine/uncertainty.hpp"
 #include "kernels/density_expansion.hpp"
 #include "kernels/many_body.hpp"
 
@@ -91,7 +92,21 @@ struct FlareView {
   const double* beta;          // power 2: [n_species][nd][nd] symmetric; power 1: [n_species][nd]
 };
 
-class FlarePotential : public Potential {
+// Device view of the uncertainty model (LAMMPS compute flare/std/atom): for atom i of species
+// s, k_j = (d_j . b_i)^power over the sparse environments j of species s (d_j, b_i normalised
+// for NormalizedDotProduct), var_i = K_self - sigma^2 |L^-1 k|^2 with K_self = 1 (normalised)
+// or |B_i|^(2 power), std_i = sqrt(var_i) (-sqrt|var_i| when negative; 0 for empty
+// environments). Dimensionless (the package's SGP_Calculator stds[:, 0]).
+struct FlareUncertaintyView {
+  int n_sparse;
+  int tile;                    // atoms per team
+  double sig2;                 // sigma^2
+  const int* sparse_species;   // [n_sparse]
+  const double* sparse_t;      // [nd][n_sparse]: descriptor component l of sparse j at l*n_sparse+j
+  const double* l_inv_t;       // [n_sparse][n_sparse]: L^-1(j, m) at m * n_sparse + j (m <= j)
+};
+
+class FlarePotential : public Potential, public UncertaintyProvider {
  public:
   FlarePotential(Context& ctx, FlareModel model);
   std::string style() const override { return "flare"; }
@@ -99,6 +114,12 @@ class FlarePotential : public Potential {
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
                ForceRequest req) override;
   const FlareModel& model() const { return model_; }
+  // Uncertainty files (read_flare_uncertainty); without them atom_uncertainty throws.
+  void set_uncertainty(Context& ctx, const FlareUncertaintyModel& u);
+  bool has_uncertainty() const { return n_sparse_ > 0; }
+  // Per-atom std of the environments of the last compute() (device array of n_local).
+  void atom_uncertainty(Context& ctx, const SystemView& sys, const NeighborView& nl,
+                        double* std_out) override;
   FlareView view() const;
   // Per-atom B2 of the last compute (device, atom-major [n_local][nd]).
   const DeviceArray<double>& descriptors() const { return b_; }
@@ -114,6 +135,11 @@ class FlarePotential : public Potential {
   DeviceArray<double> c_, b_, dedb_;  // per atom: coefficients, B2, dE/dB
   ManyBodyForces forces_;
   Index n_alloc_ = -1;
+  // uncertainty
+  int n_sparse_ = 0;
+  double sig2_ = 0;
+  DeviceArray<int> sparse_species_;
+  DeviceArray<double> sparse_t_, l_inv_t_;
 };
 
 // Kernels (flare.cpp), exposed for the tests.
@@ -123,6 +149,9 @@ void flare_launch_descriptors(Context& ctx, const FlareView& v, const SystemView
 // Energy pass: E_i (when eflag) and dE/dB_i (team per tile of kTile atoms).
 void flare_launch_energy(Context& ctx, const FlareView& v, const SystemView& sys, const double* b,
                          double* dedb, const ForceOut& out, bool eflag);
+// Uncertainty pass: std_i from the descriptors b (team per tile of atoms).
+void flare_launch_uncertainty(Context& ctx, const FlareView& v, const FlareUncertaintyView& u,
+                              const SystemView& sys, const double* b, double* std_out);
 // Partials pass: dE_i/dr_ij for every slot (team per atom).
 void flare_launch_partials(Context& ctx, const FlareView& v, const SystemView& sys,
                            const NeighborView& nl, const double* c, const double* dedb,

@@ -6,6 +6,8 @@
 //   file = "lmp.flare"
 //   species = ["Cu", "Ag"]                 # FLARE species 0, 1, ...; default: the system types
 //   single_atom_energies = { Cu = -0.1 }   # eV per atom, default 0
+//   l_inv = "L_inv_lmp.flare"              # optional, with sparse_desc: per-atom uncertainty
+//   sparse_desc = "sparse_desc_lmp.flare"
 #include <cstdio>
 #include <filesystem>
 
@@ -62,13 +64,22 @@ std::unique_ptr<Potential> make_flare(Section& s, const PotentialSetup& setup) {
   } else {
     for (const auto& n : species) defaulted += (defaulted.empty() ? "" : ", ") + n;
   }
+  std::string l_inv, sparse;
+  if (s.has("l_inv") || s.has("sparse_desc")) {
+    l_inv = resolve_file(s, "l_inv", setup.input_dir);
+    sparse = resolve_file(s, "sparse_desc", setup.input_dir);
+  }
   s.finish();
   if (!defaulted.empty())
     std::fprintf(stderr,
                  "note: flare: single_atom_energies not given for %s: 0 eV (lmp.flare has none; "
                  "energies then differ from the GP's by the sum of e0)\n",
                  defaulted.c_str());
-  return std::make_unique<FlarePotential>(setup.ctx, std::move(m));
+  FlareUncertaintyModel u;
+  if (!l_inv.empty()) u = read_flare_uncertainty(l_inv, sparse, m);
+  auto pot = std::make_unique<FlarePotential>(setup.ctx, std::move(m));
+  if (!l_inv.empty()) pot->set_uncertainty(setup.ctx, u);
+  return pot;
 }
 
 }  // namespace md
