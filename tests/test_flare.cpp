@@ -12,7 +12,10 @@
 
 #include "engine/error.hpp"
 #include "engine/neighbor.hpp"
+#include "engine/simulation.hpp"
 #include "engine/system.hpp"
+#include "engine/velocity.hpp"
+#include "integrators/nve.hpp"
 #include "engine/uncertainty.hpp"
 #include "io/lattice.hpp"
 #include "io/toml_section.hpp"
@@ -214,6 +217,68 @@ TEST_SUITE("flare") {
 
   EXEC_TEST_CASE("flare per-atom uncertainty matches mir-flare's stds, all four models") {
     for (const char* c : kCases) check_uncertainty(c);
+  }
+
+  EXEC_TEST_CASE("flare uncertainty in a run: every 5 steps on the device, no host transfers") {
+    const test::Fixture fx = test::load_fixture("tests/data/flare/p2_quadratic.json");
+    const nlohmann::json& files = fx.model.at("files");
+    std::string text = fixture_toml(fx);
+    text.insert(text.find("[single_atom_energies]"),
+                "l_inv = \"" + src(files.at("l_inv").get<std::string>()) + "\"\nsparse_desc = \"" +
+                    src(files.at("sparse_desc").get<std::string>()) + "\"\n");
+    Context ctx(test::backend());
+    LatticeSpec spec;
+    spec.kind = "fcc";
+    spec.a = 3.85;
+    spec.repeat = {2, 2, 2};
+    spec.elements = {"Cu", "Cu", "Ag", "Ag"};
+    Structure st = make_lattice(spec);
+    create_velocities(st, Units::metal(), 600.0, 99);
+    std::unique_ptr<Potential> pot = make_from_toml(ctx, text, st.type_names);
+    auto& flare = dynamic_cast<FlarePotential&>(*pot);
+    System sys(ctx, st, Units::metal());
+    NVE nve;
+    Simulation sim(ctx, sys, *pot, nve, 0.001, 1.0);
+    sim.setup();
+    UncertaintySettings us;
+    us.every = 5;
+    us.threshold = 1.0;
+    UncertaintyMonitor mon(ctx, us);
+    Observers obs;
+    obs.thermo_every = 20;
+    obs.on_thermo = [](const ThermoSample&) {};
+    long evaluations = 0, quiet = 0;
+    Counters before = ctx.counters();
+    obs.after_forces = [&](long step) {
+      if (mon.due(step)) {
+        mon.evaluate(ctx, flare, sim.system().view(), sim.neighbors().view());
+        ++evaluations;
+      }
+    };
+    obs.after_step = [&](long step) {
+      const Counters now = ctx.counters();
+      if (step % 20 != 0) {
+        ++quiet;
+        CHECK(now.d2h == before.d2h);
+        CHECK(now.h2d == before.h2d);
+        CHECK(now.syncs == before.syncs);
+      }
+      before = now;
+    };
+    sim.run(60, obs);
+    CHECK(evaluations == 12);
+    CHECK(quiet == 57);
+    // the last evaluation (step 60) equals a fresh one at the final state
+    const UncertaintyMonitor::Reading rd = mon.read(ctx);
+    UncertaintyMonitor fresh(ctx, us);
+    sim.evaluate(true, false);
+    fresh.evaluate(ctx, flare, sim.system().view(), sim.neighbors().view());
+    const UncertaintyMonitor::Reading rf = fresh.read(ctx);
+    MESSAGE("std after 60 steps at 600 K: mean " << rd.mean << ", max " << rd.max);
+    CHECK(rd.max > 0.0);
+    CHECK(std::abs(rd.max - rf.max) <= 1e-12 * rf.max);
+    CHECK(std::abs(rd.mean - rf.mean) <= 1e-12 * rf.mean);
+    CHECK(rd.action == UncertaintyAction::none);
   }
 
   TEST_CASE("flare uncertainty files that do not match the coefficient file are refused") {
