@@ -1,6 +1,10 @@
 // Uncertainty monitor: per-atom std from the provider, its max and mean reduced on the device.
 #include "engine/uncertainty.hpp"
 
+#include <utility>
+#include <vector>
+
+#include "engine/simulation.hpp"
 #include "kernels/launch.hpp"
 
 namespace md {
@@ -26,7 +30,7 @@ struct StdValue {
   }
 };
 
-// stats = [max, sum / n] from the reduction result.
+// stats = [max, sum / n, max since read, evaluations since read] from the reduction result.
 struct FinishStats {
   DVec<2>* red;
   double* stats;
@@ -34,13 +38,25 @@ struct FinishStats {
   MD_HD void operator()(Index) const {
     stats[0] = red->v[0];
     stats[1] = red->v[1] * inv_n;
+    stats[2] = stats[3] > 0.0 && stats[2] > red->v[0] ? stats[2] : red->v[0];
+    stats[3] += 1.0;
+  }
+};
+
+struct ResetSinceRead {
+  double* stats;
+  MD_HD void operator()(Index) const {
+    stats[2] = 0.0;
+    stats[3] = 0.0;
   }
 };
 
 }  // namespace
 
 UncertaintyMonitor::UncertaintyMonitor(Context& ctx, UncertaintySettings settings)
-    : settings_(std::move(settings)), std_(ctx, 0), stats_(ctx, 4) {}
+    : settings_(std::move(settings)), std_(ctx, 0), stats_(ctx, 6) {
+  upload(ctx, std::vector<double>(6, 0.0), stats_);
+}
 
 void UncertaintyMonitor::evaluate(Context& ctx, UncertaintyProvider& p, const SystemView& sys,
                                   const NeighborView& nl) {
@@ -51,7 +67,7 @@ void UncertaintyMonitor::evaluate(Context& ctx, UncertaintyProvider& p, const Sy
   }
   if (n == 0) return;
   p.atom_uncertainty(ctx, sys, nl, std_.data());
-  DVec<2>* red = reinterpret_cast<DVec<2>*>(stats_.data() + 2);  // stats_[2..3]
+  DVec<2>* red = reinterpret_cast<DVec<2>*>(stats_.data() + 4);  // stats_[4..5]
   DVec<2> identity;
   identity.v[0] = -1e300;
   identity.v[1] = 0.0;
@@ -59,13 +75,33 @@ void UncertaintyMonitor::evaluate(Context& ctx, UncertaintyProvider& p, const Sy
   parallel_for(ctx, 1, FinishStats{red, stats_.data(), 1.0 / static_cast<double>(n)});
 }
 
-UncertaintyMonitor::Reading UncertaintyMonitor::read(Context& ctx) const {
+UncertaintyMonitor::Reading UncertaintyMonitor::read(Context& ctx) {
   Reading r;
-  const std::vector<double> h = ctx.to_host(stats_, 2);
+  const std::vector<double> h = ctx.to_host(stats_, 4);
   r.max = h[0];
   r.mean = h[1];
-  if (settings_.every > 0 && r.max > settings_.threshold) r.action = settings_.action;
+  r.max_since_read = h[2];
+  r.evaluations_since_read = static_cast<long>(h[3]);
+  if (r.evaluations_since_read > 0 && r.max_since_read > settings_.threshold)
+    r.action = settings_.action;
+  parallel_for(ctx, 1, ResetSinceRead{stats_.data()});
   return r;
+}
+
+void attach_uncertainty(Observers& obs, UncertaintyMonitor& mon, Context& ctx, Simulation& sim,
+                        UncertaintyProvider& provider,
+                        std::function<void(long, const UncertaintyMonitor::Reading&)> on_reading) {
+  std::function<void(long)> prev_forces = obs.after_forces;
+  obs.after_forces = [prev_forces, &mon, &ctx, &sim, &provider](long step) {
+    if (prev_forces) prev_forces(step);
+    if (mon.due(step)) mon.evaluate(ctx, provider, sim.system().view(), sim.neighbors().view());
+  };
+  std::function<void()> prev_sync = obs.on_sync;
+  obs.on_sync = [prev_sync, &mon, &ctx, &sim, on_reading]() {
+    if (prev_sync) prev_sync();
+    const UncertaintyMonitor::Reading r = mon.read(ctx);
+    if (r.evaluations_since_read > 0 && on_reading) on_reading(sim.step(), r);
+  };
 }
 
 }  // namespace md

@@ -5,6 +5,7 @@
 // Dimensionless std (FLARE: sqrt(variance)/sigma). Used by models/flare and the run loop.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "engine/backend.hpp"
@@ -13,6 +14,8 @@
 namespace md {
 
 class Section;
+class Simulation;
+struct Observers;
 
 // A potential that reports a per-atom uncertainty of the environments of its last compute().
 class UncertaintyProvider {
@@ -44,19 +47,32 @@ class UncertaintyMonitor {
   void evaluate(Context& ctx, UncertaintyProvider& p, const SystemView& sys,
                 const NeighborView& nl);
   const DeviceArray<double>& atom_std() const { return std_; }
-  const double* stats_device() const { return stats_.data(); }  // [max, mean]
-  // Host side, at an output step: the last max and mean (one counted transfer) and the
-  // action they call for (none below the threshold).
+  // [max, mean] of the last evaluation, the largest max since the last read(), and the
+  // number of evaluations since then (device; updated by evaluate without the host).
+  const double* stats_device() const { return stats_.data(); }
+  // Host side, at a sync point: one counted transfer; resets the since-last-read values (a
+  // launch). action: settings().action when max_since_read exceeds the threshold.
   struct Reading {
-    double max = 0, mean = 0;
+    double max = 0, mean = 0;  // last evaluation
+    double max_since_read = 0;
+    long evaluations_since_read = 0;
     UncertaintyAction action = UncertaintyAction::none;
   };
-  Reading read(Context& ctx) const;
+  Reading read(Context& ctx);
 
  private:
   UncertaintySettings settings_;
   DeviceArray<double> std_, stats_;
   Index n_ = -1;
 };
+
+// Wires a monitor into a run: evaluate() right after the forces of every settings().every-th
+// step (Observers::after_forces, enqueue-only), and at every sync point (Observers::on_sync,
+// chained after any existing one) one read() handed to on_reading when an evaluation happened
+// since the last read (thermo columns; warn / stop / harvest are the caller's). Keeps
+// references to all arguments for the run.
+void attach_uncertainty(Observers& obs, UncertaintyMonitor& mon, Context& ctx, Simulation& sim,
+                        UncertaintyProvider& provider,
+                        std::function<void(long step, const UncertaintyMonitor::Reading&)> on_reading);
 
 }  // namespace md

@@ -248,13 +248,17 @@ TEST_SUITE("flare") {
     obs.thermo_every = 20;
     obs.on_thermo = [](const ThermoSample&) {};
     long evaluations = 0, quiet = 0;
+    std::vector<long> read_steps;
+    std::vector<UncertaintyMonitor::Reading> readings;
     Counters before = ctx.counters();
     obs.after_forces = [&](long step) {
-      if (mon.due(step)) {
-        mon.evaluate(ctx, flare, sim.system().view(), sim.neighbors().view());
-        ++evaluations;
-      }
+      if (mon.due(step)) ++evaluations;
     };
+    attach_uncertainty(obs, mon, ctx, sim, flare,
+                       [&](long step, const UncertaintyMonitor::Reading& r) {
+                         read_steps.push_back(step);
+                         readings.push_back(r);
+                       });
     obs.after_step = [&](long step) {
       const Counters now = ctx.counters();
       if (step % 20 != 0) {
@@ -268,8 +272,14 @@ TEST_SUITE("flare") {
     sim.run(60, obs);
     CHECK(evaluations == 12);
     CHECK(quiet == 57);
+    CHECK(read_steps == std::vector<long>{20, 40, 60});
+    for (const auto& r : readings) {
+      CHECK(r.evaluations_since_read == 4);
+      CHECK(r.max_since_read >= r.max);
+    }
     // the last evaluation (step 60) equals a fresh one at the final state
-    const UncertaintyMonitor::Reading rd = mon.read(ctx);
+    REQUIRE(!readings.empty());
+    const UncertaintyMonitor::Reading rd = readings.back();
     UncertaintyMonitor fresh(ctx, us);
     sim.evaluate(true, false);
     fresh.evaluate(ctx, flare, sim.system().view(), sim.neighbors().view());
