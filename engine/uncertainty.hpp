@@ -21,6 +21,8 @@ struct Observers;
 class UncertaintyProvider {
  public:
   virtual ~UncertaintyProvider() = default;
+  // False when the model has no uncertainty data (e.g. FLARE without l_inv/sparse_desc).
+  virtual bool has_uncertainty() const = 0;
   // std_out: device array of sys.n_local values.
   virtual void atom_uncertainty(Context& ctx, const SystemView& sys, const NeighborView& nl,
                                 double* std_out) = 0;

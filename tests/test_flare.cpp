@@ -411,3 +411,25 @@ TEST_SUITE("flare") {
     CHECK(config_error(file + "species = [\"Cu\", \"Ag\"]\n", {"Ag", "Cu"}).empty());
   }
 }
+
+// Long validation (not in the default run):
+//   OMP_NUM_THREADS=1 tests/mdgpu_tests -ts=flare_validation --no-skip
+// NVE of L1_0 CuAg (2x2x2 fcc cells, 32 atoms) over 10,000 steps of 1 fs at ~300 K with the
+// p2_quadratic model: energy drift bound per atom.
+TEST_SUITE("flare_validation" * doctest::skip()) {
+  EXEC_TEST_CASE("flare NVE over 10000 steps") {
+    test::LadderCase c = ladder_case("p2_quadratic", 0);
+    LatticeSpec spec;
+    spec.kind = "fcc";
+    spec.a = 3.85;
+    spec.repeat = {2, 2, 2};
+    spec.elements = {"Cu", "Cu", "Ag", "Ag"};
+    c.nve_structure = make_lattice(spec);
+    c.nve_steps = 10000;
+    c.nve_dt = 0.001;
+    c.nve_temperature = 600.0;
+    c.nve_thermo_every = 100;
+    c.nve_bound_per_atom = 1e-4;
+    test::check_model(c);
+  }
+}

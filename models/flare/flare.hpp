@@ -116,7 +116,7 @@ class FlarePotential : public Potential, public UncertaintyProvider {
   const FlareModel& model() const { return model_; }
   // Uncertainty files (read_flare_uncertainty); without them atom_uncertainty throws.
   void set_uncertainty(Context& ctx, const FlareUncertaintyModel& u);
-  bool has_uncertainty() const { return n_sparse_ > 0; }
+  bool has_uncertainty() const override { return n_sparse_ > 0; }
   // Per-atom std of the environments of the last compute() (device array of n_local).
   void atom_uncertainty(Context& ctx, const SystemView& sys, const NeighborView& nl,
                         double* std_out) override;
