@@ -46,5 +46,6 @@ std::unique_ptr<Potential> make_table(Section& s, const PotentialSetup& setup);
 std::unique_ptr<Potential> make_morse(Section& s, const PotentialSetup& setup);
 std::unique_ptr<Potential> make_overlay(Section& s, const PotentialSetup& setup);
 std::unique_ptr<Potential> make_snap(Section& s, const PotentialSetup& setup);
+std::unique_ptr<Potential> make_gap(Section& s, const PotentialSetup& setup);
 
 }  // namespace md

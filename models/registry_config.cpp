@@ -15,6 +15,7 @@ const std::vector<PotentialStyle>& potential_styles() {
       {"table", make_table, "tabulated pairs from LAMMPS table files, linear or spline"},
       {"morse", make_morse, "Morse pair potential (LAMMPS morse), per type pair, shift"},
       {"overlay", make_overlay, "sum of several styles, each on chosen type pairs (hybrid/overlay)"},
+      {"gap", make_gap, "GAP kernel regression (QUIP/GAP gap.xml): distance_2b, SOAP"},
       {"snap", make_snap, "SNAP bispectrum ML potential, LAMMPS .snapcoeff/.snapparam (ML-SNAP)"},
   };
   return styles;

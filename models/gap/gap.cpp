@@ -1,0 +1,207 @@
+// GAP potential: host set-up (SOAP radial basis tables, descriptor tables uploaded once) and
+// the passes of one force call: distance_2b + e0, then per SOAP descriptor the density /
+// power spectrum, the tiled dot-product kernel against the sparse set and the backward pass
+// into pair partials; finally energies and the shared force/virial gather.
+#include "models/gap/gap.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/error.hpp"
+
+namespace md {
+
+namespace {
+
+// In-place Cholesky S = L L^T (lower), n x n row-major.
+std::vector<double> cholesky_lower(const std::vector<double>& s, int n) {
+  std::vector<double> l(static_cast<std::size_t>(n) * n, 0.0);
+  for (int j = 0; j < n; ++j) {
+    double d = s[j * n + j];
+    for (int k = 0; k < j; ++k) d -= l[j * n + k] * l[j * n + k];
+    if (!(d > 0.0)) throw Error("gap: SOAP radial overlap matrix is not positive definite");
+    l[j * n + j] = std::sqrt(d);
+    for (int i = j + 1; i < n; ++i) {
+      double v = s[i * n + j];
+      for (int k = 0; k < j; ++k) v -= l[i * n + k] * l[j * n + k];
+      l[i * n + j] = v / l[j * n + j];
+    }
+  }
+  return l;
+}
+
+// X = A^-1 B for symmetric positive definite A (Cholesky), n x n row-major.
+std::vector<double> spd_solve(const std::vector<double>& a, const std::vector<double>& b, int n) {
+  const std::vector<double> l = cholesky_lower(a, n);
+  std::vector<double> x = b;
+  for (int col = 0; col < n; ++col) {
+    for (int i = 0; i < n; ++i) {  // L y = b
+      double v = x[i * n + col];
+      for (int k = 0; k < i; ++k) v -= l[i * n + k] * x[k * n + col];
+      x[i * n + col] = v / l[i * n + i];
+    }
+    for (int i = n - 1; i >= 0; --i) {  // L^T x = y
+      double v = x[i * n + col];
+      for (int k = i + 1; k < n; ++k) v -= l[k * n + i] * x[k * n + col];
+      x[i * n + col] = v / l[i * n + i];
+    }
+  }
+  return x;
+}
+
+}  // namespace
+
+GapSoapBasis gap_soap_basis(const GapSoap& s) {
+  const int n = s.n_max;
+  const double alpha = 0.5 / (s.atom_sigma * s.atom_sigma);
+  const double rcb = s.cutoff + s.atom_sigma * std::sqrt(2.0 * s.basis_error_exponent * std::log(10.0));
+  GapSoapBasis b;
+  b.r_basis.resize(n);
+  for (int a = 0; a < n; ++a) b.r_basis[a] = a * (rcb / n);
+  std::vector<double> cg(static_cast<std::size_t>(n) * n), ov(cg.size());
+  const double pi = 3.14159265358979323846;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      const double ri = b.r_basis[i], rj = b.r_basis[j], sum = ri + rj, dif = ri - rj;
+      cg[i * n + j] = std::exp(-alpha * dif * dif);
+      // int_0^inf r^2 exp(-alpha (r - ri)^2) exp(-alpha (r - rj)^2) dr, closed form
+      ov[i * n + j] = (std::exp(-alpha * (ri * ri + rj * rj)) * std::sqrt(2.0) * std::pow(alpha, 1.5) * sum +
+                       alpha * std::exp(-0.5 * alpha * dif * dif) * std::sqrt(pi) *
+                           (1.0 + alpha * sum * sum) * (1.0 + std::erf(std::sqrt(alpha / 2.0) * sum))) /
+                      std::sqrt(128.0 * std::pow(alpha, 5));
+    }
+  const std::vector<double> l = cholesky_lower(ov, n);
+  b.transform = spd_solve(cg, l, n);  // [a][n]
+  b.central.resize(n);
+  for (int k = 0; k < n; ++k) b.central[k] = l[0 * n + k];  // a density at r = 0: row 0 of L
+  return b;
+}
+
+GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z)
+    : model_(std::move(model)), type_z_host_(std::move(type_z)), forces_(ctx) {
+  for (auto* a : {&e0_, &d2b_exp_, &d2b_inv_theta_, &d2b_x_, &d2b_alpha_fc_, &e_atom_}) a->bind(ctx);
+  type_z_.bind(ctx);
+  d2b_desc_.bind(ctx);
+  std::vector<Gap2bDesc> desc;
+  std::vector<double> ex, it, xs, af;
+  for (const GapCoordinates& g : model_.coords) {
+    cutoff_ = std::max(cutoff_, g.cutoff());
+    if (g.kind == GapDescriptorKind::Distance2b) {
+      if (g.covariance != GapCovariance::ArdSe)
+        throw InputError(model_.path, g.line, "gap: distance_2b with dot_product covariance is not supported by mdgpu");
+      Gap2bDesc d{};
+      d.z1 = g.d2b.z1;
+      d.z2 = g.d2b.z2;
+      d.dim = g.dimensions;
+      d.n_sparse = g.n_sparse;
+      d.off_theta = static_cast<int>(ex.size());
+      d.off_x = static_cast<int>(xs.size());
+      d.off_s = static_cast<int>(af.size());
+      d.cutoff = g.d2b.cutoff;
+      d.width = g.d2b.width;
+      d.delta2 = g.delta * g.delta;
+      d.f0sq = g.f0 * g.f0;
+      for (int c = 0; c < g.dimensions; ++c) {
+        ex.push_back(g.d2b.exponents[c]);
+        it.push_back(1.0 / g.theta[c]);
+      }
+      xs.insert(xs.end(), g.sparse_x.begin(), g.sparse_x.end());
+      for (int s = 0; s < g.n_sparse; ++s) af.push_back(g.alpha[s] * g.sparse_cutoff[s]);
+      desc.push_back(d);
+      continue;
+    }
+    // SOAP
+    const GapSoap& so = g.soap;
+    SoapData sd(ctx);
+    const GapSoapBasis b = gap_soap_basis(so);
+    upload(ctx, so.species_z, sd.species_z);
+    upload(ctx, b.r_basis, sd.r_basis);
+    upload(ctx, b.transform, sd.transform);
+    upload(ctx, b.central, sd.central);
+    upload(ctx, g.sparse_x, sd.sparse_x);
+    std::vector<double> a(g.n_sparse);
+    for (int s = 0; s < g.n_sparse; ++s) a[s] = g.alpha[s] * g.sparse_cutoff[s];
+    upload(ctx, a, sd.alpha_fc);
+    GapSoapView& v = sd.view;
+    v.n_max = so.n_max;
+    v.l_max = so.l_max;
+    v.n_species = static_cast<int>(so.species_z.size());
+    v.nch = v.n_species * v.n_max;
+    v.nlm = (so.l_max + 1) * (so.l_max + 1);
+    v.dim = g.dimensions;
+    v.z_centre = so.z_centre;
+    v.central_all = so.central_reference_all_species ? 1 : 0;
+    v.normalise = so.normalise ? 1 : 0;
+    v.two_l_plus_one = so.two_l_plus_one ? 1 : 0;
+    v.cutoff = so.cutoff;
+    v.width = so.width;
+    v.alpha = 0.5 / (so.atom_sigma * so.atom_sigma);
+    v.central_weight = so.central_weight;
+    v.sigma0 = so.covariance_sigma0;
+    v.n_sparse = g.n_sparse;
+    v.delta2 = g.delta * g.delta;
+    v.zeta = g.zeta;
+    soap_.push_back(std::move(sd));
+  }
+  n_2b_ = static_cast<int>(desc.size());
+  upload(ctx, desc, d2b_desc_);
+  upload(ctx, ex, d2b_exp_);
+  upload(ctx, it, d2b_inv_theta_);
+  upload(ctx, xs, d2b_x_);
+  upload(ctx, af, d2b_alpha_fc_);
+  std::vector<double> e0(model_.e0.begin(), model_.e0.end());
+  upload(ctx, e0, e0_);
+  upload(ctx, type_z_host_, type_z_);
+}
+
+void GapPotential::ensure_capacity(Index n) {
+  if (n == n_alloc_) return;
+  e_atom_.resize(static_cast<std::size_t>(std::max<Index>(n, 1)));
+  for (SoapData& s : soap_) {
+    const std::size_t nn = static_cast<std::size_t>(std::max<Index>(n, 1));
+    s.c.resize(nn * s.view.nch * s.view.nlm);
+    s.x.resize(nn * s.view.dim);
+    s.dedx.resize(nn * s.view.dim);
+    s.norm.resize(nn);
+  }
+  n_alloc_ = n;
+}
+
+void GapPotential::compute(Context& ctx, const SystemView& sys, const NeighborView& nl,
+                           const ForceOut& out, ForceRequest req) {
+  if (static_cast<Index>(type_z_host_.size()) < sys.n_types)
+    throw Error("gap: the potential maps fewer types than the system has");
+  const Index n = sys.n_local;
+  ensure_capacity(n);
+  forces_.prepare(ctx, nl);
+  const PairPartialsView g = forces_.partials();
+  const Gap2bView v2{n_2b_, d2b_desc_.data(), d2b_exp_.data(), d2b_inv_theta_.data(),
+                     d2b_x_.data(), d2b_alpha_fc_.data()};
+  parallel_for(ctx, n, Gap2bKernel{sys, nl, v2, type_z_.data(), e0_.data(), g, e_atom_.data()});
+  for (SoapData& s : soap_) {
+    GapSoapView v = s.view;
+    v.species_z = s.species_z.data();
+    v.r_basis = s.r_basis.data();
+    v.transform = s.transform.data();
+    v.central = s.central.data();
+    v.sparse_x = s.sparse_x.data();
+    v.alpha_fc = s.alpha_fc.data();
+    const GapSoapWork w{s.c.data(), s.x.data(), s.dedx.data(), s.norm.data()};
+    const GapSoapScratch o(v);
+    const std::size_t per_atom = sizeof(double) * static_cast<std::size_t>(o.total);
+    int lanes = 32;
+    while (lanes < v.nch * v.nlm && lanes < 128) lanes *= 2;
+    parallel_for_team(ctx, n, lanes, per_atom,
+                      GapSoapDescriptorKernel{sys, nl, v, w, type_z_.data()});
+    const Index tiles = (n + kGapTile - 1) / kGapTile;
+    const std::size_t tile_bytes =
+        sizeof(double) * (2 * static_cast<std::size_t>(kGapTile) * v.dim + kGapTile * kGapSparseChunk);
+    parallel_for_team(ctx, tiles, 128, tile_bytes, GapDotProductKernel{v, w, n, e_atom_.data()});
+    parallel_for_team(ctx, n, lanes, per_atom,
+                      GapSoapBackwardKernel{sys, nl, v, w, type_z_.data(), g});
+  }
+  if (req.energy) parallel_for(ctx, n, GapStoreEnergy{e_atom_.data(), out});
+  forces_.gather(ctx, sys, nl, out, req.virial);
+}
+
+}  // namespace md
