@@ -193,10 +193,12 @@ void GapPotential::compute(Context& ctx, const SystemView& sys, const NeighborVi
     while (lanes < v.nch * v.nlm && lanes < 128) lanes *= 2;
     parallel_for_team(ctx, n, lanes, per_atom,
                       GapSoapDescriptorKernel{sys, nl, v, w, type_z_.data()});
-    const Index tiles = (n + kGapTile - 1) / kGapTile;
-    const std::size_t tile_bytes =
-        sizeof(double) * (2 * static_cast<std::size_t>(kGapTile) * v.dim + kGapTile * kGapSparseChunk);
-    parallel_for_team(ctx, tiles, 128, tile_bytes, GapDotProductKernel{v, w, n, e_atom_.data()});
+    // atoms per tile: up to kGapTile, the tile's scratch within 96 KB (dims of a few thousand)
+    int tile = kGapTile;
+    while (tile > 1 && gap_tile_scratch_bytes(tile, v.dim) > 96 * 1024) --tile;
+    const Index tiles = (n + tile - 1) / tile;
+    parallel_for_team(ctx, tiles, 128, gap_tile_scratch_bytes(tile, v.dim),
+                      GapDotProductKernel{v, w, n, tile, e_atom_.data()});
     parallel_for_team(ctx, n, lanes, per_atom,
                       GapSoapBackwardKernel{sys, nl, v, w, type_z_.data(), g});
   }

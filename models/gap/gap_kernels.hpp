@@ -311,27 +311,35 @@ struct GapSoapDescriptorKernel {
   }
 };
 
-// Tile of atoms per team against the sparse set, in chunks of kGapSparseChunk sparse points:
+// Tile of `tile` (<= kGapTile) atoms per team against the sparse set, in chunks of
+// kGapSparseChunk sparse points:
 // k_as = delta^2 (x_a . x_s)^zeta; eps_a = sum_s alpha_s fc_s k_as is added to e_atom, and
 // dE/dx_a = sum_s alpha_s fc_s delta^2 zeta (x_a . x_s)^(zeta-1) x_s is written to w.dedx.
-// Scratch: x tile [tile][dim], weights [tile][chunk], dE/dx tile [tile][dim].
+// Scratch: x tile [tile][dim], weights [tile][chunk], dE/dx tile [tile][dim]
+// (gap_tile_scratch_bytes).
 constexpr int kGapTile = 8;
 constexpr int kGapSparseChunk = 64;
+
+MD_INLINE std::size_t gap_tile_scratch_bytes(int tile, int dim) {
+  return sizeof(double) * (2 * static_cast<std::size_t>(tile) * dim +
+                           static_cast<std::size_t>(tile) * kGapSparseChunk);
+}
 
 struct GapDotProductKernel {
   GapSoapView s;
   GapSoapWork w;
   Index n;
+  int tile;
   double* e_atom;
 
   MD_HD void operator()(const Team& t) const {
-    const Index i0 = t.item * kGapTile;
-    const int na = static_cast<int>(n - i0 < kGapTile ? n - i0 : kGapTile);
+    const Index i0 = t.item * tile;
+    const int na = static_cast<int>(n - i0 < tile ? n - i0 : tile);
     const int d = s.dim;
     double* xs = t.scratch_as<double>();
-    double* wt = xs + kGapTile * d;
-    double* gx = wt + kGapTile * kGapSparseChunk;
-    team_for(t, kGapTile * d, [&](int e) {
+    double* wt = xs + tile * d;
+    double* gx = wt + tile * kGapSparseChunk;
+    team_for(t, tile * d, [&](int e) {
       const int a = e / d, c = e - a * d;
       const bool on = a < na && w.norm[i0 + a] != 0.0;
       xs[e] = on ? w.x[(i0 + a) * d + c] : 0.0;
@@ -342,7 +350,7 @@ struct GapDotProductKernel {
     for (int a = 0; a < kGapTile; ++a) mine[a] = 0.0;
     for (int s0 = 0; s0 < s.n_sparse; s0 += kGapSparseChunk) {
       const int ns = s.n_sparse - s0 < kGapSparseChunk ? s.n_sparse - s0 : kGapSparseChunk;
-      team_for(t, kGapTile * ns, [&](int e) {
+      team_for(t, tile * ns, [&](int e) {
         const int a = e / ns, q = e - a * ns;
         const double* xq = s.sparse_x + static_cast<Index>(s0 + q) * d;
         double dot = 0.0;
