@@ -79,11 +79,12 @@ GapSoapBasis gap_soap_basis(const GapSoap& s) {
 
 GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z)
     : model_(std::move(model)), type_z_host_(std::move(type_z)), forces_(ctx) {
-  for (auto* a : {&e0_, &d2b_exp_, &d2b_inv_theta_, &d2b_x_, &d2b_alpha_fc_, &e_atom_}) a->bind(ctx);
+  for (auto* a : {&e0_, &d2b_exp_, &d2b_theta_, &d2b_x_, &d2b_alpha_, &d2b_fc_, &e_atom_})
+    a->bind(ctx);
   type_z_.bind(ctx);
   d2b_desc_.bind(ctx);
   std::vector<Gap2bDesc> desc;
-  std::vector<double> ex, it, xs, af;
+  std::vector<double> ex, it, xs, af, fcs;
   for (const GapCoordinates& g : model_.coords) {
     cutoff_ = std::max(cutoff_, g.cutoff());
     if (g.kind == GapDescriptorKind::Distance2b) {
@@ -103,10 +104,13 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       d.f0sq = g.f0 * g.f0;
       for (int c = 0; c < g.dimensions; ++c) {
         ex.push_back(g.d2b.exponents[c]);
-        it.push_back(1.0 / g.theta[c]);
+        it.push_back(g.theta[c]);
       }
-      xs.insert(xs.end(), g.sparse_x.begin(), g.sparse_x.end());
-      for (int s = 0; s < g.n_sparse; ++s) af.push_back(g.alpha[s] * g.sparse_cutoff[s]);
+      for (int s = 0; s < g.n_sparse; ++s)
+        for (int c = 0; c < g.dimensions; ++c)
+          xs.push_back(g.sparse_x[static_cast<std::size_t>(s) * g.dimensions + c] / g.theta[c]);
+      af.insert(af.end(), g.alpha.begin(), g.alpha.end());
+      fcs.insert(fcs.end(), g.sparse_cutoff.begin(), g.sparse_cutoff.end());
       desc.push_back(d);
       continue;
     }
@@ -119,9 +123,8 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
     upload(ctx, b.transform, sd.transform);
     upload(ctx, b.central, sd.central);
     upload(ctx, g.sparse_x, sd.sparse_x);
-    std::vector<double> a(g.n_sparse);
-    for (int s = 0; s < g.n_sparse; ++s) a[s] = g.alpha[s] * g.sparse_cutoff[s];
-    upload(ctx, a, sd.alpha_fc);
+    upload(ctx, g.alpha, sd.alpha);
+    upload(ctx, g.sparse_cutoff, sd.sparse_cutoff);
     GapSoapView& v = sd.view;
     v.n_max = so.n_max;
     v.l_max = so.l_max;
@@ -146,9 +149,10 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
   n_2b_ = static_cast<int>(desc.size());
   upload(ctx, desc, d2b_desc_);
   upload(ctx, ex, d2b_exp_);
-  upload(ctx, it, d2b_inv_theta_);
+  upload(ctx, it, d2b_theta_);
   upload(ctx, xs, d2b_x_);
-  upload(ctx, af, d2b_alpha_fc_);
+  upload(ctx, af, d2b_alpha_);
+  upload(ctx, fcs, d2b_fc_);
   std::vector<double> e0(model_.e0.begin(), model_.e0.end());
   upload(ctx, e0, e0_);
   upload(ctx, type_z_host_, type_z_);
@@ -175,8 +179,8 @@ void GapPotential::compute(Context& ctx, const SystemView& sys, const NeighborVi
   ensure_capacity(n);
   forces_.prepare(ctx, nl);
   const PairPartialsView g = forces_.partials();
-  const Gap2bView v2{n_2b_, d2b_desc_.data(), d2b_exp_.data(), d2b_inv_theta_.data(),
-                     d2b_x_.data(), d2b_alpha_fc_.data()};
+  const Gap2bView v2{n_2b_,          d2b_desc_.data(),  d2b_exp_.data(), d2b_theta_.data(),
+                     d2b_x_.data(), d2b_alpha_.data(), d2b_fc_.data()};
   parallel_for(ctx, n, Gap2bKernel{sys, nl, v2, type_z_.data(), e0_.data(), g, e_atom_.data()});
   for (SoapData& s : soap_) {
     GapSoapView v = s.view;
@@ -185,7 +189,8 @@ void GapPotential::compute(Context& ctx, const SystemView& sys, const NeighborVi
     v.transform = s.transform.data();
     v.central = s.central.data();
     v.sparse_x = s.sparse_x.data();
-    v.alpha_fc = s.alpha_fc.data();
+    v.sparse_alpha = s.alpha.data();
+    v.sparse_cutoff = s.sparse_cutoff.data();
     const GapSoapWork w{s.c.data(), s.x.data(), s.dedx.data(), s.norm.data()};
     const GapSoapScratch o(v);
     const std::size_t per_atom = sizeof(double) * static_cast<std::size_t>(o.total);

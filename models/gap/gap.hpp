@@ -40,10 +40,10 @@ class GapPotential : public Potential {
   struct SoapData {
     explicit SoapData(Context& ctx)
         : species_z(ctx, 0), r_basis(ctx, 0), transform(ctx, 0), central(ctx, 0),
-          sparse_x(ctx, 0), alpha_fc(ctx, 0), c(ctx, 0), x(ctx, 0), dedx(ctx, 0), norm(ctx, 0) {}
+          sparse_x(ctx, 0), alpha(ctx, 0), sparse_cutoff(ctx, 0), c(ctx, 0), x(ctx, 0), dedx(ctx, 0), norm(ctx, 0) {}
     GapSoapView view{};
     DeviceArray<int> species_z;
-    DeviceArray<double> r_basis, transform, central, sparse_x, alpha_fc;
+    DeviceArray<double> r_basis, transform, central, sparse_x, alpha, sparse_cutoff;
     DeviceArray<double> c, x, dedx, norm;
   };
   void ensure_capacity(Index n);
@@ -54,7 +54,7 @@ class GapPotential : public Potential {
   DeviceArray<int> type_z_;
   DeviceArray<double> e0_;
   DeviceArray<Gap2bDesc> d2b_desc_;
-  DeviceArray<double> d2b_exp_, d2b_inv_theta_, d2b_x_, d2b_alpha_fc_;
+  DeviceArray<double> d2b_exp_, d2b_theta_, d2b_x_, d2b_alpha_, d2b_fc_;
   int n_2b_ = 0;
   std::vector<SoapData> soap_;
   DeviceArray<double> e_atom_;

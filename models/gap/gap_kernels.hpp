@@ -36,18 +36,19 @@ struct Gap2bDesc {
   int z1, z2;          // 0 = any
   int dim, n_sparse;   // exponents, sparse points
   int off_theta;       // into exponents / inv_theta
-  int off_x;           // into sparse_x ([n_sparse][dim]) and alpha_fc ([n_sparse], off_x / dim)
-  int off_s;
+  int off_x;           // into sparse_x ([n_sparse][dim])
+  int off_s;           // into alpha, sparse_cutoff
   double cutoff, width, delta2, f0sq;
 };
 
 struct Gap2bView {
   int n_desc;
   const Gap2bDesc* desc;
-  const double* exponents;  // per descriptor [dim]
-  const double* inv_theta;  // per descriptor [dim]
-  const double* sparse_x;   // per descriptor [n_sparse][dim]
-  const double* alpha_fc;   // per descriptor [n_sparse]: alpha_s * sparseCutoff_s
+  const double* exponents;      // per descriptor [dim]
+  const double* theta;          // per descriptor [dim]
+  const double* sparse_x;       // per descriptor [n_sparse][dim]: x_s / theta
+  const double* alpha;          // per descriptor [n_sparse]
+  const double* sparse_cutoff;  // per descriptor [n_sparse]
 };
 
 // One thread per local atom i: E_i = e0(Z_i) + sum over list neighbours j and matching
@@ -79,23 +80,26 @@ struct Gap2bKernel {
         if (!((i1 && j2) || (i2 && j1))) continue;
         double dfc;
         const double fc = gap_fcut(r, ds.cutoff, ds.width, dfc);
-        double sum = 0.0, dsum = 0.0;  // sum_s alpha fc_s k(x, x_s), d/dr
+        double sum = 0.0, dsum = 0.0;  // sum_s alpha_s k(x, x_s) fc_s, d/dr
         const double* ex = v.exponents + ds.off_theta;
-        const double* it = v.inv_theta + ds.off_theta;
+        const double* th = v.theta + ds.off_theta;
         for (int s = 0; s < ds.n_sparse; ++s) {
+          // x_s / theta is stored (sparse_x); u = x_s/theta - x/theta, as the sum is
+          // ill-conditioned (alphas of 1e4-1e5 cancel) the same operation order as the
+          // reference keeps the rounding close to it
           const double* xs = v.sparse_x + ds.off_x + static_cast<Index>(s) * ds.dim;
-          double q = 0.0, dq = 0.0;  // -1/2 |(x - x_s)/theta|^2 and d/dr
+          double uu = 0.0, dq = 0.0;  // |(x_s - x)/theta|^2 and d/dr of -uu/2
           for (int c = 0; c < ds.dim; ++c) {
             const double x = pow(r, ex[c]);
             const double dx = ex[c] * x / r;
-            const double u = (x - xs[c]) * it[c];
-            q -= 0.5 * u * u;
-            dq -= u * it[c] * dx;
+            const double u = xs[c] - x / th[c];
+            uu += u * u;
+            dq += u * dx / th[c];
           }
-          const double a = v.alpha_fc[ds.off_s + s];
-          const double ex_q = ds.delta2 * exp(q);
-          sum += a * (ex_q + ds.f0sq);
-          dsum += a * ex_q * dq;
+          const double ex_q = ds.delta2 * exp(-0.5 * uu);
+          const double a = v.alpha[ds.off_s + s], fcs = v.sparse_cutoff[ds.off_s + s];
+          sum += a * ((ex_q + ds.f0sq) * fcs);
+          dsum += a * (ex_q * dq * fcs);
         }
         e += fc * sum;
         de += dfc * sum + fc * dsum;
@@ -122,7 +126,8 @@ struct GapSoapView {
   int n_sparse;
   double delta2, zeta;
   const double* sparse_x;   // [n_sparse][dim]
-  const double* alpha_fc;   // [n_sparse]
+  const double* sparse_alpha;   // [n_sparse]
+  const double* sparse_cutoff;  // [n_sparse]
 };
 
 // Per-atom work (atom-major): c [n][nch][nlm], x [n][dim], dedx [n][dim], norm [n] (0: not a
@@ -355,11 +360,11 @@ struct GapDotProductKernel {
         const double* xq = s.sparse_x + static_cast<Index>(s0 + q) * d;
         double dot = 0.0;
         for (int c = 0; c < d; ++c) dot += xs[a * d + c] * xq[c];
-        const double af = s.alpha_fc[s0 + q];
+        const double al = s.sparse_alpha[s0 + q], fc = s.sparse_cutoff[s0 + q];
         const bool on = a < na && w.norm[i0 + a] != 0.0;
-        const double pw = on ? pow(dot, s.zeta - 1.0) : 0.0;
-        mine[a] += af * s.delta2 * pw * dot;
-        wt[a * kGapSparseChunk + q] = af * s.delta2 * s.zeta * pw;
+        // the reference's operation order: k = delta^2 (x.x_s)^zeta fc_s, eps = sum alpha k
+        mine[a] += on ? al * (s.delta2 * pow(dot, s.zeta) * fc) : 0.0;
+        wt[a * kGapSparseChunk + q] = on ? al * s.delta2 * s.zeta * pow(dot, s.zeta - 1.0) * fc : 0.0;
       });
       team_barrier(t);
       team_for(t, d, [&](int c) {
