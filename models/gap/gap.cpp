@@ -1,7 +1,8 @@
-// GAP potential: host set-up (SOAP radial basis tables, descriptor tables uploaded once) and
-// the passes of one force call: distance_2b + e0, then per SOAP descriptor the density /
-// power spectrum, the tiled dot-product kernel against the sparse set and the backward pass
-// into pair partials; finally energies and the shared force/virial gather.
+// GAP potential: host set-up (SOAP radial basis tables, SO4 Clebsch-Gordan term lists,
+// descriptor tables uploaded once) and the passes of one force call: distance_2b + e0, then
+// per SOAP descriptor the density / power spectrum, the tiled dot-product kernel against the
+// sparse set and the backward pass into pair partials, per bispectrum_so4 descriptor U and B,
+// the ard_se kernel and the backward pass; finally energies and the shared gather.
 #include "models/gap/gap.hpp"
 
 #include <algorithm>
@@ -49,7 +50,76 @@ std::vector<double> spd_solve(const std::vector<double>& a, const std::vector<do
   return x;
 }
 
+double factorial(int n) {
+  double f = 1.0;
+  for (int k = 2; k <= n; ++k) f *= k;
+  return f;
+}
+
+// <j1/2 m1/2, j2/2 m2/2 | j/2 m/2> in doubled labels (Racah's formula), 0 when not allowed.
+double cg_doubled(int j1, int m1, int j2, int m2, int j, int m) {
+  if (m1 + m2 != m || std::abs(m1) > j1 || std::abs(m2) > j2 || std::abs(m) > j) return 0.0;
+  if ((j1 + m1) % 2 || (j2 + m2) % 2 || (j + m) % 2) return 0.0;
+  if (j < std::abs(j1 - j2) || j > j1 + j2 || (j1 + j2 + j) % 2) return 0.0;
+  // integer arguments of the factorials (all sums of doubled labels are even here)
+  const int a = (j + j1 - j2) / 2, b = (j - j1 + j2) / 2, c = (j1 + j2 - j) / 2;
+  double pre = std::sqrt((j + 1) * factorial(a) * factorial(b) * factorial(c) /
+                         factorial((j1 + j2 + j) / 2 + 1));
+  pre *= std::sqrt(factorial((j + m) / 2) * factorial((j - m) / 2) * factorial((j1 - m1) / 2) *
+                   factorial((j1 + m1) / 2) * factorial((j2 - m2) / 2) * factorial((j2 + m2) / 2));
+  double sum = 0.0;
+  for (int k = 0; k <= c; ++k) {
+    const int t[6] = {k, c - k, (j1 - m1) / 2 - k, (j2 + m2) / 2 - k, (j - j2 + m1) / 2 + k,
+                      (j - j1 - m2) / 2 + k};
+    bool ok = true;
+    double den = 1.0;
+    for (int v : t) {
+      if (v < 0) ok = false;
+      else den *= factorial(v);
+    }
+    if (ok) sum += (k % 2 ? -1.0 : 1.0) / den;
+  }
+  return pre * sum;
+}
+
 }  // namespace
+
+GapSo4Tables gap_so4_tables(int j_max) {
+  GapSo4Tables t;
+  for (int j = 0; j <= j_max; ++j) {
+    t.u_block.push_back(t.n_u);
+    t.n_u += (j + 1) * (j + 1);
+  }
+  auto el = [&](int j, int a, int b) { return t.u_block[j] + ((a + j) / 2) * (j + 1) + (b + j) / 2; };
+  int kb = 0;
+  for (int j1 = 0; j1 <= j_max; ++j1)
+    for (int j = 0; j <= std::min(j_max, 2 * j1); j += 2, ++kb) {
+      t.term_first.push_back(static_cast<int>(t.terms.size()));
+      for (int m1 = -j; m1 <= j; m1 += 2)
+        for (int m2 = -j; m2 <= j; m2 += 2)
+          for (int m11 = std::max(-j1, m1 - j1); m11 <= std::min(j1, m1 + j1); m11 += 2)
+            for (int m12 = std::max(-j1, m2 - j1); m12 <= std::min(j1, m2 + j1); m12 += 2) {
+              const double coef = cg_doubled(j1, m11, j1, m1 - m11, j, m1) *
+                                  cg_doubled(j1, m12, j1, m2 - m12, j, m2);
+              if (coef == 0.0) continue;
+              t.terms.push_back(GapSo4Term{kb, el(j1, m11, m12), el(j1, m1 - m11, m2 - m12),
+                                           el(j, m1, m2), coef});
+            }
+    }
+  t.term_first.push_back(static_cast<int>(t.terms.size()));
+  std::vector<std::vector<GapSo4Adj>> per(t.n_u);
+  for (const GapSo4Term& m : t.terms) {
+    per[m.a].push_back(GapSo4Adj{m.k, m.b, m.c, 0, m.coef});
+    per[m.b].push_back(GapSo4Adj{m.k, m.a, m.c, 0, m.coef});
+    per[m.c].push_back(GapSo4Adj{m.k, m.a, m.b, 1, m.coef});
+  }
+  for (int e = 0; e < t.n_u; ++e) {
+    t.adj_first.push_back(static_cast<int>(t.adj.size()));
+    t.adj.insert(t.adj.end(), per[e].begin(), per[e].end());
+  }
+  t.adj_first.push_back(static_cast<int>(t.adj.size()));
+  return t;
+}
 
 GapSoapBasis gap_soap_basis(const GapSoap& s) {
   const int n = s.n_max;
@@ -114,6 +184,40 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       desc.push_back(d);
       continue;
     }
+    if (g.kind == GapDescriptorKind::BispectrumSo4) {
+      const GapSo4& o = g.so4;
+      So4Data sd(ctx);
+      const GapSo4Tables tb = gap_so4_tables(o.j_max);
+      upload(ctx, tb.u_block, sd.u_block);
+      upload(ctx, o.species_z, sd.species_z);
+      upload(ctx, tb.term_first, sd.term_first);
+      upload(ctx, tb.adj_first, sd.adj_first);
+      upload(ctx, tb.terms, sd.terms);
+      upload(ctx, tb.adj, sd.adj);
+      upload(ctx, o.w, sd.w);
+      upload(ctx, g.theta, sd.theta);
+      std::vector<double> xt(g.sparse_x.size());
+      for (int q = 0; q < g.n_sparse; ++q)
+        for (int c = 0; c < g.dimensions; ++c)
+          xt[static_cast<std::size_t>(q) * g.dimensions + c] =
+              g.sparse_x[static_cast<std::size_t>(q) * g.dimensions + c] / g.theta[c];
+      upload(ctx, xt, sd.sparse_xt);
+      upload(ctx, g.alpha, sd.alpha);
+      upload(ctx, g.sparse_cutoff, sd.sparse_cutoff);
+      GapSo4View& v = sd.view;
+      v.j_max = o.j_max;
+      v.n_u = tb.n_u;
+      v.n_b = g.dimensions;
+      v.n_species = static_cast<int>(o.species_z.size());
+      v.z_centre = o.z_centre;
+      v.cutoff = o.cutoff;
+      v.z0 = std::max(1.0, o.z0_ratio) * o.cutoff / (3.14159265358979323846 - 0.02);
+      v.n_sparse = g.n_sparse;
+      v.delta2 = g.delta * g.delta;
+      v.f0sq = g.f0 * g.f0;
+      so4_.push_back(std::move(sd));
+      continue;
+    }
     // SOAP
     const GapSoap& so = g.soap;
     SoapData sd(ctx);
@@ -168,6 +272,13 @@ void GapPotential::ensure_capacity(Index n) {
     s.dedx.resize(nn * s.view.dim);
     s.norm.resize(nn);
   }
+  for (So4Data& s : so4_) {
+    const std::size_t nn = static_cast<std::size_t>(std::max<Index>(n, 1));
+    s.u.resize(nn * 2 * s.view.n_u);
+    s.x.resize(nn * s.view.n_b);
+    s.dedx.resize(nn * s.view.n_b);
+    s.centre.resize(nn);
+  }
   n_alloc_ = n;
 }
 
@@ -206,6 +317,29 @@ void GapPotential::compute(Context& ctx, const SystemView& sys, const NeighborVi
                       GapDotProductKernel{v, w, n, tile, e_atom_.data()});
     parallel_for_team(ctx, n, lanes, per_atom,
                       GapSoapBackwardKernel{sys, nl, v, w, type_z_.data(), g});
+  }
+  for (So4Data& s : so4_) {
+    GapSo4View v = s.view;
+    v.u_block = s.u_block.data();
+    v.species_z = s.species_z.data();
+    v.w = s.w.data();
+    v.term_first = s.term_first.data();
+    v.terms = s.terms.data();
+    v.adj_first = s.adj_first.data();
+    v.adj = s.adj.data();
+    v.theta = s.theta.data();
+    v.sparse_xt = s.sparse_xt.data();
+    v.sparse_alpha = s.alpha.data();
+    v.sparse_cutoff = s.sparse_cutoff.data();
+    const GapSo4Work w{s.u.data(), s.x.data(), s.dedx.data(), s.centre.data()};
+    int lanes = 32;
+    while (lanes < 2 * v.n_u && lanes < 128) lanes *= 2;
+    parallel_for_team(ctx, n, lanes, sizeof(double) * 2 * static_cast<std::size_t>(v.n_u),
+                      GapSo4DescriptorKernel{sys, nl, v, w, type_z_.data()});
+    parallel_for_team(ctx, n, 64, sizeof(double) * kGapSo4Chunk,
+                      GapArdSeKernel{v, w, e_atom_.data()});
+    parallel_for_team(ctx, n, lanes, sizeof(double) * 10 * static_cast<std::size_t>(v.n_u),
+                      GapSo4BackwardKernel{sys, nl, v, w, type_z_.data(), g});
   }
   if (req.energy) parallel_for(ctx, n, GapStoreEnergy{e_atom_.data(), out});
   forces_.gather(ctx, sys, nl, out, req.virial);

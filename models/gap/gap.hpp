@@ -12,6 +12,7 @@
 #include "kernels/many_body.hpp"
 #include "models/gap/gap_kernels.hpp"
 #include "models/gap/gap_model.hpp"
+#include "models/gap/gap_so4.hpp"
 
 namespace md {
 
@@ -23,6 +24,16 @@ struct GapSoapBasis {
   std::vector<double> r_basis, transform, central;
 };
 GapSoapBasis gap_soap_basis(const GapSoap& s);
+
+// Host tables of bispectrum_so4: level offsets, the B terms (CSR by component) and the adjoint
+// entries (CSR by U element). Clebsch-Gordan coefficients in doubled labels (Racah).
+struct GapSo4Tables {
+  int n_u = 0;
+  std::vector<int> u_block, term_first, adj_first;
+  std::vector<GapSo4Term> terms;
+  std::vector<GapSo4Adj> adj;
+};
+GapSo4Tables gap_so4_tables(int j_max);
 
 class GapPotential : public Potential {
  public:
@@ -46,6 +57,19 @@ class GapPotential : public Potential {
     DeviceArray<double> r_basis, transform, central, sparse_x, alpha, sparse_cutoff;
     DeviceArray<double> c, x, dedx, norm;
   };
+  struct So4Data {
+    explicit So4Data(Context& ctx)
+        : u_block(ctx, 0), species_z(ctx, 0), term_first(ctx, 0), adj_first(ctx, 0),
+          terms(ctx, 0), adj(ctx, 0), w(ctx, 0), theta(ctx, 0), sparse_xt(ctx, 0), alpha(ctx, 0),
+          sparse_cutoff(ctx, 0), u(ctx, 0), x(ctx, 0), dedx(ctx, 0), centre(ctx, 0) {}
+    GapSo4View view{};
+    DeviceArray<int> u_block, species_z, term_first, adj_first;
+    DeviceArray<GapSo4Term> terms;
+    DeviceArray<GapSo4Adj> adj;
+    DeviceArray<double> w, theta, sparse_xt, alpha, sparse_cutoff;
+    DeviceArray<double> u, x, dedx;
+    DeviceArray<int> centre;
+  };
   void ensure_capacity(Index n);
 
   GapModel model_;
@@ -57,6 +81,7 @@ class GapPotential : public Potential {
   DeviceArray<double> d2b_exp_, d2b_theta_, d2b_x_, d2b_alpha_, d2b_fc_;
   int n_2b_ = 0;
   std::vector<SoapData> soap_;
+  std::vector<So4Data> so4_;
   DeviceArray<double> e_atom_;
   ManyBodyForces forces_;
   Index n_alloc_ = -1;

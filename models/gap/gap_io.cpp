@@ -293,6 +293,29 @@ void parse_soap(ArgReader& r, GapSoap& s, long xml_version) {
   if (!(s.width > 0.0 && s.width <= s.cutoff)) r.bad("cutoff_transition_width", "must be in (0, cutoff]");
 }
 
+void parse_so4(ArgReader& r, GapSo4& s) {
+  s.cutoff = r.num("cutoff", 2.75);
+  r.num("cutoff_transition_width", 0.5);  // not used: the SO4 density has a cosine cutoff
+  s.z0_ratio = r.num("z0_ratio", 0.0);
+  s.j_max = r.integer("j_max", 4);
+  s.z_centre = r.has("z_center") ? r.integer("z_center", 0) : r.integer("z", 0);
+  const int n_species = r.has("n_z_environment") ? r.integer("n_z_environment", 1)
+                                                 : r.integer("n_species", 1);
+  const std::string zkey = r.has("z_environment") ? "z_environment" : "species_z";
+  s.species_z.clear();
+  if (r.has(zkey)) {
+    for (double z : r.list(zkey)) s.species_z.push_back(static_cast<int>(z));
+  } else {
+    s.species_z.push_back(0);
+  }
+  if (r.has("w")) s.w = r.list("w");
+  if (static_cast<int>(s.species_z.size()) != n_species || s.w.size() != s.species_z.size())
+    r.bad("n_species", "but species_Z and w list " + std::to_string(s.species_z.size()) +
+                           " and " + std::to_string(s.w.size()) + " values");
+  if (!(s.cutoff > 0.0)) r.bad("cutoff", "must be positive");
+  if (s.j_max < 0 || s.j_max > 16) r.bad("j_max", "must be in 0..16");
+}
+
 std::string read_file(const std::string& path, const XmlFile* xml, const pugi::xml_node* n) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -416,9 +439,18 @@ GapModel read_gap_model(const std::string& xml_path) {
                       " components, but dimensions=" + std::to_string(g.dimensions));
       if (g.covariance != GapCovariance::DotProduct)
         f.fail(c, "soap with covariance_type ard_se is not supported by mdgpu (dot_product only)");
+    } else if (args.name == "bispectrum_so4") {
+      g.kind = GapDescriptorKind::BispectrumSo4;
+      parse_so4(r, g.so4);
+      if (g.so4.dimensions() != g.dimensions)
+        f.fail(c, "bispectrum_so4 with j_max=" + std::to_string(g.so4.j_max) + " has " +
+                      std::to_string(g.so4.dimensions()) + " components, but dimensions=" +
+                      std::to_string(g.dimensions));
+      if (g.covariance != GapCovariance::ArdSe)
+        f.fail(c, "bispectrum_so4 with covariance_type dot_product is not supported by mdgpu (ard_se only)");
     } else {
       f.fail(dn, "descriptor \"" + args.name + "\" is not supported by mdgpu (supported: "
-                 "distance_2b, soap; angle_3b and bispectrum_so4 are not implemented yet)");
+                 "distance_2b, soap, bispectrum_so4; angle_3b is not implemented yet)");
     }
     r.finish();
     // sparse points: alpha and sparseCutoff per <sparseX i=...>

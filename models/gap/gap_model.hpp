@@ -4,6 +4,7 @@
 // Energies eV, lengths Å. Read by read_gap_model (gap_io.cpp); used by GapPotential (gap.hpp).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
@@ -11,7 +12,7 @@
 namespace md {
 
 enum class GapCovariance { ArdSe = 1, DotProduct = 2 };
-enum class GapDescriptorKind { Distance2b, Soap };
+enum class GapDescriptorKind { Distance2b, Soap, BispectrumSo4 };
 
 // distance_2b: x_d = r^exponents[d] for pairs (i, j) with {Z_i, Z_j} matching {z1, z2} (0 = any)
 // within `cutoff`, weighted by the cutoff transition of width `width`.
@@ -36,12 +37,31 @@ struct GapSoap {
   }
 };
 
+// bispectrum_so4: 4-D harmonics U_j (doubled labels j = 0..j_max) of the neighbours projected
+// on the 3-sphere with z0 = max(1, z0_ratio) rc / (pi - 0.02), each weighted by the cosine
+// cutoff and w of its species, plus the identity for the centre; components
+// B = Re sum CG CG U_j1 U_j1 conj(U_j) for j1 = j2 only (j even-parity with 2 j1).
+struct GapSo4 {
+  double cutoff = 2.75, z0_ratio = 0.0;
+  int j_max = 4;
+  int z_centre = 0;
+  std::vector<int> species_z{0};
+  std::vector<double> w{1.0};
+  int dimensions() const {
+    int n = 0;
+    for (int j1 = 0; j1 <= j_max; ++j1)
+      for (int j = 0; j <= std::min(j_max, 2 * j1); j += 2) ++n;
+    return n;
+  }
+};
+
 struct GapCoordinates {
   std::string label, descriptor;  // descriptor: the string as in the XML
   long line = 0;                  // line of <gpCoordinates> in the XML
   GapDescriptorKind kind = GapDescriptorKind::Distance2b;
   GapDistance2b d2b;
   GapSoap soap;
+  GapSo4 so4;
   int dimensions = 0, n_sparse = 0;
   double delta = 0, f0 = 0, zeta = 1;
   GapCovariance covariance = GapCovariance::ArdSe;
@@ -49,7 +69,9 @@ struct GapCoordinates {
   std::vector<double> alpha, sparse_cutoff;
   std::vector<double> sparse_x;       // [n_sparse][dimensions]
   double cutoff() const {
-    return kind == GapDescriptorKind::Soap ? soap.cutoff : d2b.cutoff;
+    if (kind == GapDescriptorKind::Soap) return soap.cutoff;
+    if (kind == GapDescriptorKind::BispectrumSo4) return so4.cutoff;
+    return d2b.cutoff;
   }
 };
 
