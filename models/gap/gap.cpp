@@ -147,8 +147,8 @@ GapSoapBasis gap_soap_basis(const GapSoap& s) {
   return b;
 }
 
-GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z)
-    : model_(std::move(model)), type_z_host_(std::move(type_z)), forces_(ctx) {
+GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed)
+    : model_(std::move(model)), type_z_host_(std::move(type_z)), forces_(ctx), mixed_(mixed) {
   for (auto* a : {&e0_, &d2b_exp_, &d2b_theta_, &d2b_x_, &d2b_alpha_, &d2b_fc_, &e_atom_})
     a->bind(ctx);
   type_z_.bind(ctx);
@@ -227,6 +227,10 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
     upload(ctx, b.transform, sd.transform);
     upload(ctx, b.central, sd.central);
     upload(ctx, g.sparse_x, sd.sparse_x);
+    if (mixed_) {
+      const std::vector<float> xf(g.sparse_x.begin(), g.sparse_x.end());
+      upload(ctx, xf, sd.sparse_xf);
+    }
     upload(ctx, g.alpha, sd.alpha);
     upload(ctx, g.sparse_cutoff, sd.sparse_cutoff);
     GapSoapView& v = sd.view;
@@ -300,6 +304,7 @@ void GapPotential::compute(Context& ctx, const SystemView& sys, const NeighborVi
     v.transform = s.transform.data();
     v.central = s.central.data();
     v.sparse_x = s.sparse_x.data();
+    v.sparse_xf = mixed_ ? s.sparse_xf.data() : nullptr;
     v.sparse_alpha = s.alpha.data();
     v.sparse_cutoff = s.sparse_cutoff.data();
     const GapSoapWork w{s.c.data(), s.x.data(), s.dedx.data(), s.norm.data()};

@@ -38,7 +38,9 @@ GapSo4Tables gap_so4_tables(int j_max);
 class GapPotential : public Potential {
  public:
   // type_z: atomic number of each system type (every one must be covered by a descriptor).
-  GapPotential(Context& ctx, GapModel model, std::vector<int> type_z);
+  // mixed: the SOAP dot-product kernel multiplies in float and sums in double (the sparse
+  // matrix stored in float); everything else stays double.
+  GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed = false);
   std::string style() const override { return "gap"; }
   double cutoff() const override { return cutoff_; }
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
@@ -51,10 +53,11 @@ class GapPotential : public Potential {
   struct SoapData {
     explicit SoapData(Context& ctx)
         : species_z(ctx, 0), r_basis(ctx, 0), transform(ctx, 0), central(ctx, 0),
-          sparse_x(ctx, 0), alpha(ctx, 0), sparse_cutoff(ctx, 0), c(ctx, 0), x(ctx, 0), dedx(ctx, 0), norm(ctx, 0) {}
+          sparse_x(ctx, 0), alpha(ctx, 0), sparse_cutoff(ctx, 0), sparse_xf(ctx, 0), c(ctx, 0), x(ctx, 0), dedx(ctx, 0), norm(ctx, 0) {}
     GapSoapView view{};
     DeviceArray<int> species_z;
     DeviceArray<double> r_basis, transform, central, sparse_x, alpha, sparse_cutoff;
+    DeviceArray<float> sparse_xf;
     DeviceArray<double> c, x, dedx, norm;
   };
   struct So4Data {
@@ -85,6 +88,7 @@ class GapPotential : public Potential {
   DeviceArray<double> e_atom_;
   ManyBodyForces forces_;
   Index n_alloc_ = -1;
+  bool mixed_ = false;
 };
 
 }  // namespace md

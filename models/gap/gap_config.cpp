@@ -44,6 +44,8 @@ std::unique_ptr<Potential> make_gap(Section& s, const PotentialSetup& setup) {
     s.fail("elements", "expected one element per system type (" +
                            std::to_string(setup.type_names.size()) + "), got " +
                            std::to_string(elements.size()));
+  bool mixed = false;
+  if (s.has("precision")) mixed = s.get_choice("precision", {"double", "mixed"}) == "mixed";
   s.finish();
   GapModel model = read_gap_model(path);
   std::vector<int> type_z;
@@ -58,7 +60,7 @@ std::unique_ptr<Potential> make_gap(Section& s, const PotentialSetup& setup) {
                       ") is not in the GAP model " + path + " (no descriptor covers it)");
     type_z.push_back(z);
   }
-  return std::make_unique<GapPotential>(setup.ctx, std::move(model), std::move(type_z));
+  return std::make_unique<GapPotential>(setup.ctx, std::move(model), std::move(type_z), mixed);
 }
 
 }  // namespace md

@@ -126,6 +126,8 @@ struct GapSoapView {
   int n_sparse;
   double delta2, zeta;
   const double* sparse_x;   // [n_sparse][dim]
+  const float* sparse_xf;   // [n_sparse][dim] in float: mixed mode (float products, double
+                            // sums) of the dot-product kernel; null in double mode
   const double* sparse_alpha;   // [n_sparse]
   const double* sparse_cutoff;  // [n_sparse]
 };
@@ -357,9 +359,14 @@ struct GapDotProductKernel {
       const int ns = s.n_sparse - s0 < kGapSparseChunk ? s.n_sparse - s0 : kGapSparseChunk;
       team_for(t, tile * ns, [&](int e) {
         const int a = e / ns, q = e - a * ns;
-        const double* xq = s.sparse_x + static_cast<Index>(s0 + q) * d;
         double dot = 0.0;
-        for (int c = 0; c < d; ++c) dot += xs[a * d + c] * xq[c];
+        if (s.sparse_xf) {
+          const float* xq = s.sparse_xf + static_cast<Index>(s0 + q) * d;
+          for (int c = 0; c < d; ++c) dot += static_cast<double>(static_cast<float>(xs[a * d + c]) * xq[c]);
+        } else {
+          const double* xq = s.sparse_x + static_cast<Index>(s0 + q) * d;
+          for (int c = 0; c < d; ++c) dot += xs[a * d + c] * xq[c];
+        }
         const double al = s.sparse_alpha[s0 + q], fc = s.sparse_cutoff[s0 + q];
         const bool on = a < na && w.norm[i0 + a] != 0.0;
         // the reference's operation order: k = delta^2 (x.x_s)^zeta fc_s, eps = sum alpha k
@@ -369,8 +376,14 @@ struct GapDotProductKernel {
       team_barrier(t);
       team_for(t, d, [&](int c) {
         for (int q = 0; q < ns; ++q) {
-          const double xq = s.sparse_x[static_cast<Index>(s0 + q) * d + c];
-          for (int a = 0; a < na; ++a) gx[a * d + c] += wt[a * kGapSparseChunk + q] * xq;
+          if (s.sparse_xf) {
+            const float xq = s.sparse_xf[static_cast<Index>(s0 + q) * d + c];
+            for (int a = 0; a < na; ++a)
+              gx[a * d + c] += static_cast<double>(static_cast<float>(wt[a * kGapSparseChunk + q]) * xq);
+          } else {
+            const double xq = s.sparse_x[static_cast<Index>(s0 + q) * d + c];
+            for (int a = 0; a < na; ++a) gx[a * d + c] += wt[a * kGapSparseChunk + q] * xq;
+          }
         }
       });
       team_barrier(t);
