@@ -16,6 +16,7 @@ const std::vector<PotentialStyle>& potential_styles() {
       {"morse", make_morse, "Morse pair potential (LAMMPS morse), per type pair, shift"},
       {"overlay", make_overlay, "sum of several styles, each on chosen type pairs (hybrid/overlay)"},
       {"schnet", make_schnet, "SchNet message-passing network from a schnetpack 2.x model (tools/export_schnetpack.py)"},
+      {"gap", make_gap, "GAP kernel regression (QUIP/GAP gap.xml): distance_2b, SOAP"},
       {"snap", make_snap, "SNAP bispectrum ML potential, LAMMPS .snapcoeff/.snapparam (ML-SNAP)"},
       {"flare", make_flare, "FLARE mapped B2 model from mir-flare's lmp.flare (pair_style flare)"},
   };

@@ -7,7 +7,8 @@
 #                           ASan, UBSan), and ASE + OVITO from PyPI (trajectory read-back).
 # nvcc (CUDA Toolkit) is optional and not installed here.
 set -euo pipefail
-pkgs=(cmake g++ make libfmt-dev libtomlplusplus-dev doctest-dev libhdf5-dev nlohmann-json3-dev)
+pkgs=(cmake g++ make libfmt-dev libtomlplusplus-dev doctest-dev libhdf5-dev nlohmann-json3-dev
+      libpugixml-dev)
 tests=0
 [ "${1:-}" = "--tests" ] && tests=1
 if [ $tests = 1 ]; then

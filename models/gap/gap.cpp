@@ -1,0 +1,353 @@
+// GAP potential: host set-up (SOAP radial basis tables, SO4 Clebsch-Gordan term lists,
+// descriptor tables uploaded once) and the passes of one force call: distance_2b + e0, then
+// per SOAP descriptor the density / power spectrum, the tiled dot-product kernel against the
+// sparse set and the backward pass into pair partials, per bispectrum_so4 descriptor U and B,
+// the ard_se kernel and the backward pass; finally energies and the shared gather.
+#include "models/gap/gap.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/error.hpp"
+
+namespace md {
+
+namespace {
+
+// In-place Cholesky S = L L^T (lower), n x n row-major.
+std::vector<double> cholesky_lower(const std::vector<double>& s, int n) {
+  std::vector<double> l(static_cast<std::size_t>(n) * n, 0.0);
+  for (int j = 0; j < n; ++j) {
+    double d = s[j * n + j];
+    for (int k = 0; k < j; ++k) d -= l[j * n + k] * l[j * n + k];
+    if (!(d > 0.0)) throw Error("gap: SOAP radial overlap matrix is not positive definite");
+    l[j * n + j] = std::sqrt(d);
+    for (int i = j + 1; i < n; ++i) {
+      double v = s[i * n + j];
+      for (int k = 0; k < j; ++k) v -= l[i * n + k] * l[j * n + k];
+      l[i * n + j] = v / l[j * n + j];
+    }
+  }
+  return l;
+}
+
+// X = A^-1 B for symmetric positive definite A (Cholesky), n x n row-major.
+std::vector<double> spd_solve(const std::vector<double>& a, const std::vector<double>& b, int n) {
+  const std::vector<double> l = cholesky_lower(a, n);
+  std::vector<double> x = b;
+  for (int col = 0; col < n; ++col) {
+    for (int i = 0; i < n; ++i) {  // L y = b
+      double v = x[i * n + col];
+      for (int k = 0; k < i; ++k) v -= l[i * n + k] * x[k * n + col];
+      x[i * n + col] = v / l[i * n + i];
+    }
+    for (int i = n - 1; i >= 0; --i) {  // L^T x = y
+      double v = x[i * n + col];
+      for (int k = i + 1; k < n; ++k) v -= l[k * n + i] * x[k * n + col];
+      x[i * n + col] = v / l[i * n + i];
+    }
+  }
+  return x;
+}
+
+double factorial(int n) {
+  double f = 1.0;
+  for (int k = 2; k <= n; ++k) f *= k;
+  return f;
+}
+
+// <j1/2 m1/2, j2/2 m2/2 | j/2 m/2> in doubled labels (Racah's formula), 0 when not allowed.
+double cg_doubled(int j1, int m1, int j2, int m2, int j, int m) {
+  if (m1 + m2 != m || std::abs(m1) > j1 || std::abs(m2) > j2 || std::abs(m) > j) return 0.0;
+  if ((j1 + m1) % 2 || (j2 + m2) % 2 || (j + m) % 2) return 0.0;
+  if (j < std::abs(j1 - j2) || j > j1 + j2 || (j1 + j2 + j) % 2) return 0.0;
+  // integer arguments of the factorials (all sums of doubled labels are even here)
+  const int a = (j + j1 - j2) / 2, b = (j - j1 + j2) / 2, c = (j1 + j2 - j) / 2;
+  double pre = std::sqrt((j + 1) * factorial(a) * factorial(b) * factorial(c) /
+                         factorial((j1 + j2 + j) / 2 + 1));
+  pre *= std::sqrt(factorial((j + m) / 2) * factorial((j - m) / 2) * factorial((j1 - m1) / 2) *
+                   factorial((j1 + m1) / 2) * factorial((j2 - m2) / 2) * factorial((j2 + m2) / 2));
+  double sum = 0.0;
+  for (int k = 0; k <= c; ++k) {
+    const int t[6] = {k, c - k, (j1 - m1) / 2 - k, (j2 + m2) / 2 - k, (j - j2 + m1) / 2 + k,
+                      (j - j1 - m2) / 2 + k};
+    bool ok = true;
+    double den = 1.0;
+    for (int v : t) {
+      if (v < 0) ok = false;
+      else den *= factorial(v);
+    }
+    if (ok) sum += (k % 2 ? -1.0 : 1.0) / den;
+  }
+  return pre * sum;
+}
+
+}  // namespace
+
+GapSo4Tables gap_so4_tables(int j_max) {
+  GapSo4Tables t;
+  for (int j = 0; j <= j_max; ++j) {
+    t.u_block.push_back(t.n_u);
+    t.n_u += (j + 1) * (j + 1);
+  }
+  auto el = [&](int j, int a, int b) { return t.u_block[j] + ((a + j) / 2) * (j + 1) + (b + j) / 2; };
+  int kb = 0;
+  for (int j1 = 0; j1 <= j_max; ++j1)
+    for (int j = 0; j <= std::min(j_max, 2 * j1); j += 2, ++kb) {
+      t.term_first.push_back(static_cast<int>(t.terms.size()));
+      for (int m1 = -j; m1 <= j; m1 += 2)
+        for (int m2 = -j; m2 <= j; m2 += 2)
+          for (int m11 = std::max(-j1, m1 - j1); m11 <= std::min(j1, m1 + j1); m11 += 2)
+            for (int m12 = std::max(-j1, m2 - j1); m12 <= std::min(j1, m2 + j1); m12 += 2) {
+              const double coef = cg_doubled(j1, m11, j1, m1 - m11, j, m1) *
+                                  cg_doubled(j1, m12, j1, m2 - m12, j, m2);
+              if (coef == 0.0) continue;
+              t.terms.push_back(GapSo4Term{kb, el(j1, m11, m12), el(j1, m1 - m11, m2 - m12),
+                                           el(j, m1, m2), coef});
+            }
+    }
+  t.term_first.push_back(static_cast<int>(t.terms.size()));
+  std::vector<std::vector<GapSo4Adj>> per(t.n_u);
+  for (const GapSo4Term& m : t.terms) {
+    per[m.a].push_back(GapSo4Adj{m.k, m.b, m.c, 0, m.coef});
+    per[m.b].push_back(GapSo4Adj{m.k, m.a, m.c, 0, m.coef});
+    per[m.c].push_back(GapSo4Adj{m.k, m.a, m.b, 1, m.coef});
+  }
+  for (int e = 0; e < t.n_u; ++e) {
+    t.adj_first.push_back(static_cast<int>(t.adj.size()));
+    t.adj.insert(t.adj.end(), per[e].begin(), per[e].end());
+  }
+  t.adj_first.push_back(static_cast<int>(t.adj.size()));
+  return t;
+}
+
+GapSoapBasis gap_soap_basis(const GapSoap& s) {
+  const int n = s.n_max;
+  const double alpha = 0.5 / (s.atom_sigma * s.atom_sigma);
+  const double rcb = s.cutoff + s.atom_sigma * std::sqrt(2.0 * s.basis_error_exponent * std::log(10.0));
+  GapSoapBasis b;
+  b.r_basis.resize(n);
+  for (int a = 0; a < n; ++a) b.r_basis[a] = a * (rcb / n);
+  std::vector<double> cg(static_cast<std::size_t>(n) * n), ov(cg.size());
+  const double pi = 3.14159265358979323846;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      const double ri = b.r_basis[i], rj = b.r_basis[j], sum = ri + rj, dif = ri - rj;
+      cg[i * n + j] = std::exp(-alpha * dif * dif);
+      // int_0^inf r^2 exp(-alpha (r - ri)^2) exp(-alpha (r - rj)^2) dr, closed form
+      ov[i * n + j] = (std::exp(-alpha * (ri * ri + rj * rj)) * std::sqrt(2.0) * std::pow(alpha, 1.5) * sum +
+                       alpha * std::exp(-0.5 * alpha * dif * dif) * std::sqrt(pi) *
+                           (1.0 + alpha * sum * sum) * (1.0 + std::erf(std::sqrt(alpha / 2.0) * sum))) /
+                      std::sqrt(128.0 * std::pow(alpha, 5));
+    }
+  const std::vector<double> l = cholesky_lower(ov, n);
+  b.transform = spd_solve(cg, l, n);  // [a][n]
+  b.central.resize(n);
+  for (int k = 0; k < n; ++k) b.central[k] = l[0 * n + k];  // a density at r = 0: row 0 of L
+  return b;
+}
+
+GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed)
+    : model_(std::move(model)), type_z_host_(std::move(type_z)), forces_(ctx), mixed_(mixed) {
+  for (auto* a : {&e0_, &d2b_exp_, &d2b_theta_, &d2b_x_, &d2b_alpha_, &d2b_fc_, &e_atom_})
+    a->bind(ctx);
+  type_z_.bind(ctx);
+  d2b_desc_.bind(ctx);
+  std::vector<Gap2bDesc> desc;
+  std::vector<double> ex, it, xs, af, fcs;
+  for (const GapCoordinates& g : model_.coords) {
+    cutoff_ = std::max(cutoff_, g.cutoff());
+    if (g.kind == GapDescriptorKind::Distance2b) {
+      if (g.covariance != GapCovariance::ArdSe)
+        throw InputError(model_.path, g.line, "gap: distance_2b with dot_product covariance is not supported by mdgpu");
+      Gap2bDesc d{};
+      d.z1 = g.d2b.z1;
+      d.z2 = g.d2b.z2;
+      d.dim = g.dimensions;
+      d.n_sparse = g.n_sparse;
+      d.off_theta = static_cast<int>(ex.size());
+      d.off_x = static_cast<int>(xs.size());
+      d.off_s = static_cast<int>(af.size());
+      d.cutoff = g.d2b.cutoff;
+      d.width = g.d2b.width;
+      d.delta2 = g.delta * g.delta;
+      d.f0sq = g.f0 * g.f0;
+      for (int c = 0; c < g.dimensions; ++c) {
+        ex.push_back(g.d2b.exponents[c]);
+        it.push_back(g.theta[c]);
+      }
+      for (int s = 0; s < g.n_sparse; ++s)
+        for (int c = 0; c < g.dimensions; ++c)
+          xs.push_back(g.sparse_x[static_cast<std::size_t>(s) * g.dimensions + c] / g.theta[c]);
+      af.insert(af.end(), g.alpha.begin(), g.alpha.end());
+      fcs.insert(fcs.end(), g.sparse_cutoff.begin(), g.sparse_cutoff.end());
+      desc.push_back(d);
+      continue;
+    }
+    if (g.kind == GapDescriptorKind::BispectrumSo4) {
+      const GapSo4& o = g.so4;
+      So4Data sd(ctx);
+      const GapSo4Tables tb = gap_so4_tables(o.j_max);
+      upload(ctx, tb.u_block, sd.u_block);
+      upload(ctx, o.species_z, sd.species_z);
+      upload(ctx, tb.term_first, sd.term_first);
+      upload(ctx, tb.adj_first, sd.adj_first);
+      upload(ctx, tb.terms, sd.terms);
+      upload(ctx, tb.adj, sd.adj);
+      upload(ctx, o.w, sd.w);
+      upload(ctx, g.theta, sd.theta);
+      std::vector<double> xt(g.sparse_x.size());
+      for (int q = 0; q < g.n_sparse; ++q)
+        for (int c = 0; c < g.dimensions; ++c)
+          xt[static_cast<std::size_t>(q) * g.dimensions + c] =
+              g.sparse_x[static_cast<std::size_t>(q) * g.dimensions + c] / g.theta[c];
+      upload(ctx, xt, sd.sparse_xt);
+      upload(ctx, g.alpha, sd.alpha);
+      upload(ctx, g.sparse_cutoff, sd.sparse_cutoff);
+      GapSo4View& v = sd.view;
+      v.j_max = o.j_max;
+      v.n_u = tb.n_u;
+      v.n_b = g.dimensions;
+      v.n_species = static_cast<int>(o.species_z.size());
+      v.z_centre = o.z_centre;
+      v.cutoff = o.cutoff;
+      v.z0 = std::max(1.0, o.z0_ratio) * o.cutoff / (3.14159265358979323846 - 0.02);
+      v.n_sparse = g.n_sparse;
+      v.delta2 = g.delta * g.delta;
+      v.f0sq = g.f0 * g.f0;
+      so4_.push_back(std::move(sd));
+      continue;
+    }
+    // SOAP
+    const GapSoap& so = g.soap;
+    SoapData sd(ctx);
+    const GapSoapBasis b = gap_soap_basis(so);
+    upload(ctx, so.species_z, sd.species_z);
+    upload(ctx, b.r_basis, sd.r_basis);
+    upload(ctx, b.transform, sd.transform);
+    upload(ctx, b.central, sd.central);
+    upload(ctx, g.sparse_x, sd.sparse_x);
+    if (mixed_) {
+      const std::vector<float> xf(g.sparse_x.begin(), g.sparse_x.end());
+      upload(ctx, xf, sd.sparse_xf);
+    }
+    upload(ctx, g.alpha, sd.alpha);
+    upload(ctx, g.sparse_cutoff, sd.sparse_cutoff);
+    GapSoapView& v = sd.view;
+    v.n_max = so.n_max;
+    v.l_max = so.l_max;
+    v.n_species = static_cast<int>(so.species_z.size());
+    v.nch = v.n_species * v.n_max;
+    v.nlm = (so.l_max + 1) * (so.l_max + 1);
+    v.dim = g.dimensions;
+    v.z_centre = so.z_centre;
+    v.central_all = so.central_reference_all_species ? 1 : 0;
+    v.normalise = so.normalise ? 1 : 0;
+    v.two_l_plus_one = so.two_l_plus_one ? 1 : 0;
+    v.cutoff = so.cutoff;
+    v.width = so.width;
+    v.alpha = 0.5 / (so.atom_sigma * so.atom_sigma);
+    v.central_weight = so.central_weight;
+    v.sigma0 = so.covariance_sigma0;
+    v.n_sparse = g.n_sparse;
+    v.delta2 = g.delta * g.delta;
+    v.zeta = g.zeta;
+    soap_.push_back(std::move(sd));
+  }
+  n_2b_ = static_cast<int>(desc.size());
+  upload(ctx, desc, d2b_desc_);
+  upload(ctx, ex, d2b_exp_);
+  upload(ctx, it, d2b_theta_);
+  upload(ctx, xs, d2b_x_);
+  upload(ctx, af, d2b_alpha_);
+  upload(ctx, fcs, d2b_fc_);
+  std::vector<double> e0(model_.e0.begin(), model_.e0.end());
+  upload(ctx, e0, e0_);
+  upload(ctx, type_z_host_, type_z_);
+}
+
+void GapPotential::ensure_capacity(Index n) {
+  if (n == n_alloc_) return;
+  e_atom_.resize(static_cast<std::size_t>(std::max<Index>(n, 1)));
+  for (SoapData& s : soap_) {
+    const std::size_t nn = static_cast<std::size_t>(std::max<Index>(n, 1));
+    s.c.resize(nn * s.view.nch * s.view.nlm);
+    s.x.resize(nn * s.view.dim);
+    s.dedx.resize(nn * s.view.dim);
+    s.norm.resize(nn);
+  }
+  for (So4Data& s : so4_) {
+    const std::size_t nn = static_cast<std::size_t>(std::max<Index>(n, 1));
+    s.u.resize(nn * 2 * s.view.n_u);
+    s.x.resize(nn * s.view.n_b);
+    s.dedx.resize(nn * s.view.n_b);
+    s.centre.resize(nn);
+  }
+  n_alloc_ = n;
+}
+
+void GapPotential::compute(Context& ctx, const SystemView& sys, const NeighborView& nl,
+                           const ForceOut& out, ForceRequest req) {
+  if (static_cast<Index>(type_z_host_.size()) < sys.n_types)
+    throw Error("gap: the potential maps fewer types than the system has");
+  const Index n = sys.n_local;
+  ensure_capacity(n);
+  forces_.prepare(ctx, nl);
+  const PairPartialsView g = forces_.partials();
+  const Gap2bView v2{n_2b_,          d2b_desc_.data(),  d2b_exp_.data(), d2b_theta_.data(),
+                     d2b_x_.data(), d2b_alpha_.data(), d2b_fc_.data()};
+  parallel_for(ctx, n, Gap2bKernel{sys, nl, v2, type_z_.data(), e0_.data(), g, e_atom_.data()});
+  for (SoapData& s : soap_) {
+    GapSoapView v = s.view;
+    v.species_z = s.species_z.data();
+    v.r_basis = s.r_basis.data();
+    v.transform = s.transform.data();
+    v.central = s.central.data();
+    v.sparse_x = s.sparse_x.data();
+    v.sparse_xf = mixed_ ? s.sparse_xf.data() : nullptr;
+    v.sparse_alpha = s.alpha.data();
+    v.sparse_cutoff = s.sparse_cutoff.data();
+    const GapSoapWork w{s.c.data(), s.x.data(), s.dedx.data(), s.norm.data()};
+    const GapSoapScratch o(v);
+    const std::size_t per_atom = sizeof(double) * static_cast<std::size_t>(o.total);
+    int lanes = 32;
+    while (lanes < v.nch * v.nlm && lanes < 128) lanes *= 2;
+    parallel_for_team(ctx, n, lanes, per_atom,
+                      GapSoapDescriptorKernel{sys, nl, v, w, type_z_.data()});
+    // atoms per tile: up to kGapTile, the tile's scratch within 96 KB (dims of a few thousand)
+    int tile = kGapTile;
+    while (tile > 1 && gap_tile_scratch_bytes(tile, v.dim) > 96 * 1024) --tile;
+    const Index tiles = (n + tile - 1) / tile;
+    parallel_for_team(ctx, tiles, 128, gap_tile_scratch_bytes(tile, v.dim),
+                      GapDotProductKernel{v, w, n, tile, e_atom_.data()});
+    parallel_for_team(ctx, n, lanes, per_atom,
+                      GapSoapBackwardKernel{sys, nl, v, w, type_z_.data(), g});
+  }
+  for (So4Data& s : so4_) {
+    GapSo4View v = s.view;
+    v.u_block = s.u_block.data();
+    v.species_z = s.species_z.data();
+    v.w = s.w.data();
+    v.term_first = s.term_first.data();
+    v.terms = s.terms.data();
+    v.adj_first = s.adj_first.data();
+    v.adj = s.adj.data();
+    v.theta = s.theta.data();
+    v.sparse_xt = s.sparse_xt.data();
+    v.sparse_alpha = s.alpha.data();
+    v.sparse_cutoff = s.sparse_cutoff.data();
+    const GapSo4Work w{s.u.data(), s.x.data(), s.dedx.data(), s.centre.data()};
+    int lanes = 32;
+    while (lanes < 2 * v.n_u && lanes < 128) lanes *= 2;
+    parallel_for_team(ctx, n, lanes, sizeof(double) * 2 * static_cast<std::size_t>(v.n_u),
+                      GapSo4DescriptorKernel{sys, nl, v, w, type_z_.data()});
+    parallel_for_team(ctx, n, 64, sizeof(double) * kGapSo4Chunk,
+                      GapArdSeKernel{v, w, e_atom_.data()});
+    parallel_for_team(ctx, n, lanes, sizeof(double) * 10 * static_cast<std::size_t>(v.n_u),
+                      GapSo4BackwardKernel{sys, nl, v, w, type_z_.data(), g});
+  }
+  if (req.energy) parallel_for(ctx, n, GapStoreEnergy{e_atom_.data(), out});
+  forces_.gather(ctx, sys, nl, out, req.virial);
+}
+
+}  // namespace md
