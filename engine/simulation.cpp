@@ -8,10 +8,24 @@
 
 namespace md {
 
+namespace {
+// The device step counter (StepData::step_dev): set by the host at sync points, advanced by
+// the last launch of every step, so a captured step replays with the current step number.
+struct SetStepCounter {
+  long* step;
+  long value;
+  MD_HD void operator()(Index) const { *step = value; }
+};
+struct AdvanceStepCounter {
+  long* step;
+  MD_HD void operator()(Index) const { *step += 1; }
+};
+}  // namespace
+
 Simulation::Simulation(Context& ctx, System& sys, Potential& pot, Integrator& integ, double dt,
                        double skin)
     : ctx_(&ctx), sys_(&sys), pot_(&pot), integ_(&integ), dt_(dt), thermo_(ctx),
-      energy_(ctx, sys.n_local()), virial_(ctx, 6 * sys.n_local()), sx_(ctx, 0), sy_(ctx, 0),
+      energy_(ctx, sys.n_local()), virial_(ctx, 6 * sys.n_local()), step_dev_(ctx, 1), sx_(ctx, 0), sy_(ctx, 0),
       sz_(ctx, 0), svx_(ctx, 0), svy_(ctx, 0), svz_(ctx, 0), sfx_(ctx, 0), sfy_(ctx, 0),
       sfz_(ctx, 0), six_(ctx, 0), siy_(ctx, 0), siz_(ctx, 0), sbox_(ctx, 1) {
   if (!(dt > 0.0) || !std::isfinite(dt)) throw Error("[run] timestep must be positive");
@@ -57,12 +71,58 @@ void Simulation::evaluate(bool energy, bool virial) {
   compute_forces({energy, virial});
 }
 
-void Simulation::one_step(bool need_energy) {
-  const StepData d{dt_, step_, energy_.data(), virial_.data()};
+void Simulation::set_device_step() {
+  parallel_for(*ctx_, 1, SetStepCounter{step_dev_.data(), step_});
+}
+
+void Simulation::set_cuda_graphs(bool on) {
+  cuda_graphs_ = on;
+  if (!on) release_graph();
+}
+
+void Simulation::release_graph() {
+  if (graph_serial_ != 0 && ctx_->graph_serial() == graph_serial_) ctx_->drop_graph();
+  graph_serial_ = 0;
+  quiet_epoch_ = ~std::uint64_t{0};
+}
+
+void Simulation::enqueue_step(bool need_energy) {
+  const StepData d{dt_, step_, energy_.data(), virial_.data(), step_dev_.data()};
   integ_->step_one(*ctx_, *sys_, d);
   nlist_->update(*sys_);
   compute_forces({need_energy, need_energy || integ_->needs_virial()});
   integ_->step_two(*ctx_, *sys_, d);
+  parallel_for(*ctx_, 1, AdvanceStepCounter{step_dev_.data()});
+}
+
+void Simulation::one_step(bool need_energy) {
+  const bool steady = cuda_graphs_ && !need_energy;
+  const bool have_graph = graph_serial_ != 0 && ctx_->graph_serial() == graph_serial_ &&
+                          ctx_->has_graph() && ctx_->memory_epoch() == graph_epoch_;
+  if (graph_serial_ != 0 && !have_graph) release_graph();  // memory changed: stale pointers
+  if (steady && have_graph) {
+    ctx_->replay_graph();
+    energy_current_ = false;
+    ++step_;
+    return;
+  }
+  // Capture only a step that follows one which allocated nothing (lazily sized arrays are
+  // allocated by the first step; an allocation inside the capture would spoil it).
+  const std::uint64_t e0 = ctx_->memory_epoch();
+  const bool capture = steady && e0 == quiet_epoch_;
+  if (capture) ctx_->begin_capture();
+  try {
+    enqueue_step(need_energy);
+  } catch (...) {
+    ctx_->abort_capture();
+    throw;
+  }
+  if (capture && ctx_->end_capture()) {
+    graph_serial_ = ctx_->graph_serial();
+    graph_epoch_ = ctx_->memory_epoch();
+  }
+  const std::uint64_t e1 = ctx_->memory_epoch();
+  quiet_epoch_ = e1 == e0 ? e1 : ~std::uint64_t{0};
   ++step_;
 }
 
@@ -128,6 +188,8 @@ void Simulation::restore_snapshot() {
   ctx_->copy_d2d(sys_->box_device(), sbox_.data(), sizeof(Box));
   if (integ_->changes_box()) sys_->pull_box();
   integ_->restore_state(*ctx_);
+  release_graph();  // integrator run constants (ramp start) may have changed
+  set_device_step();
 }
 
 static bool due(long step, long every) { return every > 0 && step % every == 0; }
@@ -140,6 +202,8 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
   const long first = step_, end = step_ + nsteps;
   const int builds0 = nlist_->read_status().n_builds;
   const Counters c0 = ctx_->counters();
+  release_graph();  // integrator parameters may have changed since the last run()
+  set_device_step();
 
   auto emit = [&](bool final_step) {
     const bool thermo = obs.on_thermo && (due(step_, obs.thermo_every) || final_step ||
@@ -191,6 +255,9 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
   stats.rebuilds = nlist_->read_status().n_builds - builds0;
   stats.launches = ctx_->counters().launches - c0.launches;
   stats.allocations = ctx_->counters().allocations - c0.allocations;
+  stats.graph_captures = ctx_->counters().graph_captures - c0.graph_captures;
+  stats.graph_replays = ctx_->counters().graph_replays - c0.graph_replays;
+  stats.graph_nodes = ctx_->counters().graph_nodes - c0.graph_nodes;
   stats.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return stats;

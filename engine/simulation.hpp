@@ -7,6 +7,7 @@
 #pragma once
 
 #include <csignal>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -47,8 +48,11 @@ struct RunStats {
   double wall_seconds = 0;
   long rollbacks = 0;
   long rebuilds = 0;
-  long launches = 0;     // kernel launches during the run (Counters::launches difference)
+  long launches = 0;     // kernel launches during the run (Counters::launches difference;
+                         // a step-graph replay counts as one launch)
   long allocations = 0;  // device allocations during the run
+  long graph_captures = 0, graph_replays = 0;  // step graphs (Simulation::set_cuda_graphs)
+  long graph_nodes = 0;  // launches and copies the replays ran
   bool stopped = false;  // returned early because *Observers::stop was set
 };
 
@@ -75,6 +79,16 @@ class Simulation {
   void evaluate(bool energy, bool virial);
   const DeviceArray<double>& per_atom_virial() const { return virial_; }
 
+  // Step graphs ([run] cuda_graphs, --cuda-graphs; off by default): the steady steps between
+  // sync points (no energy needed) are captured once (Context::begin_capture) and replayed,
+  // on CUDA as one cudaGraphLaunch per step, on the CPU executor by replaying the recorded
+  // launches (so the tests execute the replay). A graph is dropped when device memory is
+  // (re)allocated (neighbour capacity growth, lazily sized work arrays), at a roll-back, a
+  // resume and the start of each run(), and captured again at the next steady step after a
+  // step that allocated nothing. Results are bitwise those of direct launches.
+  void set_cuda_graphs(bool on);
+  bool cuda_graphs() const { return cuda_graphs_; }
+
   long step() const { return step_; }
   double timestep() const { return dt_; }
   Integrator& integrator() { return *integ_; }
@@ -87,6 +101,9 @@ class Simulation {
   void compute_forces(ForceRequest req);
   void reserve_workspace();
   void one_step(bool need_energy);
+  void enqueue_step(bool need_energy);
+  void set_device_step();
+  void release_graph();
   void take_snapshot();
   void restore_snapshot();
   ThermoSample sample();
@@ -100,7 +117,12 @@ class Simulation {
   ThermoCompute thermo_;
   DeviceArray<double> energy_, virial_;
   long step_ = 0;
+  DeviceArray<long> step_dev_;  // device step counter: the step being taken (StepData)
   bool setup_done_ = false;
+  bool cuda_graphs_ = false;
+  std::uint64_t graph_serial_ = 0;  // Context::graph_serial of our graph (0: none)
+  std::uint64_t graph_epoch_ = 0;   // Context::memory_epoch when it was captured
+  std::uint64_t quiet_epoch_ = ~std::uint64_t{0};  // epoch after a step that allocated nothing
   bool energy_current_ = false;  // energy_/virial_ describe the current state
   // roll-back snapshot
   long snap_step_ = 0;

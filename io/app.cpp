@@ -195,7 +195,10 @@ static std::uint64_t input_fingerprint(const toml::table& root) {
     const toml::table* t = root[key].as_table();
     if (!t) continue;
     toml::table copy = *t;
-    if (std::string(key) == "run") copy.erase("steps");
+    if (std::string(key) == "run") {
+      copy.erase("steps");
+      copy.erase("cuda_graphs");  // bitwise the same dynamics: a restart may change it
+    }
     os << "[" << key << "]\n" << copy << "\n";
   }
   const std::string text = os.str();
@@ -423,6 +426,8 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   if (job.steps < 0) run->fail("steps", "must be non-negative");
   if (job.steps > 1000000000000000L) run->fail("steps", "must be at most 10^15");
   if (ov.steps) job.steps = *ov.steps;
+  job.cuda_graphs = run->get_bool("cuda_graphs", false);
+  if (ov.cuda_graphs) job.cuda_graphs = *ov.cuda_graphs;
 
   // [output]
   job.thermo_every = 100;
@@ -532,6 +537,7 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   check_memory(job, skin, input_file);
   job.sim = std::make_unique<Simulation>(*job.ctx, *job.system, *job.potential, *job.integrator,
                                          job.dt, skin);
+  job.sim->set_cuda_graphs(job.cuda_graphs);
   job.files = collect_run_files(job);
   job.files.verify(input_file);
   for (const auto& t : job.trajectories)
@@ -562,6 +568,12 @@ static void print_summary(const Job& job, const RunStats& st) {
              static_cast<long long>(peak / static_cast<double>(std::max<Index>(1, job.system->n_local()))));
   fmt::print("kernel launches per step: {:.1f}\n",
              st.steps > 0 ? static_cast<double>(st.launches) / static_cast<double>(st.steps) : 0.0);
+  if (job.cuda_graphs)
+    fmt::print("step graphs: {} replays of {:.1f} launches, {} captures\n", st.graph_replays,
+               st.graph_replays > 0
+                   ? static_cast<double>(st.graph_nodes) / static_cast<double>(st.graph_replays)
+                   : 0.0,
+               st.graph_captures);
 }
 
 // The newest intact checkpoint: FILE, else FILE.prev (a run killed while renaming).
