@@ -390,6 +390,10 @@ Context::~Context() {
   abort_capture();
   drop_graph();
   if (scratch_) deallocate(scratch_);
+  if (stage_dev_) deallocate(stage_dev_);
+#if defined(MDGPU_WITH_CUDA)
+  if (stage_host_) cudaFreeHost(stage_host_);
+#endif
   delete arena_;
 #if defined(MDGPU_WITH_CUDA)
   if (stream_) cudaStreamDestroy(static_cast<cudaStream_t>(stream_));
@@ -548,6 +552,54 @@ void Context::copy_d2h(void* dst, const void* src, std::size_t bytes) {
 #endif
   TransferScope open(*this);
   std::memcpy(dst, src, bytes);
+}
+
+void Context::copy_d2h_batch(const std::vector<HostCopy>& copies) {
+  no_transfer_in_capture(capturing_);
+  if (copies.empty()) return;
+  std::size_t total = 0;
+  for (const auto& c : copies) total += (c.bytes + 15) / 16 * 16;
+  ++counters_.d2h;
+  counters_.d2h_batched += static_cast<long>(copies.size());
+  for (const auto& c : copies) counters_.d2h_bytes += static_cast<long>(c.bytes);
+#if defined(MDGPU_WITH_CUDA)
+  if (backend_ == Backend::cuda) {
+    auto s = static_cast<cudaStream_t>(stream_);
+    if (total > stage_dev_bytes_) {
+      if (stage_dev_) deallocate(stage_dev_);
+      stage_dev_ = nullptr;
+      stage_dev_bytes_ = 0;
+      stage_dev_ = allocate(total);
+      stage_dev_bytes_ = total;
+    }
+    if (total > stage_host_bytes_) {
+      if (stage_host_) cudaFreeHost(stage_host_);
+      stage_host_ = nullptr;
+      stage_host_bytes_ = 0;
+      cuda_check(cudaMallocHost(&stage_host_, total), "cudaMallocHost (transfer staging)");
+      stage_host_bytes_ = total;
+    }
+    auto* dev = static_cast<unsigned char*>(stage_dev_);
+    std::size_t off = 0;
+    for (const auto& c : copies) {
+      cuda_check(cudaMemcpyAsync(dev + off, c.device, c.bytes, cudaMemcpyDeviceToDevice, s),
+                 "staging copy");
+      off += (c.bytes + 15) / 16 * 16;
+    }
+    cuda_check(cudaMemcpyAsync(stage_host_, stage_dev_, total, cudaMemcpyDeviceToHost, s),
+               "copy to host (batched)");
+    cuda_check(cudaStreamSynchronize(s), "copy to host (batched)");
+    const auto* host = static_cast<const unsigned char*>(stage_host_);
+    off = 0;
+    for (const auto& c : copies) {
+      std::memcpy(c.host, host + off, c.bytes);
+      off += (c.bytes + 15) / 16 * 16;
+    }
+    return;
+  }
+#endif
+  TransferScope open(*this);
+  for (const auto& c : copies) std::memcpy(c.host, c.device, c.bytes);
 }
 
 void Context::copy_d2d(void* dst, const void* src, std::size_t bytes) {

@@ -63,6 +63,7 @@ struct Counters {
   long syncs = 0;      // explicit synchronisations
   long h2d_bytes = 0;
   long d2h_bytes = 0;
+  long d2h_batched = 0;  // arrays moved by batched transfers (copy_d2h_batch: one d2h each)
   // Step graphs (Context::begin_capture): captures made, replays launched (each replay also
   // counts as one launch in `launches`), and kernel/copy nodes those replays ran.
   long graph_captures = 0;
@@ -73,6 +74,13 @@ struct Counters {
 template <class T>
 class DeviceArray;
 class StrictArena;
+
+// One array of a batched device->host copy (Context::copy_d2h_batch).
+struct HostCopy {
+  void* host;
+  const void* device;
+  std::size_t bytes;
+};
 
 // Owns an executor. Not copyable; DeviceArrays keep a pointer to their Context.
 class Context {
@@ -171,6 +179,12 @@ class Context {
   // Counted transfers.
   void copy_h2d(void* dst, const void* src, std::size_t bytes);
   void copy_d2h(void* dst, const void* src, std::size_t bytes);
+  // Sync-point gather: copies every entry to the host as one counted transfer (Counters::d2h
+  // + 1, d2h_batched + entries). CUDA: the arrays are packed stream-ordered into a device
+  // staging buffer, copied once into pinned host memory and synchronised once (instead of one
+  // pageable copy and one synchronisation per array); both buffers grow on demand and are
+  // kept. CPU: one bracket, a memcpy per entry.
+  void copy_d2h_batch(const std::vector<HostCopy>& copies);
   // Device-to-device copy: not a host transfer, not counted.
   void copy_d2d(void* dst, const void* src, std::size_t bytes);
 
@@ -212,7 +226,20 @@ class Context {
   std::uint64_t memory_epoch_ = 0, graph_serial_ = 0;
   std::vector<std::function<void()>> recorded_, graph_;  // CPU: closures of the capture
   void* graph_exec_ = nullptr;                            // CUDA: cudaGraphExec_t
+  // batched transfers (CUDA): device staging buffer and pinned host buffer
+  void* stage_dev_ = nullptr;
+  void* stage_host_ = nullptr;
+  std::size_t stage_dev_bytes_ = 0, stage_host_bytes_ = 0;
 };
+
+// Adds `dev[0..n)` -> `host` (resized to n) to a batch for Context::copy_d2h_batch.
+template <class T>
+void add_host_copy(std::vector<HostCopy>& batch, std::vector<T>& host, const DeviceArray<T>& dev,
+                   std::size_t n) {
+  if (n > dev.size()) throw std::out_of_range("add_host_copy: count exceeds array size");
+  host.resize(n);
+  if (n) batch.push_back(HostCopy{host.data(), dev.data(), n * sizeof(T)});
+}
 
 // RAII kernel bracket (see Context::begin_kernel).
 class KernelScope {

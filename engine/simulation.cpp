@@ -1,7 +1,9 @@
 #include "engine/simulation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <utility>
 
 #include "engine/error.hpp"
 #include "kernels/launch.hpp"
@@ -20,6 +22,40 @@ struct AdvanceStepCounter {
   long* step;
   MD_HD void operator()(Index) const { *step += 1; }
 };
+
+// Spatial sort: the local atoms in the cell order of the last build (cell_atoms lists local
+// atoms and ghosts cell by cell): flag the local entries, scan, scatter into the permutation.
+struct SortFlag {
+  const int* cell_atoms;
+  const NeighborStatus* st;
+  Index n;
+  int* flag;
+  MD_HD void operator()(Index k) const {
+    flag[k] = (k < n + st->n_ghost && cell_atoms[k] < n) ? 1 : 0;
+  }
+};
+struct SortScatter {
+  const int* cell_atoms;
+  const int* flag;
+  const int* pos;
+  int* perm;
+  MD_HD void operator()(Index k) const {
+    if (flag[k]) perm[pos[k]] = cell_atoms[k];
+  }
+};
+template <class T>
+struct GatherBy {
+  const T* src;
+  T* dst;
+  const int* perm;
+  MD_HD void operator()(Index i) const { dst[i] = src[perm[i]]; }
+};
+
+template <class T>
+void permute(Context& ctx, T* a, DeviceArray<T>& tmp, const int* perm, Index n) {
+  parallel_for(ctx, n, GatherBy<T>{a, tmp.data(), perm});
+  ctx.copy_d2d(a, tmp.data(), static_cast<std::size_t>(n) * sizeof(T));
+}
 }  // namespace
 
 Simulation::Simulation(Context& ctx, System& sys, Potential& pot, Integrator& integ, double dt,
@@ -30,6 +66,100 @@ Simulation::Simulation(Context& ctx, System& sys, Potential& pot, Integrator& in
       sfz_(ctx, 0), six_(ctx, 0), siy_(ctx, 0), siz_(ctx, 0), sbox_(ctx, 1) {
   if (!(dt > 0.0) || !std::isfinite(dt)) throw Error("[run] timestep must be positive");
   nlist_ = std::make_unique<NeighborList>(sys, pot.cutoff(), skin);
+}
+
+void Simulation::set_sort_every(long steps) {
+  if (steps < 0) throw Error("[neighbor] sort_every must be non-negative");
+  sort_every_ = steps;
+}
+
+void Simulation::remember_input_order() {
+  if (input_ids_.empty() && !permuted_)
+    input_ids_ = ctx_->to_host(sys_->id, static_cast<std::size_t>(sys_->n_local()));
+}
+
+void Simulation::sort_atoms() {
+  Context& ctx = *ctx_;
+  System& sys = *sys_;
+  NeighborList& nl = *nlist_;
+  const Index n = sys.n_local();
+  const Index m = n + sys.ghost_capacity();
+  remember_input_order();
+  auto bind = [&](auto& a, std::size_t size) {
+    a.bind(ctx);
+    if (a.size() < size) a.resize(size);
+  };
+  bind(sort_flag_, static_cast<std::size_t>(m));
+  bind(sort_pos_, static_cast<std::size_t>(m));
+  bind(sort_work_, static_cast<std::size_t>(scan_work_size(m)));
+  bind(sort_perm_, static_cast<std::size_t>(n));
+  bind(sort_total_, 1);
+  bind(sort_int_, static_cast<std::size_t>(n));
+  bind(sort_real_, static_cast<std::size_t>(n));
+  bind(sort_id_, static_cast<std::size_t>(n));
+  parallel_for(ctx, m, SortFlag{nl.cell_atoms.data(), nl.status.data(), n, sort_flag_.data()});
+  exclusive_scan_gated(ctx, nullptr, m, sort_flag_.data(), sort_pos_.data(), sort_total_.data(),
+                       sort_work_.data());
+  if (ctx.to_host(sort_total_, 1)[0] != n)  // every local atom once: a complete last build
+    throw Error("internal: spatial sort found an incomplete cell list");
+  parallel_for(ctx, m, SortScatter{nl.cell_atoms.data(), sort_flag_.data(), sort_pos_.data(),
+                                   sort_perm_.data()});
+  const int* perm = sort_perm_.data();
+  for (DeviceArray<double>* a : {&sys.x, &sys.y, &sys.z, &sys.vx, &sys.vy, &sys.vz, &sys.fx,
+                                 &sys.fy, &sys.fz, &nl.x0, &nl.y0, &nl.z0, &energy_})
+    permute(ctx, a->data(), sort_real_, perm, n);
+  for (int c = 0; c < 6; ++c) permute(ctx, virial_.data() + c * n, sort_real_, perm, n);
+  for (DeviceArray<int>* a : {&sys.ix, &sys.iy, &sys.iz, &sys.type})
+    permute(ctx, a->data(), sort_int_, perm, n);
+  permute(ctx, sys.id.data(), sort_id_, perm, n);
+  permuted_ = true;
+  ++n_sorts_;
+  // New ghost map, cells and list for the new order (from the current positions, wrapped);
+  // forces from it, so a restart that rebuilds from this reference continues bitwise.
+  nl.build_now(sys);
+  compute_forces({true, true});
+}
+
+std::vector<std::size_t> Simulation::input_order(const std::vector<std::int64_t>& device_ids) const {
+  const std::size_t n = device_ids.size();
+  std::vector<std::size_t> order(n);
+  if (!permuted_ || input_ids_.size() != n) {
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    return order;
+  }
+  std::vector<std::pair<std::int64_t, std::size_t>> by_id(n);
+  for (std::size_t i = 0; i < n; ++i) by_id[i] = {device_ids[i], i};
+  std::sort(by_id.begin(), by_id.end());
+  for (std::size_t j = 0; j < n; ++j) {
+    const auto it = std::lower_bound(by_id.begin(), by_id.end(),
+                                     std::make_pair(input_ids_[j], std::size_t{0}));
+    if (it == by_id.end() || it->first != input_ids_[j])
+      throw Error("internal: atom id " + std::to_string(input_ids_[j]) + " missing after a sort");
+    order[j] = it->second;
+  }
+  return order;
+}
+
+Structure Simulation::download() const {
+  Structure s = sys_->download();
+  if (!permuted_) return s;
+  const std::vector<std::size_t> order = input_order(s.id);
+  auto apply = [&](auto& v) {
+    auto copy = v;
+    for (std::size_t j = 0; j < order.size(); ++j) v[j] = copy[order[j]];
+  };
+  apply(s.x);
+  apply(s.y);
+  apply(s.z);
+  apply(s.vx);
+  apply(s.vy);
+  apply(s.vz);
+  apply(s.type);
+  apply(s.id);
+  apply(s.ix);
+  apply(s.iy);
+  apply(s.iz);
+  return s;
 }
 
 void Simulation::compute_forces(ForceRequest req) {
@@ -212,7 +342,7 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
     if (!thermo && !frame) return;
     const ThermoSample t = sample();
     if (thermo) obs.on_thermo(t);
-    if (frame) obs.on_frame(t, sys_->download());
+    if (frame) obs.on_frame(t, download());
   };
 
   if (obs.emit_at_start) emit(nsteps == 0);
@@ -225,6 +355,7 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
     if (obs.frame_every > 0) next = std::min(next, (step_ / obs.frame_every + 1) * obs.frame_every);
     if (obs.checkpoint_every > 0)
       next = std::min(next, (step_ / obs.checkpoint_every + 1) * obs.checkpoint_every);
+    if (sort_every_ > 0) next = std::min(next, (step_ / sort_every_ + 1) * sort_every_);
     while (step_ < next) {
       one_step(step_ + 1 == next);
       if (obs.stop && *obs.stop) {  // unscheduled sync point: energy/virial are needed
@@ -244,6 +375,7 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
       continue;
     }
     if (obs.on_sync) obs.on_sync();
+    if (due(step_, sort_every_)) sort_atoms();
     emit(step_ == end);
     take_snapshot();
     if (obs.on_checkpoint && (stats.stopped || due(step_, obs.checkpoint_every)))

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "engine/integrator.hpp"
 #include "engine/neighbor.hpp"
@@ -89,6 +90,30 @@ class Simulation {
   void set_cuda_graphs(bool on);
   bool cuda_graphs() const { return cuda_graphs_; }
 
+  // Spatial sorting ([neighbor] sort_every, in steps as LAMMPS' atom_modify sort; 0: never):
+  // at every sync point whose step is a multiple of sort_every (such steps are made sync
+  // points) the local atoms are permuted on the device into the cell order of the last
+  // neighbour build: every per-atom array (positions, velocities, forces, images, types, ids,
+  // the neighbour build reference, per-atom energy and virial), then the list is rebuilt and
+  // forces recomputed, before output, snapshot and checkpoint (so a restart from that
+  // checkpoint continues bitwise). Potentials and integrators keep no per-atom state across
+  // steps (a new one that does must be permuted here too).
+  void set_sort_every(long steps);
+  long sort_every() const { return sort_every_; }
+  long sorts() const { return n_sorts_; }
+  void sort_atoms();  // at a sync point (run() calls it; public for tests)
+  // Device order differs from the input order (after a sort or a sorted checkpoint).
+  bool atoms_permuted() const { return permuted_; }
+  void note_atoms_permuted() { permuted_ = true; }
+  // Records the current device ids as the input order (before a first sort or before a
+  // checkpoint in another order is restored; one counted transfer, once).
+  void remember_input_order();
+  // The local state in the order of the input structure (outputs), whatever the device order.
+  Structure download() const;
+  // For arrays fetched in device order with ids `device_ids`: order[j] is the device index of
+  // the j-th atom of the input structure.
+  std::vector<std::size_t> input_order(const std::vector<std::int64_t>& device_ids) const;
+
   long step() const { return step_; }
   double timestep() const { return dt_; }
   Integrator& integrator() { return *integ_; }
@@ -123,6 +148,13 @@ class Simulation {
   std::uint64_t graph_serial_ = 0;  // Context::graph_serial of our graph (0: none)
   std::uint64_t graph_epoch_ = 0;   // Context::memory_epoch when it was captured
   std::uint64_t quiet_epoch_ = ~std::uint64_t{0};  // epoch after a step that allocated nothing
+  // spatial sorting
+  long sort_every_ = 0, n_sorts_ = 0;
+  bool permuted_ = false;
+  std::vector<std::int64_t> input_ids_;  // ids in the input structure's order
+  DeviceArray<int> sort_flag_, sort_pos_, sort_work_, sort_perm_, sort_total_, sort_int_;
+  DeviceArray<double> sort_real_;
+  DeviceArray<std::int64_t> sort_id_;
   bool energy_current_ = false;  // energy_/virial_ describe the current state
   // roll-back snapshot
   long snap_step_ = 0;

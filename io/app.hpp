@@ -46,6 +46,7 @@ struct Job {
   long steps = 0;
   long check_every = 1000;
   bool cuda_graphs = false;  // [run] cuda_graphs: capture and replay steady steps
+  long sort_every = 0;       // [neighbor] sort_every: spatial sort period in steps (0: never)
   // outputs
   long thermo_every = 0;
   std::string thermo_file;

@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include <algorithm>
+
 #include "ensemble_support.hpp"
+#include "io/checkpoint.hpp"
 #include "kernels/launch.hpp"
 
 namespace md {
@@ -187,6 +190,24 @@ TEST_SUITE("graphs") {
     CHECK(bad == 0);
   }
 
+  EXEC_TEST_CASE("sync-point transfers: a frame download is one batched transfer") {
+    LJEnsemble e(3, 0.8442, 1.2, 3);
+    e.use("ensemble = \"nve\"", 0.004);
+    e.sim->run(5, Observers{});
+    const Counters before = e.ctx.counters();
+    const Structure s = e.sys->download();
+    const Counters after = e.ctx.counters();
+    CHECK(after.d2h - before.d2h == 1);  // was 11 pageable transfers, one per array
+    CHECK(after.d2h_batched - before.d2h_batched == 11);
+    CHECK(after.syncs == before.syncs);
+    // the batch delivers the same arrays as one to_host per array
+    CHECK(s.x == e.ctx.to_host(e.sys->x, s.size()));
+    CHECK(s.vz == e.ctx.to_host(e.sys->vz, s.size()));
+    CHECK(s.id == e.ctx.to_host(e.sys->id, s.size()));
+    CHECK(s.iz == e.ctx.to_host(e.sys->iz, s.size()));
+    CHECK(s.type == e.ctx.to_host(e.sys->type, s.size()));
+  }
+
   EXEC_TEST_CASE("step graphs: captures refuse host transfers; a replay repeats the arguments") {
     Context ctx(test::backend());
     DeviceArray<double> a(ctx, 64);
@@ -213,6 +234,107 @@ TEST_SUITE("graphs") {
     fill(ctx, b.data(), 8, 1.0);
     CHECK_FALSE(ctx.end_capture());
     CHECK_FALSE(ctx.has_graph());
+  }
+}
+
+namespace {
+const char* kSortRun =
+    "ensemble = \"nvt\"\nthermostat = { kind = \"langevin\", temperature = 1.1, tdamp = 0.3, "
+    "seed = 9 }";  // noise keyed by atom id: a wrong id permutation changes the trajectory
+
+struct SortedRun {
+  std::unique_ptr<LJEnsemble> e;
+  std::vector<ThermoSample> thermo;
+  RunStats stats;
+};
+
+SortedRun start_sorted(long sort_every) {
+  SortedRun r;
+  r.e = std::make_unique<LJEnsemble>(7, 0.8442, 1.1, 11);
+  r.e->use(kSortRun, 0.004);
+  r.e->sim->set_sort_every(sort_every);
+  return r;
+}
+
+void continue_run(SortedRun& r, long steps) {
+  Observers obs;
+  obs.thermo_every = 25;
+  obs.emit_at_start = false;
+  obs.on_thermo = [&](const ThermoSample& t) { r.thermo.push_back(t); };
+  r.stats = r.e->sim->run(steps, obs);
+}
+}  // namespace
+
+TEST_SUITE("sort") {
+  EXEC_TEST_CASE("spatial sort: a sorted run matches the unsorted one (short run), outputs in id order") {
+    SortedRun plain = start_sorted(0), sorted = start_sorted(50);
+    continue_run(plain, 150);
+    continue_run(sorted, 150);
+    CHECK(plain.e->sim->sorts() == 0);
+    CHECK(sorted.e->sim->sorts() == 3);  // steps 50, 100, 150
+    // the device order really changed
+    const auto ids = sorted.e->ctx.to_host(sorted.e->sys->id);
+    CHECK_FALSE(std::is_sorted(ids.begin(), ids.end()));
+    CHECK(sorted.e->sim->atoms_permuted());
+    // download() gives the input order: same ids and types as the unsorted run
+    const Structure a = plain.e->sim->download(), b = sorted.e->sim->download();
+    REQUIRE(a.size() == b.size());
+    CHECK(a.id == b.id);
+    CHECK(a.type == b.type);
+    // Unwrapped positions: the sort rebuilds (and so wraps) at its own steps.
+    double dx = 0, dv = 0;
+    const Box& box = a.box;  // cubic, untilted (NVT)
+    auto unwrapped = [&](const Structure& s, std::size_t i, int d) {
+      const double r = d == 0 ? s.x[i] : (d == 1 ? s.y[i] : s.z[i]);
+      const int img = d == 0 ? s.ix[i] : (d == 1 ? s.iy[i] : s.iz[i]);
+      return r + img * box.l[d];
+    };
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      for (int d = 0; d < 3; ++d)
+        dx = std::max(dx, std::abs(unwrapped(a, i, d) - unwrapped(b, i, d)));
+      dv = std::max({dv, std::abs(a.vx[i] - b.vx[i]), std::abs(a.vy[i] - b.vy[i]),
+                     std::abs(a.vz[i] - b.vz[i])});
+    }
+    MESSAGE("sorted vs unsorted after 150 steps: max |dx| = " << dx << ", max |dv| = " << dv);
+    CHECK(dx < 1e-8);  // summation-order round-off only (chaos: a short run)
+    CHECK(dv < 1e-8);
+    REQUIRE(plain.thermo.size() == sorted.thermo.size());
+    for (std::size_t k = 0; k < plain.thermo.size(); ++k) {
+      CHECK(std::abs(plain.thermo[k].pe - sorted.thermo[k].pe) < 1e-9 * std::abs(plain.thermo[k].pe));
+      CHECK(std::abs(plain.thermo[k].ke - sorted.thermo[k].ke) < 1e-9 * std::abs(plain.thermo[k].ke));
+    }
+  }
+
+  EXEC_TEST_CASE("spatial sort: sort + checkpoint restart equals the uninterrupted sorted run bitwise") {
+    SortedRun whole = start_sorted(50);
+    continue_run(whole, 200);
+    SortedRun first = start_sorted(50);
+    continue_run(first, 100);  // sorted at 50 and at 100, before the checkpoint
+    const Checkpoint c = capture_checkpoint(*first.e->sim);
+    SortedRun second = start_sorted(50);  // a fresh run from the input, then the checkpoint
+    restore_checkpoint(c, *second.e->sim);
+    CHECK(second.e->sim->atoms_permuted());
+    continue_run(second, 100);
+    CHECK(whole.e->sim->sorts() == 4);
+    CHECK(second.e->sim->sorts() == 2);
+    const Structure a = whole.e->sim->download(), b = second.e->sim->download();
+    bool same = a.size() == b.size();
+    for (std::size_t i = 0; same && i < a.size(); ++i)
+      same = a.id[i] == b.id[i] && a.x[i] == b.x[i] && a.y[i] == b.y[i] && a.z[i] == b.z[i] &&
+             a.vx[i] == b.vx[i] && a.vy[i] == b.vy[i] && a.vz[i] == b.vz[i] &&
+             a.ix[i] == b.ix[i] && a.type[i] == b.type[i];
+    CHECK(same);
+    // device order too (the restart continued in the sorted order)
+    CHECK(whole.e->ctx.to_host(whole.e->sys->id) == second.e->ctx.to_host(second.e->sys->id));
+    REQUIRE(whole.thermo.size() == first.thermo.size() + second.thermo.size());
+    for (std::size_t k = 0; k < second.thermo.size(); ++k) {
+      const ThermoSample& p = whole.thermo[first.thermo.size() + k];
+      const ThermoSample& q = second.thermo[k];
+      CHECK(p.step == q.step);
+      CHECK(p.pe == q.pe);
+      CHECK(p.ke == q.ke);
+      CHECK(p.press == q.press);
+    }
   }
 }
 
