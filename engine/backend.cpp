@@ -387,7 +387,13 @@ Context::Context(Backend backend) : backend_(backend) {
 }
 
 Context::~Context() {
+  abort_capture();
+  drop_graph();
   if (scratch_) deallocate(scratch_);
+  if (stage_dev_) deallocate(stage_dev_);
+#if defined(MDGPU_WITH_CUDA)
+  if (stage_host_) cudaFreeHost(stage_host_);
+#endif
   delete arena_;
 #if defined(MDGPU_WITH_CUDA)
   if (stream_) cudaStreamDestroy(static_cast<cudaStream_t>(stream_));
@@ -414,7 +420,7 @@ void Context::debug_check(const char* name) {
   last_kernel_ = status == 0 && dem ? dem : name;
   std::free(dem);
 #if defined(MDGPU_WITH_CUDA)
-  if (backend_ == Backend::cuda) {
+  if (backend_ == Backend::cuda && !capturing_) {  // no synchronisation inside a capture
     cudaError_t err = cudaStreamSynchronize(static_cast<cudaStream_t>(stream_));
     if (err == cudaSuccess) err = cudaGetLastError();
     if (err != cudaSuccess)
@@ -423,7 +429,15 @@ void Context::debug_check(const char* name) {
 #endif
 }
 
+static void no_transfer_in_capture(bool capturing) {
+  if (capturing)
+    throw Error(
+        "internal: host transfer or synchronisation inside a captured step (a steady step "
+        "must not transfer; see Context::begin_capture)");
+}
+
 void Context::synchronize() {
+  no_transfer_in_capture(capturing_);
   ++counters_.syncs;
 #if defined(MDGPU_WITH_CUDA)
   if (backend_ == Backend::cuda)
@@ -463,6 +477,8 @@ void* Context::allocate(std::size_t bytes) {
     if (!p) throw std::bad_alloc();
   }
   ++counters_.allocations;
+  ++memory_epoch_;
+  if (capturing_) capture_spoiled_ = true;
   current_bytes_ += bytes;
   peak_bytes_ = std::max(peak_bytes_, current_bytes_);
   const auto pos = std::lower_bound(live_.begin(), live_.end(), std::make_pair(p, std::size_t{0}));
@@ -472,6 +488,8 @@ void* Context::allocate(std::size_t bytes) {
 
 void Context::deallocate(void* p) noexcept {
   if (!p) return;
+  ++memory_epoch_;
+  if (capturing_) capture_spoiled_ = true;
   std::size_t bytes = 0;
   const auto pos = std::lower_bound(live_.begin(), live_.end(), std::make_pair(p, std::size_t{0}));
   if (pos != live_.end() && pos->first == p) {
@@ -505,6 +523,7 @@ struct TransferScope {
 }  // namespace
 
 void Context::copy_h2d(void* dst, const void* src, std::size_t bytes) {
+  no_transfer_in_capture(capturing_);
   ++counters_.h2d;
   counters_.h2d_bytes += static_cast<long>(bytes);
 #if defined(MDGPU_WITH_CUDA)
@@ -520,6 +539,7 @@ void Context::copy_h2d(void* dst, const void* src, std::size_t bytes) {
 }
 
 void Context::copy_d2h(void* dst, const void* src, std::size_t bytes) {
+  no_transfer_in_capture(capturing_);
   ++counters_.d2h;
   counters_.d2h_bytes += static_cast<long>(bytes);
 #if defined(MDGPU_WITH_CUDA)
@@ -534,17 +554,172 @@ void Context::copy_d2h(void* dst, const void* src, std::size_t bytes) {
   std::memcpy(dst, src, bytes);
 }
 
+void Context::copy_d2h_batch(const std::vector<HostCopy>& copies) {
+  no_transfer_in_capture(capturing_);
+  if (copies.empty()) return;
+  std::size_t total = 0;
+  for (const auto& c : copies) total += (c.bytes + 15) / 16 * 16;
+  ++counters_.d2h;
+  counters_.d2h_batched += static_cast<long>(copies.size());
+  for (const auto& c : copies) counters_.d2h_bytes += static_cast<long>(c.bytes);
+#if defined(MDGPU_WITH_CUDA)
+  if (backend_ == Backend::cuda) {
+    auto s = static_cast<cudaStream_t>(stream_);
+    if (total > stage_dev_bytes_) {
+      if (stage_dev_) deallocate(stage_dev_);
+      stage_dev_ = nullptr;
+      stage_dev_bytes_ = 0;
+      stage_dev_ = allocate(total);
+      stage_dev_bytes_ = total;
+    }
+    if (total > stage_host_bytes_) {
+      if (stage_host_) cudaFreeHost(stage_host_);
+      stage_host_ = nullptr;
+      stage_host_bytes_ = 0;
+      cuda_check(cudaMallocHost(&stage_host_, total), "cudaMallocHost (transfer staging)");
+      stage_host_bytes_ = total;
+    }
+    auto* dev = static_cast<unsigned char*>(stage_dev_);
+    std::size_t off = 0;
+    for (const auto& c : copies) {
+      cuda_check(cudaMemcpyAsync(dev + off, c.device, c.bytes, cudaMemcpyDeviceToDevice, s),
+                 "staging copy");
+      off += (c.bytes + 15) / 16 * 16;
+    }
+    cuda_check(cudaMemcpyAsync(stage_host_, stage_dev_, total, cudaMemcpyDeviceToHost, s),
+               "copy to host (batched)");
+    cuda_check(cudaStreamSynchronize(s), "copy to host (batched)");
+    const auto* host = static_cast<const unsigned char*>(stage_host_);
+    off = 0;
+    for (const auto& c : copies) {
+      std::memcpy(c.host, host + off, c.bytes);
+      off += (c.bytes + 15) / 16 * 16;
+    }
+    return;
+  }
+#endif
+  TransferScope open(*this);
+  for (const auto& c : copies) std::memcpy(c.host, c.device, c.bytes);
+}
+
 void Context::copy_d2d(void* dst, const void* src, std::size_t bytes) {
 #if defined(MDGPU_WITH_CUDA)
   if (backend_ == Backend::cuda) {
     cuda_check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice,
                                static_cast<cudaStream_t>(stream_)),
                "device copy");
+    if (capturing_) count_node();
     return;
   }
 #endif
+  if (capturing_) record([dst, src, bytes] { std::memmove(dst, src, bytes); });
   TransferScope open(*this);
   std::memmove(dst, src, bytes);
+}
+
+// ---------------------------------------------------------------- step graphs
+
+void Context::begin_capture() {
+  if (capturing_) throw Error("internal: nested step capture");
+  drop_graph();
+  recorded_.clear();
+  capture_nodes_ = 0;
+  capture_spoiled_ = false;
+#if defined(MDGPU_WITH_CUDA)
+  if (backend_ == Backend::cuda)
+    cuda_check(cudaStreamBeginCapture(static_cast<cudaStream_t>(stream_),
+                                      cudaStreamCaptureModeRelaxed),
+               "cudaStreamBeginCapture");
+#endif
+  capturing_ = true;
+}
+
+bool Context::end_capture() {
+  if (!capturing_) throw Error("internal: end_capture without begin_capture");
+  capturing_ = false;
+  ++counters_.graph_captures;
+#if defined(MDGPU_WITH_CUDA)
+  if (backend_ == Backend::cuda) {
+    auto s = static_cast<cudaStream_t>(stream_);
+    cudaGraph_t graph = nullptr;
+    cuda_check(cudaStreamEndCapture(s, &graph), "cudaStreamEndCapture");
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t err = cudaGraphInstantiate(&exec, graph, 0ULL);
+    std::size_t nodes = 0;
+    if (err == cudaSuccess) cudaGraphGetNodes(graph, nullptr, &nodes);
+    cudaGraphDestroy(graph);
+    cuda_check(err, "cudaGraphInstantiate");
+    // The captured work has not run yet: this launch executes the step.
+    const cudaError_t launched = cudaGraphLaunch(exec, s);
+    if (launched != cudaSuccess) cudaGraphExecDestroy(exec);
+    cuda_check(launched, "cudaGraphLaunch");
+    if (capture_spoiled_ || nodes == 0) {
+      cudaGraphExecDestroy(exec);
+      return false;
+    }
+    graph_exec_ = exec;
+    graph_nodes_ = static_cast<long>(nodes);
+    ++graph_serial_;
+    return true;
+  }
+#endif
+  // CPU: the captured launches have already run.
+  if (capture_spoiled_ || recorded_.empty()) {
+    recorded_.clear();
+    return false;
+  }
+  graph_.swap(recorded_);
+  recorded_.clear();
+  graph_nodes_ = capture_nodes_;
+  ++graph_serial_;
+  return true;
+}
+
+void Context::abort_capture() noexcept {
+  if (!capturing_) return;
+  capturing_ = false;
+  recorded_.clear();
+#if defined(MDGPU_WITH_CUDA)
+  if (backend_ == Backend::cuda) {
+    cudaGraph_t graph = nullptr;
+    if (cudaStreamEndCapture(static_cast<cudaStream_t>(stream_), &graph) == cudaSuccess && graph)
+      cudaGraphDestroy(graph);
+    cudaGetLastError();
+  }
+#endif
+}
+
+void Context::replay_graph() {
+  if (!has_graph()) throw Error("internal: replay_graph without a captured graph");
+  ++counters_.launches;
+  ++counters_.graph_replays;
+  counters_.graph_nodes += graph_nodes_;
+#if defined(MDGPU_WITH_CUDA)
+  if (backend_ == Backend::cuda) {
+    cuda_check(cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph_exec_),
+                               static_cast<cudaStream_t>(stream_)),
+               "cudaGraphLaunch");
+    if (debug_sync_) debug_check("step graph");
+    return;
+  }
+#endif
+  begin_kernel();
+  try {
+    for (const auto& launch : graph_) launch();
+  } catch (...) {
+    end_kernel(nullptr);
+    throw;
+  }
+  end_kernel(debug_sync_ ? "step graph" : nullptr);
+}
+
+void Context::drop_graph() noexcept {
+#if defined(MDGPU_WITH_CUDA)
+  if (graph_exec_) cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph_exec_));
+#endif
+  graph_exec_ = nullptr;
+  graph_.clear();
+  graph_nodes_ = 0;
 }
 
 }  // namespace md

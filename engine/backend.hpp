@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -62,11 +63,24 @@ struct Counters {
   long syncs = 0;      // explicit synchronisations
   long h2d_bytes = 0;
   long d2h_bytes = 0;
+  long d2h_batched = 0;  // arrays moved by batched transfers (copy_d2h_batch: one d2h each)
+  // Step graphs (Context::begin_capture): captures made, replays launched (each replay also
+  // counts as one launch in `launches`), and kernel/copy nodes those replays ran.
+  long graph_captures = 0;
+  long graph_replays = 0;
+  long graph_nodes = 0;
 };
 
 template <class T>
 class DeviceArray;
 class StrictArena;
+
+// One array of a batched device->host copy (Context::copy_d2h_batch).
+struct HostCopy {
+  void* host;
+  const void* device;
+  std::size_t bytes;
+};
 
 // Owns an executor. Not copyable; DeviceArrays keep a pointer to their Context.
 class Context {
@@ -125,6 +139,39 @@ class Context {
   // Waits until all enqueued device work is complete (counted).
   void synchronize();
 
+  // ---- step graphs (CUDA graphs; emulated faithfully on the CPU executor)
+  // Between begin_capture and end_capture every launch (parallel_for, reduce,
+  // parallel_for_team, fill, the gated scan) and device copy is recorded with its arguments.
+  // CUDA: stream capture into a cudaGraph, instantiated at end_capture and launched once (the
+  // captured work executes then). CPU: each launch runs as usual and is also recorded as a
+  // closure holding copies of the functor and its arguments. replay_graph() launches the
+  // recorded sequence again (CUDA: cudaGraphLaunch; CPU: the closures in order), so host-side
+  // arguments are those of the capture: anything that changes between steps must be read on
+  // the device. Host transfers and synchronisations inside a capture throw. An allocation or
+  // deallocation (memory_epoch() changes) during the capture spoils it: end_capture returns
+  // false and keeps no graph; a graph whose pointers may be stale must be dropped by the
+  // caller (Simulation compares memory_epoch()).
+  void begin_capture();
+  bool end_capture();
+  void abort_capture() noexcept;  // ends a capture left open by an exception, keeps nothing
+  void replay_graph();
+  void drop_graph() noexcept;
+  bool capturing() const { return capturing_; }
+  bool has_graph() const { return graph_nodes_ > 0; }
+  // Changes with every successful capture (tells a graph's owner whether it is still its own).
+  std::uint64_t graph_serial() const { return graph_serial_; }
+  // Kernel and copy nodes of the current graph (0: none).
+  long graph_nodes() const { return graph_nodes_; }
+  // Incremented by every allocation and deallocation through this Context.
+  std::uint64_t memory_epoch() const { return memory_epoch_; }
+  // CPU executor, during a capture: appends a launch to the recorded sequence (launch glue).
+  void record(std::function<void()> launch) {
+    recorded_.push_back(std::move(launch));
+    ++capture_nodes_;
+  }
+  // CUDA executor, during a capture: one more node (launch glue, for the node count).
+  void count_node() { ++capture_nodes_; }
+
   // Raw memory (used by DeviceArray). Device memory on CUDA, aligned host memory on CPU
   // (arena memory in strict mode).
   void* allocate(std::size_t bytes);
@@ -132,6 +179,12 @@ class Context {
   // Counted transfers.
   void copy_h2d(void* dst, const void* src, std::size_t bytes);
   void copy_d2h(void* dst, const void* src, std::size_t bytes);
+  // Sync-point gather: copies every entry to the host as one counted transfer (Counters::d2h
+  // + 1, d2h_batched + entries). CUDA: the arrays are packed stream-ordered into a device
+  // staging buffer, copied once into pinned host memory and synchronised once (instead of one
+  // pageable copy and one synchronisation per array); both buffers grow on demand and are
+  // kept. CPU: one bracket, a memcpy per entry.
+  void copy_d2h_batch(const std::vector<HostCopy>& copies);
   // Device-to-device copy: not a host transfer, not counted.
   void copy_d2d(void* dst, const void* src, std::size_t bytes);
 
@@ -166,7 +219,27 @@ class Context {
   StrictArena* arena_ = nullptr;
   int open_depth_ = 0;
   std::string last_kernel_;
+  // step graphs
+  bool capturing_ = false;
+  bool capture_spoiled_ = false;
+  long capture_nodes_ = 0, graph_nodes_ = 0;
+  std::uint64_t memory_epoch_ = 0, graph_serial_ = 0;
+  std::vector<std::function<void()>> recorded_, graph_;  // CPU: closures of the capture
+  void* graph_exec_ = nullptr;                            // CUDA: cudaGraphExec_t
+  // batched transfers (CUDA): device staging buffer and pinned host buffer
+  void* stage_dev_ = nullptr;
+  void* stage_host_ = nullptr;
+  std::size_t stage_dev_bytes_ = 0, stage_host_bytes_ = 0;
 };
+
+// Adds `dev[0..n)` -> `host` (resized to n) to a batch for Context::copy_d2h_batch.
+template <class T>
+void add_host_copy(std::vector<HostCopy>& batch, std::vector<T>& host, const DeviceArray<T>& dev,
+                   std::size_t n) {
+  if (n > dev.size()) throw std::out_of_range("add_host_copy: count exceeds array size");
+  host.resize(n);
+  if (n) batch.push_back(HostCopy{host.data(), dev.data(), n * sizeof(T)});
+}
 
 // RAII kernel bracket (see Context::begin_kernel).
 class KernelScope {

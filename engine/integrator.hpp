@@ -16,11 +16,18 @@ namespace md {
 // What a step sees. `energy`/`virial` are the per-atom arrays of the most recent force call
 // (virial: [6*n] component-major, xx yy zz xy xz yz) — valid every step only when the
 // integrator needs_virial(), otherwise only on sync steps.
+//
+// `step` is the host's copy of the step index; kernels must not take it (or anything computed
+// from it, such as a ramp target) by value: they read `step_dev`, the device step counter,
+// so that the launches of a steady step are identical from step to step and can be captured
+// once and replayed (step graphs, Context::begin_capture). The host value may only set
+// run constants (e.g. the step a ramp starts from, at the first step).
 struct StepData {
   double dt = 0;
   long step = 0;  // index of the step being taken (the state after it is at step + 1)
   const double* energy = nullptr;
   const double* virial = nullptr;
+  const long* step_dev = nullptr;  // device: the index of the step being taken
 };
 
 class Integrator {

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <csignal>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "engine/integrator.hpp"
 #include "engine/neighbor.hpp"
@@ -51,8 +53,11 @@ struct RunStats {
   double wall_seconds = 0;
   long rollbacks = 0;
   long rebuilds = 0;
-  long launches = 0;     // kernel launches during the run (Counters::launches difference)
+  long launches = 0;     // kernel launches during the run (Counters::launches difference;
+                         // a step-graph replay counts as one launch)
   long allocations = 0;  // device allocations during the run
+  long graph_captures = 0, graph_replays = 0;  // step graphs (Simulation::set_cuda_graphs)
+  long graph_nodes = 0;  // launches and copies the replays ran
   bool stopped = false;  // returned early because *Observers::stop was set
 };
 
@@ -79,6 +84,40 @@ class Simulation {
   void evaluate(bool energy, bool virial);
   const DeviceArray<double>& per_atom_virial() const { return virial_; }
 
+  // Step graphs ([run] cuda_graphs, --cuda-graphs; off by default): the steady steps between
+  // sync points (no energy needed) are captured once (Context::begin_capture) and replayed,
+  // on CUDA as one cudaGraphLaunch per step, on the CPU executor by replaying the recorded
+  // launches (so the tests execute the replay). A graph is dropped when device memory is
+  // (re)allocated (neighbour capacity growth, lazily sized work arrays), at a roll-back, a
+  // resume and the start of each run(), and captured again at the next steady step after a
+  // step that allocated nothing. Results are bitwise those of direct launches.
+  void set_cuda_graphs(bool on);
+  bool cuda_graphs() const { return cuda_graphs_; }
+
+  // Spatial sorting ([neighbor] sort_every, in steps as LAMMPS' atom_modify sort; 0: never):
+  // at every sync point whose step is a multiple of sort_every (such steps are made sync
+  // points) the local atoms are permuted on the device into the cell order of the last
+  // neighbour build: every per-atom array (positions, velocities, forces, images, types, ids,
+  // the neighbour build reference, per-atom energy and virial), then the list is rebuilt and
+  // forces recomputed, before output, snapshot and checkpoint (so a restart from that
+  // checkpoint continues bitwise). Potentials and integrators keep no per-atom state across
+  // steps (a new one that does must be permuted here too).
+  void set_sort_every(long steps);
+  long sort_every() const { return sort_every_; }
+  long sorts() const { return n_sorts_; }
+  void sort_atoms();  // at a sync point (run() calls it; public for tests)
+  // Device order differs from the input order (after a sort or a sorted checkpoint).
+  bool atoms_permuted() const { return permuted_; }
+  void note_atoms_permuted() { permuted_ = true; }
+  // Records the current device ids as the input order (before a first sort or before a
+  // checkpoint in another order is restored; one counted transfer, once).
+  void remember_input_order();
+  // The local state in the order of the input structure (outputs), whatever the device order.
+  Structure download() const;
+  // For arrays fetched in device order with ids `device_ids`: order[j] is the device index of
+  // the j-th atom of the input structure.
+  std::vector<std::size_t> input_order(const std::vector<std::int64_t>& device_ids) const;
+
   long step() const { return step_; }
   double timestep() const { return dt_; }
   Integrator& integrator() { return *integ_; }
@@ -91,6 +130,9 @@ class Simulation {
   void compute_forces(ForceRequest req);
   void reserve_workspace();
   void one_step(bool need_energy);
+  void enqueue_step(bool need_energy);
+  void set_device_step();
+  void release_graph();
   void take_snapshot();
   void restore_snapshot();
   ThermoSample sample();
@@ -104,7 +146,19 @@ class Simulation {
   ThermoCompute thermo_;
   DeviceArray<double> energy_, virial_;
   long step_ = 0;
+  DeviceArray<long> step_dev_;  // device step counter: the step being taken (StepData)
   bool setup_done_ = false;
+  bool cuda_graphs_ = false;
+  std::uint64_t graph_serial_ = 0;  // Context::graph_serial of our graph (0: none)
+  std::uint64_t graph_epoch_ = 0;   // Context::memory_epoch when it was captured
+  std::uint64_t quiet_epoch_ = ~std::uint64_t{0};  // epoch after a step that allocated nothing
+  // spatial sorting
+  long sort_every_ = 0, n_sorts_ = 0;
+  bool permuted_ = false;
+  std::vector<std::int64_t> input_ids_;  // ids in the input structure's order
+  DeviceArray<int> sort_flag_, sort_pos_, sort_work_, sort_perm_, sort_total_, sort_int_;
+  DeviceArray<double> sort_real_;
+  DeviceArray<std::int64_t> sort_id_;
   bool energy_current_ = false;  // energy_/virial_ describe the current state
   // roll-back snapshot
   long snap_step_ = 0;

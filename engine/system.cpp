@@ -82,18 +82,20 @@ Structure System::download() const {
   s.type_names = type_names_;
   s.type_masses = type_masses_;
   const std::size_t n = static_cast<std::size_t>(n_local_);
-  s.x = ctx_->to_host(x, n);
-  s.y = ctx_->to_host(y, n);
-  s.z = ctx_->to_host(z, n);
-  s.vx = ctx_->to_host(vx, n);
-  s.vy = ctx_->to_host(vy, n);
-  s.vz = ctx_->to_host(vz, n);
+  std::vector<HostCopy> batch;  // one transfer for the whole frame (Context::copy_d2h_batch)
+  add_host_copy(batch, s.x, x, n);
+  add_host_copy(batch, s.y, y, n);
+  add_host_copy(batch, s.z, z, n);
+  add_host_copy(batch, s.vx, vx, n);
+  add_host_copy(batch, s.vy, vy, n);
+  add_host_copy(batch, s.vz, vz, n);
+  add_host_copy(batch, s.type, type, n);
+  add_host_copy(batch, s.id, id, n);
+  add_host_copy(batch, s.ix, ix, n);
+  add_host_copy(batch, s.iy, iy, n);
+  add_host_copy(batch, s.iz, iz, n);
+  ctx_->copy_d2h_batch(batch);
   s.has_velocities = true;
-  s.type = ctx_->to_host(type, n);
-  s.id = ctx_->to_host(id, n);
-  s.ix = ctx_->to_host(ix, n);
-  s.iy = ctx_->to_host(iy, n);
-  s.iz = ctx_->to_host(iz, n);
   return s;
 }
 

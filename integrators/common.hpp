@@ -199,11 +199,20 @@ inline double nhc_energy(const NHChain& c, int m, double ke_target, double kt) {
 
 // LAMMPS start/stop ramp: fraction of the run done after the step being taken,
 // (step + 1 - begin) / nsteps, clamped to [0, 1] (0 for a zero-length run).
-inline double ramp_fraction(long step, long begin, long nsteps) {
+MD_INLINE double ramp_fraction(long step, long begin, long nsteps) {
   if (nsteps <= 0) return 0.0;
   const double f = static_cast<double>(step + 1 - begin) / static_cast<double>(nsteps);
   return f < 0.0 ? 0.0 : (f > 1.0 ? 1.0 : f);
 }
+
+// The ramp fraction evaluated on the device from the device step counter (StepData::step_dev):
+// begin and nsteps are run constants, so kernels holding a DeviceRamp replay correctly.
+struct DeviceRamp {
+  const long* step;  // device: the index of the step being taken
+  long begin, nsteps;
+  MD_HD long now() const { return *step; }
+  MD_HD double fraction() const { return ramp_fraction(*step, begin, nsteps); }
+};
 
 struct Ramp {
   double start = 0, stop = 0;

@@ -9,13 +9,18 @@ namespace {
 // New kinetic energy from the exact solution of the CSVR stochastic differential equation
 // over one step (Bussi et al. 2007, appendix; as LAMMPS FixTempCSVR::resamplekin).
 struct CsvrResample {
-  double tdof, ke_target_per_dof, c1;  // c1 = exp(-dt/tdamp)
-  double mvv2e, t_target;
-  std::uint64_t seed, step;
+  double tdof, boltz, c1;  // c1 = exp(-dt/tdamp)
+  double mvv2e;
+  Ramp temp;        // target temperature, evaluated at the device step
+  DeviceRamp ramp;  // also keys the noise
+  std::uint64_t seed;
   CsvrState* state;
   const DVec<1>* mvv;
   MD_HD void operator()(Index) const {
     CsvrState& s = *state;
+    const double t_target = temp.at(ramp.fraction());
+    const double ke_target_per_dof = boltz * t_target;
+    const std::uint64_t step = static_cast<std::uint64_t>(ramp.now());
     s.t_target = t_target;
     const double ke_old = 0.5 * mvv->v[0] * mvv2e;
     s.lambda = 1.0;
@@ -38,11 +43,6 @@ Csvr::Csvr(Context& ctx, const CsvrParams& p, long run_steps)
   ctx.to_device(std::vector<CsvrState>{CsvrState{1.0, 0.0, p.temp.start}}, state_);
 }
 
-double Csvr::target_now(long step) {
-  if (begin_ < 0) begin_ = step;
-  return p_.temp.at(ramp_fraction(step, begin_, run_steps_));
-}
-
 void Csvr::step_one(Context& ctx, System& sys, const StepData& d) {
   if (begin_ < 0) begin_ = d.step;
   parallel_for(ctx, sys.n_local(),
@@ -57,10 +57,10 @@ void Csvr::step_two(Context& ctx, System& sys, const StepData& d) {
                     sys.fx.data(), sys.fy.data(), sys.fz.data(), sys.vx.data(), sys.vy.data(),
                     sys.vz.data()});
   reduce_mvv(ctx, sys, mvv_.data());
-  const double t = target_now(d.step);
+  if (begin_ < 0) begin_ = d.step;
   parallel_for(ctx, 1,
-               CsvrResample{p_.tdof, p_.boltz * t, std::exp(-d.dt / p_.tdamp), p_.mvv2e, t,
-                            p_.seed, static_cast<std::uint64_t>(d.step), state_.data(),
+               CsvrResample{p_.tdof, p_.boltz, std::exp(-d.dt / p_.tdamp), p_.mvv2e, p_.temp,
+                            DeviceRamp{d.step_dev, begin_, run_steps_}, p_.seed, state_.data(),
                             mvv_.data()});
   parallel_for(ctx, sys.n_local(),
                ScaleVelocities{&state_.data()->lambda, sys.vx.data(), sys.vy.data(),

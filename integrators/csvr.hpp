@@ -35,7 +35,6 @@ class Csvr : public Integrator {
   std::vector<std::uint8_t> serialize(Context& ctx) override;
   void deserialize(Context& ctx, const std::vector<std::uint8_t>& bytes) override;
   // Target temperature at the current point of the run (host; for barostats sharing it).
-  double target_now(long step);
 
  private:
   CsvrParams p_;

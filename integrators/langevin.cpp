@@ -10,9 +10,11 @@ namespace {
 // atom, summed afterwards by a pure reduction (SumHeat): a reduction transform must not
 // write state, as CUB does not promise to apply it exactly once per index.
 struct BAOAB {
-  double dtf, half_dt, c1, c2_kt;  // c2_kt = (1 - c1^2) kT / mvv2e
-  double mvv2e;
-  std::uint64_t seed, step;
+  double dtf, half_dt, c1;
+  double mvv2e, boltz;
+  Ramp temp;        // target temperature, evaluated at the device step
+  DeviceRamp ramp;  // also keys the noise
+  std::uint64_t seed;
   const std::int64_t* id;
   const int* type;
   const double* mass_of_type;
@@ -26,7 +28,9 @@ struct BAOAB {
     double px = x[i] + half_dt * u, py = y[i] + half_dt * v, pz = z[i] + half_dt * w;
     const double ke0 = u * u + v * v + w * w;
     double g[4];
-    gaussian4(seed, id[i], step, kRandLangevin, g);
+    gaussian4(seed, id[i], static_cast<std::uint64_t>(ramp.now()), kRandLangevin, g);
+    const double t = temp.at(ramp.fraction());
+    const double c2_kt = (1.0 - c1 * c1) * boltz * t / mvv2e;  // (1 - c1^2) kT / mvv2e
     const double sigma = sqrt(c2_kt / m);
     u = c1 * u + sigma * g[0];
     v = c1 * v + sigma * g[1];
@@ -66,13 +70,8 @@ Langevin::Langevin(Context& ctx, const LangevinParams& p, long run_steps)
   ctx.to_device(std::vector<LangevinState>{LangevinState{0.0}}, state_);
 }
 
-double Langevin::target_now(long step) {
-  if (begin_ < 0) begin_ = step;
-  return p_.temp.at(ramp_fraction(step, begin_, run_steps_));
-}
-
 void Langevin::step_one(Context& ctx, System& sys, const StepData& d) {
-  const double t = target_now(d.step);
+  if (begin_ < 0) begin_ = d.step;
   const double c1 = std::exp(-d.dt / p_.damp);
   const Index n = sys.n_local();
   if (dke_atom_.size() < static_cast<std::size_t>(n)) {  // first step only
@@ -80,8 +79,8 @@ void Langevin::step_one(Context& ctx, System& sys, const StepData& d) {
     dke_atom_.resize(static_cast<std::size_t>(n));
   }
   parallel_for(ctx, n,
-               BAOAB{0.5 * d.dt * p_.ftm2v, 0.5 * d.dt, c1, (1.0 - c1 * c1) * p_.boltz * t / p_.mvv2e,
-                     p_.mvv2e, p_.seed, static_cast<std::uint64_t>(d.step), sys.id.data(),
+               BAOAB{0.5 * d.dt * p_.ftm2v, 0.5 * d.dt, c1, p_.mvv2e, p_.boltz, p_.temp,
+                     DeviceRamp{d.step_dev, begin_, run_steps_}, p_.seed, sys.id.data(),
                      sys.type.data(), sys.mass_of_type.data(), sys.fx.data(), sys.fy.data(),
                      sys.fz.data(), sys.vx.data(), sys.vy.data(), sys.vz.data(), sys.x.data(),
                      sys.y.data(), sys.z.data(), dke_atom_.data()});

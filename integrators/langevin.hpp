@@ -33,7 +33,6 @@ class Langevin : public Integrator {
   void restore_state(Context& ctx) override;
   std::vector<std::uint8_t> serialize(Context& ctx) override;
   void deserialize(Context& ctx, const std::vector<std::uint8_t>& bytes) override;
-  double target_now(long step);
 
  private:
   LangevinParams p_;

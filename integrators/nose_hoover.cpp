@@ -330,7 +330,7 @@ MD_INLINE void update_temp_target(const NHParams& p, NHState& s, double frac) {
 // Start of a step (FixNH::initial_integrate up to the velocity/position updates).
 struct NHFirstHalf {
   NHParams p;
-  double frac;
+  DeviceRamp ramp;  // thermostat and barostat targets at the device step
   NHState* state;
   const Sums12* sums;
   Box* box_dev;
@@ -338,6 +338,7 @@ struct NHFirstHalf {
     NHState& s = *state;
     const Sums12& sum = *sums;
     Box box = *box_dev;
+    const double frac = ramp.fraction();
     if (!s.initialized) setup_state(p, s, box);
     s.flipped = 0;
     if (p.pstat && p.pchain) nhc_press(p, s);
@@ -485,17 +486,12 @@ NoseHoover::NoseHoover(Context& ctx, const NHParams& p, std::uint64_t run_steps)
   ctx.to_device(std::vector<NHState>{zero}, state_);
 }
 
-double NoseHoover::fraction(long step) {
-  if (begin_ < 0) begin_ = step;
-  return ramp_fraction(step, begin_, run_steps_);
-}
-
 void NoseHoover::step_one(Context& ctx, System& sys, const StepData& d) {
-  const double frac = fraction(d.step);
+  if (begin_ < 0) begin_ = d.step;
   NHParams p = p_;
   p.dt = d.dt;
   reduce_mvv_virial(ctx, sys, p.pstat ? d.virial : nullptr, sums_.data());
-  parallel_for(ctx, 1, NHFirstHalf{p, frac, state_.data(), sums_.data(), sys.box_device()});
+  parallel_for(ctx, 1, NHFirstHalf{p, DeviceRamp{d.step_dev, begin_, run_steps_}, state_.data(), sums_.data(), sys.box_device()});
   parallel_for(ctx, sys.n_local(),
                NHFirstAtoms{p.tstat, p.pstat, p.pstyle == kNHTri, 0.5 * d.dt * p.ftm2v, d.dt,
                             state_.data(), sys.type.data(), sys.mass_of_type.data(),

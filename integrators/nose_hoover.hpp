@@ -72,7 +72,6 @@ class NoseHoover : public Integrator {
   NHState state(Context& ctx) const;
 
  private:
-  double fraction(long step);
   NHParams p_;
   long run_steps_;
   long begin_ = -1;

@@ -8,8 +8,8 @@ namespace {
 
 struct ScrCellStep {
   ScrParams p;
-  double frac, dt;
-  std::uint64_t step;
+  DeviceRamp ramp;  // pressure/temperature targets and the noise key at the device step
+  double dt;
   ScrState* state;
   const Sums12* sums;
   Box* box_dev;
@@ -17,6 +17,8 @@ struct ScrCellStep {
     ScrState& s = *state;
     const Sums12& sum = *sums;
     const Box b = *box_dev;
+    const double frac = ramp.fraction();
+    const std::uint64_t step = static_cast<std::uint64_t>(ramp.now());
     const double volume = b.volume();
     const double inv_v = p.nktv2p / volume;
     double pd[3];
@@ -94,10 +96,9 @@ StochasticCellRescaling::StochasticCellRescaling(Context& ctx, const ScrParams& 
 
 void StochasticCellRescaling::step_one(Context& ctx, System& sys, const StepData& d) {
   if (begin_ < 0) begin_ = d.step;
-  const double frac = ramp_fraction(d.step, begin_, run_steps_);
   reduce_mvv_virial(ctx, sys, d.virial, sums_.data());
   parallel_for(ctx, 1,
-               ScrCellStep{p_, frac, d.dt, static_cast<std::uint64_t>(d.step), state_.data(),
+               ScrCellStep{p_, DeviceRamp{d.step_dev, begin_, run_steps_}, d.dt, state_.data(),
                            sums_.data(), sys.box_device()});
   parallel_for(ctx, sys.n_local(),
                ScrAtoms{state_.data(), sys.x.data(), sys.y.data(), sys.z.data(), sys.vx.data(),

@@ -195,7 +195,10 @@ static std::uint64_t input_fingerprint(const toml::table& root) {
     const toml::table* t = root[key].as_table();
     if (!t) continue;
     toml::table copy = *t;
-    if (std::string(key) == "run") copy.erase("steps");
+    if (std::string(key) == "run") {
+      copy.erase("steps");
+      copy.erase("cuda_graphs");  // bitwise the same dynamics: a restart may change it
+    }
     os << "[" << key << "]\n" << copy << "\n";
   }
   const std::string text = os.str();
@@ -411,6 +414,8 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
     if (!(skin >= 0.0) || !std::isfinite(skin)) nb->fail("skin", "must be non-negative and finite");
     job.check_every = static_cast<long>(nb->get_int("check_every", job.check_every));
     if (job.check_every < 1) nb->fail("check_every", "must be at least 1");
+    job.sort_every = static_cast<long>(nb->get_int("sort_every", job.sort_every));
+    if (job.sort_every < 0) nb->fail("sort_every", "must be non-negative (0: never)");
     nb->finish();
   }
 
@@ -423,6 +428,8 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   if (job.steps < 0) run->fail("steps", "must be non-negative");
   if (job.steps > 1000000000000000L) run->fail("steps", "must be at most 10^15");
   if (ov.steps) job.steps = *ov.steps;
+  job.cuda_graphs = run->get_bool("cuda_graphs", false);
+  if (ov.cuda_graphs) job.cuda_graphs = *ov.cuda_graphs;
 
   // [output]
   job.thermo_every = 100;
@@ -532,6 +539,8 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   check_memory(job, skin, input_file);
   job.sim = std::make_unique<Simulation>(*job.ctx, *job.system, *job.potential, *job.integrator,
                                          job.dt, skin);
+  job.sim->set_cuda_graphs(job.cuda_graphs);
+  job.sim->set_sort_every(job.sort_every);
   job.files = collect_run_files(job);
   job.files.verify(input_file);
   for (const auto& t : job.trajectories)
@@ -562,6 +571,12 @@ static void print_summary(const Job& job, const RunStats& st) {
              static_cast<long long>(peak / static_cast<double>(std::max<Index>(1, job.system->n_local()))));
   fmt::print("kernel launches per step: {:.1f}\n",
              st.steps > 0 ? static_cast<double>(st.launches) / static_cast<double>(st.steps) : 0.0);
+  if (job.cuda_graphs)
+    fmt::print("step graphs: {} replays of {:.1f} launches, {} captures\n", st.graph_replays,
+               st.graph_replays > 0
+                   ? static_cast<double>(st.graph_nodes) / static_cast<double>(st.graph_replays)
+                   : 0.0,
+               st.graph_captures);
 }
 
 // The newest intact checkpoint: FILE, else FILE.prev (a run killed while renaming).
@@ -766,12 +781,24 @@ int run_job(Job& job, const RunOverrides& ov) {
     obs.on_frame = [&](const ThermoSample& t, const Structure& s) {
       const std::size_t n = s.size();
       std::vector<double> fx, fy, fz, e;
+      std::vector<HostCopy> batch;  // one transfer (Context::copy_d2h_batch)
       if (want_forces) {
-        fx = ctx.to_host(sys.fx, n);
-        fy = ctx.to_host(sys.fy, n);
-        fz = ctx.to_host(sys.fz, n);
+        add_host_copy(batch, fx, sys.fx, n);
+        add_host_copy(batch, fy, sys.fy, n);
+        add_host_copy(batch, fz, sys.fz, n);
       }
-      if (want_energies) e = ctx.to_host(sim.per_atom_energy(), n);
+      if (want_energies) add_host_copy(batch, e, sim.per_atom_energy(), n);
+      std::vector<std::int64_t> ids;
+      if (sim.atoms_permuted() && !batch.empty()) add_host_copy(batch, ids, sys.id, n);
+      ctx.copy_d2h_batch(batch);
+      if (!ids.empty()) {  // device order -> the input order of the frame's structure
+        const std::vector<std::size_t> order = sim.input_order(ids);
+        for (std::vector<double>* v : {&fx, &fy, &fz, &e}) {
+          if (v->empty()) continue;
+          const std::vector<double> copy = *v;
+          for (std::size_t j = 0; j < n; ++j) (*v)[j] = copy[order[j]];
+        }
+      }
       for (auto& w : trajs) {
         const TrajectorySpec& spec = w->spec();
         if (t.step % spec.every != 0 && t.step != job.steps) continue;
@@ -814,7 +841,7 @@ int run_job(Job& job, const RunOverrides& ov) {
     for (auto& t : trajs) t->sync();
     sim.rollback_to_last_sync();
     sys.pull_box();
-    write_lammps_data(job.last_good_file, sys.download(), "units " + job.units.name);
+    write_lammps_data(job.last_good_file, sim.download(), "units " + job.units.name);
     std::fprintf(stderr, "mdgpu: error: %s\nmdgpu: the state at step %ld (the last good one) was "
                  "written to %s\n", e.what(), sim.step(), job.last_good_file.c_str());
     return kExitSafety;
@@ -835,7 +862,7 @@ int run_job(Job& job, const RunOverrides& ov) {
   if (job.checkpoint_at_end && last_checkpoint != sim.step()) write_ckpt();
   if (!job.data_file.empty()) {
     sys.pull_box();
-    write_lammps_data(job.data_file, sys.download(), "units " + job.units.name);
+    write_lammps_data(job.data_file, sim.download(), "units " + job.units.name);
   }
   if (terminal) print_summary(job, st);
   return 0;

@@ -29,6 +29,7 @@ struct RunOverrides {
   double progress_interval = 30;     // seconds between plain progress lines (not a terminal)
   bool handle_signals = false;       // SIGINT/SIGTERM stop cleanly (the CLI sets it)
   long long max_atoms = 2000000000;  // larger systems are refused (int neighbour indices)
+  std::optional<bool> cuda_graphs;   // --cuda-graphs / --no-cuda-graphs ([run] cuda_graphs)
 };
 
 // Everything a run needs, built from an input file (also used by tests).
@@ -44,6 +45,8 @@ struct Job {
   double dt = 0;
   long steps = 0;
   long check_every = 1000;
+  bool cuda_graphs = false;  // [run] cuda_graphs: capture and replay steady steps
+  long sort_every = 0;       // [neighbor] sort_every: spatial sort period in steps (0: never)
   // outputs
   long thermo_every = 0;
   std::string thermo_file;

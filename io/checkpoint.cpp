@@ -6,11 +6,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <utility>
 
 #include "engine/error.hpp"
 #include "io/record_file.hpp"
@@ -364,6 +366,27 @@ void restore_checkpoint(const Checkpoint& c, Simulation& sim) {
   Context& ctx = sys.ctx();
   NeighborList& nl = sim.neighbors();
   nl.reserve(sys, c.ghost_capacity, c.max_neigh);
+  // A spatially sorted run writes its atoms in device order: restore ids and types in that
+  // order (types from the input's id -> type map).
+  const std::size_t n = static_cast<std::size_t>(sys.n_local());
+  const std::vector<std::int64_t> ids = ctx.to_host(sys.id, n);
+  if (c.id.size() == n && c.id != ids) {
+    const std::vector<int> types = ctx.to_host(sys.type, n);
+    std::vector<std::pair<std::int64_t, int>> type_of(n);
+    for (std::size_t i = 0; i < n; ++i) type_of[i] = {ids[i], types[i]};
+    std::sort(type_of.begin(), type_of.end());
+    std::vector<int> t(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto it = std::lower_bound(type_of.begin(), type_of.end(), std::make_pair(c.id[i], -1));
+      if (it == type_of.end() || it->first != c.id[i])
+        throw Error("checkpoint: atom id " + std::to_string(c.id[i]) + " is not in the input");
+      t[i] = it->second;
+    }
+    sim.remember_input_order();
+    ctx.to_device(c.id, sys.id);
+    ctx.to_device(t, sys.type);
+    sim.note_atoms_permuted();
+  }
   ctx.to_device(c.x, sys.x);
   ctx.to_device(c.y, sys.y);
   ctx.to_device(c.z, sys.z);

@@ -38,9 +38,11 @@ constexpr long kMaxSteps = 1000000000000000L;  // 10^15: step arithmetic stays f
 const char* kUsage =
     "usage: mdgpu run INPUT.toml [--backend auto|cpu|cuda] [--steps N] [--quiet]\n"
     "                            [--restart CHECKPOINT] [--progress-interval SECONDS]\n"
-    "                            [--device N] [--debug-sync]\n"
+    "                            [--device N] [--debug-sync] [--cuda-graphs|--no-cuda-graphs]\n"
     "         --device N    CUDA device (default: the node-local MPI/Slurm rank, else 0)\n"
     "         --debug-sync  synchronise and check after every kernel, naming it (slow)\n"
+    "         --cuda-graphs capture the steady step once and replay it (default: [run]\n"
+    "                       cuda_graphs, off)\n"
     "       mdgpu check INPUT.toml [--restart CHECKPOINT]   validate without running\n"
     "       mdgpu inspect CHECKPOINT                        validate and describe a checkpoint\n"
     "       mdgpu info\n"
@@ -123,6 +125,8 @@ int cmd_run(int argc, char** argv, bool check_only) {
       md::set_cuda_device(static_cast<int>(d));
     } else if (a == "--debug-sync") {
       md::set_debug_sync_default(true);
+    } else if (a == "--cuda-graphs" || a == "--no-cuda-graphs") {
+      ov.cuda_graphs = a == "--cuda-graphs";
     } else if (a == "--quiet" || a == "-q") {
       ov.quiet = true;
     } else if (!a.empty() && a[0] == '-') {
@@ -152,6 +156,7 @@ int cmd_run(int argc, char** argv, bool check_only) {
     }
     if (ctx.strict_memory()) line += ", strict memory";
     if (ctx.debug_sync()) line += ", debug sync after every kernel";
+    if (job.cuda_graphs) line += ", step graphs";
     fmt::print("{}\n", line);
   }
   return md::run_job(job, ov);

@@ -103,6 +103,32 @@ inline const char* kernel_name() {
 
 // ---------------------------------------------------------------- launches
 
+namespace detail {
+// CPU executor bodies (also the closures a step-graph capture records).
+template <class F>
+void cpu_for(Index n, const F& f) {
+#pragma omp parallel for schedule(static)
+  for (Index i = 0; i < n; ++i) f(i);
+}
+
+template <class T, class F, class Op>
+void cpu_reduce(Context& ctx, Index n, const F& f, Op op, T identity, T* out) {
+  constexpr Index chunk = 1024;
+  const Index nchunks = (n + chunk - 1) / chunk;
+  T* partials = static_cast<T*>(ctx.scratch(sizeof(T) * static_cast<std::size_t>(nchunks + 1)));
+#pragma omp parallel for schedule(static)
+  for (Index c = 0; c < nchunks; ++c) {
+    T acc = identity;
+    const Index end = std::min(n, (c + 1) * chunk);
+    for (Index i = c * chunk; i < end; ++i) acc = op(acc, f(i));
+    partials[c] = acc;
+  }
+  T acc = identity;
+  for (Index c = 0; c < nchunks; ++c) acc = op(acc, partials[c]);
+  *out = acc;
+}
+}  // namespace detail
+
 // f(i) for i in [0, n).
 template <class F>
 void parallel_for(Context& ctx, Index n, const F& f) {
@@ -115,13 +141,14 @@ void parallel_for(Context& ctx, Index n, const F& f) {
     const unsigned blocks = static_cast<unsigned>(std::min<Index>(want, 1 << 20));
     grid_stride_kernel<<<blocks, kBlock, 0, static_cast<cudaStream_t>(ctx.stream())>>>(n, f);
     check_launch("parallel_for");
+    if (ctx.capturing()) ctx.count_node();
     return;
 #else
     throw_not_cuda_compiled();
 #endif
   }
-#pragma omp parallel for schedule(static)
-  for (Index i = 0; i < n; ++i) f(i);
+  if (ctx.capturing()) ctx.record([n, f] { detail::cpu_for(n, f); });  // a copy, as CUDA's
+  detail::cpu_for(n, f);
 }
 
 // *out = op-fold of f(i) over [0, n), with out a device pointer. Deterministic: on the CPU
@@ -142,24 +169,17 @@ void reduce(Context& ctx, Index n, const F& f, Op op, T identity, T* out) {
         cub::DeviceReduce::TransformReduce(temp, bytes, first, out, n, op, f, identity, s);
     if (err != cudaSuccess)
       throw Error(std::string("CUB reduction failed: ") + cudaGetErrorString(err));
+    if (ctx.capturing()) ctx.count_node();
     return;
 #else
     throw_not_cuda_compiled();
 #endif
   }
-  constexpr Index chunk = 1024;
-  const Index nchunks = (n + chunk - 1) / chunk;
-  T* partials = static_cast<T*>(ctx.scratch(sizeof(T) * static_cast<std::size_t>(nchunks + 1)));
-#pragma omp parallel for schedule(static)
-  for (Index c = 0; c < nchunks; ++c) {
-    T acc = identity;
-    const Index end = std::min(n, (c + 1) * chunk);
-    for (Index i = c * chunk; i < end; ++i) acc = op(acc, f(i));
-    partials[c] = acc;
+  if (ctx.capturing()) {
+    Context* c = &ctx;
+    ctx.record([c, n, f, op, identity, out] { detail::cpu_reduce(*c, n, f, op, identity, out); });
   }
-  T acc = identity;
-  for (Index c = 0; c < nchunks; ++c) acc = op(acc, partials[c]);
-  *out = acc;
+  detail::cpu_reduce(ctx, n, f, op, identity, out);
 }
 
 template <class T, class F>

@@ -155,6 +155,11 @@ inline std::size_t team_reduce_bytes(int team_size) {
   return static_cast<std::size_t>(team_size) * kTeamReduceBytesPerLane;
 }
 
+namespace detail {
+template <class F>
+void cpu_team(Index n_items, std::size_t user, std::uint32_t shuffle, const F& f);
+}  // namespace detail
+
 // f(team) for every work item in [0, n_items). team_size: lanes per team on CUDA (power of
 // two, 32..1024; the CPU executor always uses 1). scratch_bytes: user scratch per team.
 template <class F>
@@ -180,6 +185,7 @@ void parallel_for_team(Context& ctx, Index n_items, int team_size, std::size_t s
     team_kernel<<<blocks, team_size, shared, static_cast<cudaStream_t>(ctx.stream())>>>(
         n_items, scratch_bytes, f);
     check_launch("parallel_for_team");
+    if (ctx.capturing()) ctx.count_node();
     return;
 #else
     (void)team_size;
@@ -187,6 +193,15 @@ void parallel_for_team(Context& ctx, Index n_items, int team_size, std::size_t s
 #endif
   }
   const std::uint32_t shuffle = ctx.lane_shuffle() ? 0x9e3779b9u : 0u;
+  if (ctx.capturing())
+    ctx.record([n_items, user, shuffle, f] { detail::cpu_team(n_items, user, shuffle, f); });
+  detail::cpu_team(n_items, user, shuffle, f);
+}
+
+namespace detail {
+// CPU executor body of parallel_for_team (also the closure a step-graph capture records).
+template <class F>
+void cpu_team(Index n_items, std::size_t user, std::uint32_t shuffle, const F& f) {
   const std::size_t per_thread = user + team_reduce_bytes(1);
 #pragma omp parallel
   {
@@ -205,7 +220,7 @@ void parallel_for_team(Context& ctx, Index n_items, int team_size, std::size_t s
     }
   }
 }
-
+}  // namespace detail
 
 // ---------------------------------------------------------------- flag-gated exclusive scan
 // out[i] = sum_{k<i} in[i], *total = sum of all, computed only when *gate != 0 (gate may be

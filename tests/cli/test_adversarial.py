@@ -753,7 +753,9 @@ def main():
     ap.add_argument("-k", default="")
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
-    mdgpu = os.path.abspath(a.mdgpu)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import common  # noqa: E402  (the executor from MDGPU_TEST_BACKEND)
+    mdgpu = common.wrap_for_backend(os.path.abspath(a.mdgpu))
     CASES.append(Case("SIGTERM during a FIRE minimisation", G7, {}, None, 3,
                       'during the FIRE minimisation', check=fire_checkpoint, setup=sigterm_fire,
                       may_change={"in.toml"}))
