@@ -85,10 +85,10 @@ MD_INLINE void row_col(int q, int j, double inv, int& mb, int& ma) {
 #define SNAP_ELEMENT MD_INLINE
 #else
 #define SNAP_LANE __attribute__((always_inline))
-#define SNAP_ELEMENT inline __attribute__((always_inline))  // the element functions below
+#define SNAP_ELEMENT inline __attribute__((always_inline))  // layer_for and the element functions
 #endif
 template <class Body>
-MD_INLINE void layer_for(const Team& t, int j, int q0, int q1, Body&& body) {
+SNAP_ELEMENT void layer_for(const Team& t, int j, int q0, int q1, Body&& body) {
   const double inv = 1.0 / (j + 1);
 #if !defined(__CUDA_ARCH__)
   if (t.shuffle == 0) {
@@ -216,9 +216,11 @@ MD_INLINE int atom_element(const SnapView& s, const SystemView& sys, Index i) {
 // utot(c; j, ma, mb) = wself delta(ma, mb) [own channel, or all with wselfallflag]
 //                      + sum_j in channel c of sfac(r) w_j u_j(r_ij).
 // One team per atom; per neighbour, layer by layer: lanes over the layer's left entries
-// (recursion), barrier, lanes over the other entries (symmetry), barrier. Every entry is
-// added to the atom's totals in scratch by the lane that wrote it; the totals go to
-// w.utot at the end. Scratch: layer 0 (2), two layers (re/im planes, 4 (2J+1)^2), totals (re/im planes).
+// (recursion; each added to the atom's totals in scratch by the lane that wrote it), barrier,
+// lanes over the one mirrored row the next layer reads (symmetry), barrier. After the last
+// neighbour the totals' other entries follow from the left ones by the same symmetry (once per
+// atom, not per neighbour), and go to w.utot. Scratch: layer 0 (2), two layers (re/im planes,
+// 4 (2J+1)^2), totals (re/im planes).
 struct UiKernel {
   SnapView s;
   SystemView sys;
@@ -283,20 +285,34 @@ struct UiKernel {
             dst_i[q] += sfac * ui;
           });
           team_barrier(t);
-          layer_for(t, j, nleft, m, [&](int q, int mb, int ma) SNAP_LANE {
+          if (j == s.twojmax) break;
+          // the mirrored entries of the row the next layer still reads (mb = (j+1)/2)
+          const int mend = ((j + 1) / 2 + 1) * (j + 1);
+          layer_for(t, j, nleft, mend, [&](int q, int mb, int ma) SNAP_LANE {
             const int qs = m - 1 - q;
             const bool even = ((ma + mb) & 1) == 0;
-            const double ur = even ? cr[qs] : -cr[qs];
-            const double ui = even ? -ci[qs] : ci[qs];
-            cr[q] = ur;
-            ci[q] = ui;
-            dst_r[q] += sfac * ur;
-            dst_i[q] += sfac * ui;
+            cr[q] = even ? cr[qs] : -cr[qs];
+            ci[q] = even ? -ci[qs] : ci[qs];
           });
           team_barrier(t);
         }
       }
     }
+    // The other entries of the totals by the same symmetry, once per atom: a sum of mirrored
+    // terms is the mirrored sum (negation and conjugation are exact; the diagonal's wself and
+    // the zeros start symmetric), so this equals adding every mirrored entry per neighbour.
+    for (int c = 0; c < s.nchem; ++c)
+      for (int j = 1; j <= s.twojmax; ++j) {
+        double* tr = tot_r + static_cast<Index>(c) * s.idxu_max + s.idxu_block[j];
+        double* ti = tot_i + static_cast<Index>(c) * s.idxu_max + s.idxu_block[j];
+        const int m = (j + 1) * (j + 1);
+        layer_for(t, j, u_left(j), m, [&](int q, int mb, int ma) {
+          const int qs = m - 1 - q;
+          const bool even = ((ma + mb) & 1) == 0;
+          tr[q] = even ? tr[qs] : -tr[qs];
+          ti[q] = even ? -ti[qs] : ti[qs];
+        });
+      }
     team_barrier(t);
     const int ncomp = 2 * s.nchem * s.idxu_max;
     double* dst = w.utot + atom_minor(i, ncomp, w.blk);
@@ -450,9 +466,9 @@ struct BiKernel {
 // beta: the model's per-atom w.beta (ncoeff components) when quadratic, else the coefficients.
 // Y of one (atom, channel e3, half-U element jjuh): the sum over the Z elements that map onto
 // it. kStride: the work arrays' atom stride when known at compile time (1: the CPU layout),
-// else 0 (stride w.blk). zlist: stored Z or null (computed here); b, bstride: beta per
+// else 0 (stride w.blk). kStored: Z read from zlist (else computed here); b, bstride: beta per
 // component (the model's per-atom beta, stride w.blk, or the coefficients, stride 1).
-template <int kStride>
+template <int kStride, bool kStored>
 MD_INLINE void yi_element(const SnapView& s, const SnapWork& w, const double* ut,
                           const double* zlist, const double* b, Index bstride, int e3, int jjuh,
                           double& yr_out, double& yi_out) {
@@ -466,7 +482,7 @@ MD_INLINE void yi_element(const SnapView& s, const SnapWork& w, const double* ut
         const int jjz = s.y_jjz[q];
         const SnapZIndex& z = s.idxz[jjz];
         double zr, zi;
-        if (zlist) {
+        if (kStored) {
           const Index qz = am(e1 * nc + e2, s.idxz_max, jjz, 0, n);
           zr = zlist[qz];
           zi = zlist[qz + n];
@@ -508,12 +524,16 @@ struct YiKernel {
       const double* b = s.quadratic ? w.beta + atom_minor(i, s.ncoeff, w.blk)
                                     : s.coeff + static_cast<Index>(ielem) * s.ncoeffall + 1;
       const Index bstride = s.quadratic ? w.blk : 1;
+      if (zlist) {
+        yi_element<0, true>(s, w, ut, zlist, b, bstride, e3, jjuh, yr, yi);
+      } else {
 #if !defined(__CUDA_ARCH__)
-      if (w.blk == 1)  // the CPU layout: unit stride known to the compiler (paired loads)
-        yi_element<1>(s, w, ut, zlist, b, bstride, e3, jjuh, yr, yi);
-      else
+        if (w.blk == 1)  // the CPU layout: unit stride known to the compiler (paired loads)
+          yi_element<1, false>(s, w, ut, zlist, b, bstride, e3, jjuh, yr, yi);
+        else
 #endif
-        yi_element<0>(s, w, ut, zlist, b, bstride, e3, jjuh, yr, yi);
+          yi_element<0, false>(s, w, ut, zlist, b, bstride, e3, jjuh, yr, yi);
+      }
     }
     double* yl =
         w.ylist + atom_minor(i, ncomp_y(s), w.blk) + am(e3, s.idxu_half_max, jjuh, 0, w.blk);
