@@ -4,6 +4,7 @@
 Usage:
   python3 benchmarks/run_benchmarks.py --mdgpu /path/to/mdgpu [--cases lj-32k,lj-256k]
          [--steps N] [--cores 2] [--repeat 3] [--lmp lmp] [--no-write]
+         [--compare-binary OLD_BUILD/mdgpu]   # before/after of two builds in one run
 
 For every case a starting configuration is generated once with mdgpu (lattice + [velocity],
 0 steps, written with [output] data) and BOTH codes read that same LAMMPS data file. Each
@@ -657,16 +658,36 @@ def args_fixed_steps():
 
 
 def time_mdgpu(mdgpu, d, args, backend, notes, what):
-    """Warm-up, then best of --repeat timed runs; returns (rate, atoms, steps, extra)."""
-    run_mdgpu(mdgpu, d, "warmup.toml", args.cores, backend)
-    best = None
+    """Warm-up, then best of --repeat timed runs; returns (rate, atoms, steps, extra).
+    With --compare-binary the older binary runs the same inputs in the same loop: one warm-up
+    each, then --repeat rounds alternating the two binaries (the order flips every round, so
+    a drift in the machine's load hits both alike); extra["before"] holds the older binary's
+    best rate, its peak device memory and its step-0 PotEng."""
     toml = "timed_cuda.toml" if backend == "cuda" else "timed.toml"
+    binaries = [("after", mdgpu)]
+    if args.compare_binary:
+        binaries.append(("before", args.compare_binary))
+    for _, binary in binaries:
+        run_mdgpu(binary, d, "warmup.toml", args.cores, backend)
+    best, pe = {}, {}
     for k in range(args.repeat):
-        wait_for_idle(args.wait_idle, notes, "{} mdgpu {} run {}".format(what, backend, k + 1))
-        r = run_mdgpu(mdgpu, d, toml, args.cores, backend)
-        if best is None or r[0] > best[0]:
-            best = r + (dict(LAST_MDGPU),)
-    return best
+        order = binaries if k % 2 == 0 else binaries[::-1]
+        for label, binary in order:
+            wait_for_idle(args.wait_idle, notes, "{} mdgpu {} run {}{}".format(
+                what, backend, k + 1, "" if label == "after" else " (" + label + ")"))
+            r = run_mdgpu(binary, d, toml, args.cores, backend)
+            pe[label] = first_pe_csv(os.path.join(d, "mdgpu.csv"))
+            if label not in best or r[0] > best[label][0]:
+                best[label] = r + (dict(LAST_MDGPU),)
+    rate, atoms, n, extra = best["after"]
+    extra["pe"] = pe["after"]
+    if "before" in best:
+        b_rate, b_atoms, b_n, b_extra = best["before"]
+        if (b_atoms, b_n) != (atoms, n):
+            raise BenchError("{}: --compare-binary ran {} atoms x {} steps, mdgpu {} x {}".format(
+                what, b_atoms, b_n, atoms, n))
+        extra["before"] = dict(b_extra, rate=b_rate, pe=pe["before"])
+    return rate, atoms, n, extra
 
 
 def emit(args, row):
@@ -699,8 +720,8 @@ def bench_deepmd_case(case, args, mdgpu, executors, workdir, notes):
         for backend, elabel in case_executors(case, args, executors):
             rate, atoms, n, extra = time_mdgpu(mdgpu, d, args, backend, notes,
                                                case["name"] + " " + what)
-            results.append((elabel + ", " + what, rate, atoms, n,
-                            first_pe_csv(os.path.join(d, "mdgpu.csv")), backend, what, extra))
+            results.append((elabel + ", " + what, rate, atoms, n, extra.pop("pe"), backend,
+                            what, extra))
     # deepmd-kit's evaluator: one force evaluation of the start configuration, best of repeat
     ref, pe_ref = None, None
     py = args.deepmd_python
@@ -776,7 +797,7 @@ def bench_case(case, args, mdgpu, lmp, executors, workdir, notes):
 
     for backend, label in case_executors(case, args, executors):
         best_m, atoms_m, n_m, extra = time_mdgpu(mdgpu, d, args, backend, notes, case["name"])
-        pe_m = first_pe_csv(os.path.join(d, "mdgpu.csv"))
+        pe_m = extra.pop("pe")
         if best_l is not None and atoms_m != atoms_l:
             raise BenchError("{}: mdgpu ran {} atoms, LAMMPS {}".format(
                 case["name"], atoms_m, atoms_l))
@@ -853,6 +874,26 @@ def markdown(rows, meta, notes):
                 "{:.12g}".format(r["pe_ref"]) if ok else "n/a",
                 "{:.1e}".format(abs(r["pe_m"] - r["pe_ref"]) / abs(r["pe_ref"])) if ok else "n/a",
                 peak_text(r)))
+    cmp_rows = [r for r in rows + dp_rows if r.get("before")]
+    if cmp_rows:
+        lines += ["", "Before/after (`--compare-binary {}`): the same cases, inputs and cores, "
+                  "both binaries timed in this run, alternating; best of {} each. after/before "
+                  "> 1: the current binary is faster.".format(meta.get("compare_binary"),
+                                                              meta["repeat"]), "",
+                  "| case | atoms | steps | executor | atom-steps/s after | atom-steps/s before "
+                  "| after/before | PotEng step 0 rel. diff | peak device memory after "
+                  "| before | bytes/atom after/before |",
+                  "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in cmp_rows:
+            b = r["before"]
+            pe_rel = abs(r["pe_m"] - b["pe"]) / max(abs(r["pe_m"]), abs(b["pe"]), 1e-300)
+            mem_ratio = "n/a"
+            if r.get("bytes_per_atom") and b.get("bytes_per_atom"):
+                mem_ratio = "{:.2f}".format(r["bytes_per_atom"] / b["bytes_per_atom"])
+            lines.append("| {} | {} | {} | {} | {:.3e} | {:.3e} | {:.3f} | {:.1e} | {} | {} | {} |"
+                         .format(r["case"], r["atoms"], r["steps"], r["executor"], r["mdgpu"],
+                                 b["rate"], r["mdgpu"] / b["rate"], pe_rel, peak_text(r),
+                                 peak_text(b), mem_ratio))
     if notes:
         lines.append("")
         lines.append("Notes and warnings:")
@@ -864,6 +905,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mdgpu", default=None,
                     help="mdgpu binary (default: $MDGPU or 'mdgpu' on PATH)")
+    ap.add_argument("--compare-binary", metavar="OLD_MDGPU", default=None,
+                    help="an older mdgpu build timed on the same cases in the same run "
+                    "(alternating with --mdgpu); adds a before/after table")
     ap.add_argument("--lmp", default="lmp", help="LAMMPS binary (default: lmp)")
     ap.add_argument("--backend", choices=("auto", "cpu", "cuda", "both"), default="auto",
                     help="mdgpu executors: auto = CPU, plus CUDA when `mdgpu info` lists a "
@@ -906,6 +950,10 @@ def main():
     if not mdgpu or not os.access(mdgpu, os.X_OK):
         ap.error("mdgpu binary not found; pass --mdgpu /path/to/mdgpu")
     mdgpu = os.path.abspath(mdgpu)
+    if args.compare_binary:
+        if not os.access(args.compare_binary, os.X_OK):
+            ap.error("--compare-binary {}: not an executable".format(args.compare_binary))
+        args.compare_binary = os.path.abspath(args.compare_binary)
     lmp = shutil.which(args.lmp)
     global TIMEOUT
     TIMEOUT = args.timeout
@@ -977,7 +1025,7 @@ def main():
     meta = {"date": now.strftime("%Y-%m-%d %H:%M"), "host": socket.gethostname(), "cpu": cpu,
             "ncpu": os.cpu_count(), "cores": args.cores, "mdgpu_version": version,
             "hardware": hardware, "lammps_version": lammps_version_str, "lmp": lmp,
-            "repeat": args.repeat, "load": load}
+            "repeat": args.repeat, "load": load, "compare_binary": args.compare_binary}
     table = markdown(rows, meta, notes)
     print()
     print(table)

@@ -105,7 +105,7 @@ void SafetyMonitor::check(System& sys, long step) {
 void SafetyMonitor::check_overlaps(System& sys, const NeighborList& nl, long step) {
   if (!(limits_.min_distance > 0)) return;
   const Index n = sys.n_local();
-  reduce(*ctx_, n, ClosestNeighbor2{nl.view(), sys.x.data(), sys.y.data(), sys.z.data()},
+  reduce(*ctx_, n, ClosestNeighbor2{sys.view(), nl.view()},
          MinOp{}, 1e300, closest2_.data());
   const double r2 = ctx_->to_host(closest2_, 1)[0];
   const double lim2 = limits_.min_distance * limits_.min_distance;

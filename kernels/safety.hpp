@@ -9,6 +9,7 @@
 #include "engine/box.hpp"
 #include "engine/views.hpp"
 #include "kernels/launch.hpp"
+#include "kernels/many_body.hpp"
 
 namespace md {
 
@@ -67,17 +68,16 @@ struct MinOp {
   MD_HD double operator()(double a, double b) const { return a < b ? a : b; }
 };
 
-// Smallest squared distance from local atom i to any atom in its neighbour list.
+// Smallest squared distance from local atom i to any atom in its neighbour list (the shared
+// neighbour preamble AtomEnv of kernels/many_body.hpp).
 struct ClosestNeighbor2 {
+  SystemView sys;
   NeighborView nl;
-  const double *x, *y, *z;
   MD_HD double operator()(Index i) const {
     double best = 1e300;
-    const int nn = nl.num_neigh[i];
-    for (int k = 0; k < nn; ++k) {
-      const int j = nl.neigh[static_cast<Index>(k) * nl.n_local + i];
-      const double dx = x[j] - x[i], dy = y[j] - y[i], dz = z[j] - z[i];
-      const double r2 = dx * dx + dy * dy + dz * dz;
+    const AtomEnv env(sys, nl, i);
+    for (int k = 0; k < env.count; ++k) {
+      const double r2 = env.neighbor(k).rsq;
       if (r2 < best) best = r2;
     }
     return best;

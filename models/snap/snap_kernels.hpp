@@ -75,36 +75,41 @@ MD_INLINE void row_col(int q, int j, double inv, int& mb, int& ma) {
 }
 
 // body(q, mb, ma) for the flat entries q in [q0, q1) of layer j, spread over the team's lanes.
-// On the CPU in lane order the row and column follow by counting (no decode per entry); on
-// CUDA and in strict (permuted) mode by row_col. One call site of body.
+// CPU in lane order (team of one lane): the entries row by row in plain nested loops, so the
+// compiler sees affine indices and splits the column loop at the recursion's edge cases. CUDA
+// and the strict (permuted) CPU mode: team_for, row and column by row_col. The CPU body is
+// forced inline at both call sites (SNAP_LANE): a body called from two loops was otherwise
+// kept out of line (+30 % in the dE/dr pass).
+#if defined(__CUDACC__)
+#define SNAP_LANE
+#define SNAP_ELEMENT MD_INLINE
+#else
+#define SNAP_LANE __attribute__((always_inline))
+#define SNAP_ELEMENT inline __attribute__((always_inline))  // layer_for and the element functions
+#endif
 template <class Body>
-MD_INLINE void layer_for(const Team& t, int j, int q0, int q1, Body&& body) {
+SNAP_ELEMENT void layer_for(const Team& t, int j, int q0, int q1, Body&& body) {
   const double inv = 1.0 / (j + 1);
-#if defined(__CUDA_ARCH__)
+#if !defined(__CUDA_ARCH__)
+  if (t.shuffle == 0) {
+    int mb, ma;
+    row_col(q0, j, inv, mb, ma);
+    for (int q = q0; q < q1; ++mb, ma = 0) {
+      const int row_end = (mb + 1) * (j + 1) < q1 ? (mb + 1) * (j + 1) : q1;
+      for (; q < row_end; ++q, ++ma) body(q, mb, ma);
+    }
+    return;
+  }
+#endif
   team_for(t, q1 - q0, [&](int e) {
     int mb, ma;
     row_col(q0 + e, j, inv, mb, ma);
     body(q0 + e, mb, ma);
   });
-#else
-  int cmb, cma;
-  row_col(q0, j, inv, cmb, cma);
-  team_for(t, q1 - q0, [&](int e) {
-    const int q = q0 + e;
-    int mb = cmb, ma = cma;
-    if (t.shuffle != 0) {
-      row_col(q, j, inv, mb, ma);
-    } else if (++cma > j) {
-      cma = 0;
-      ++cmb;
-    }
-    body(q, mb, ma);
-  });
-#endif
 }
 
 // Left entry (ma, mb) of layer j >= 1 from layer j-1 (planes pr, pi; row width j).
-MD_INLINE void u_element(const double* rootpq, int rp, int j, int ma, int mb, const Cayley& c,
+SNAP_ELEMENT void u_element(const double* rootpq, int rp, int j, int ma, int mb, const Cayley& c,
                          const double* pr, const double* pi, double& ur, double& ui) {
   double r = 0.0, im = 0.0;
   if (ma > 0) {
@@ -125,7 +130,7 @@ MD_INLINE void u_element(const double* rootpq, int rp, int j, int ma, int mb, co
 
 // Left entry (ma, mb) of layer j >= 1 and its gradient (components k = x, y, z) from layer
 // j-1: u planes pr, pi; gradient planes dpr, dpi with component k at k * ds + q.
-MD_INLINE void udu_element(const double* rootpq, int rp, int j, int ma, int mb, const Cayley& c,
+SNAP_ELEMENT void udu_element(const double* rootpq, int rp, int j, int ma, int mb, const Cayley& c,
                            const double* da_r, const double* da_i, const double* db_r,
                            const double* db_i, const double* pr, const double* pi,
                            const double* dpr, const double* dpi, int ds, double& ur, double& ui,
@@ -211,9 +216,11 @@ MD_INLINE int atom_element(const SnapView& s, const SystemView& sys, Index i) {
 // utot(c; j, ma, mb) = wself delta(ma, mb) [own channel, or all with wselfallflag]
 //                      + sum_j in channel c of sfac(r) w_j u_j(r_ij).
 // One team per atom; per neighbour, layer by layer: lanes over the layer's left entries
-// (recursion), barrier, lanes over the other entries (symmetry), barrier. Every entry is
-// added to the atom's totals in scratch by the lane that wrote it; the totals go to
-// w.utot at the end. Scratch: layer 0 (2), two layers (re/im planes, 4 (2J+1)^2), totals.
+// (recursion; each added to the atom's totals in scratch by the lane that wrote it), barrier,
+// lanes over the one mirrored row the next layer reads (symmetry), barrier. After the last
+// neighbour the totals' other entries follow from the left ones by the same symmetry (once per
+// atom, not per neighbour), and go to w.utot. Scratch: layer 0 (2), two layers (re/im planes,
+// 4 (2J+1)^2), totals (re/im planes).
 struct UiKernel {
   SnapView s;
   SystemView sys;
@@ -225,17 +232,18 @@ struct UiKernel {
     const int ielem = atom_element(s, sys, i);
     const int L = u_layer_size(s);
     double* layer0 = t.scratch_as<double>();
-    double* buf = layer0 + 2;   // [parity][re, im][L]
-    double* tot = buf + 4 * L;  // [nchem][idxu_max][2]
+    double* buf = layer0 + 2;                                   // [parity][re, im][L]
+    const Index ntot = static_cast<Index>(s.nchem) * s.idxu_max;
+    double* tot_r = buf + 4 * L;                                // [nchem][idxu_max], real
+    double* tot_i = tot_r + ntot;                               // imaginary
     const int cself = s.chemflag ? ielem : 0;
     for (int c = 0; c < s.nchem; ++c)
       for (int j = 0; j <= s.twojmax; ++j) {
-        double* tj = tot + 2 * (static_cast<Index>(c) * s.idxu_max + s.idxu_block[j]);
-        team_for(t, (j + 1) * (j + 1), [&](int q) {
-          const int mb = q / (j + 1), ma = q - mb * (j + 1);
+        const Index o = static_cast<Index>(c) * s.idxu_max + s.idxu_block[j];
+        layer_for(t, j, 0, (j + 1) * (j + 1), [&](int q, int mb, int ma) {
           const bool self = ielem >= 0 && ma == mb && (c == cself || s.wselfall);
-          tj[2 * q] = self ? s.wself : 0.0;
-          tj[2 * q + 1] = 0.0;
+          tot_r[o + q] = self ? s.wself : 0.0;
+          tot_i[o + q] = 0.0;
         });
       }
     team_single(t, [&] {
@@ -255,43 +263,62 @@ struct UiKernel {
         double sfac, dsfac;
         switching(s, r, p.rcut, p.sinner, p.dinner, sfac, dsfac);
         sfac *= s.weight[p.jelem];
-        double* uc = tot + 2 * static_cast<Index>(s.chemflag ? p.jelem : 0) * s.idxu_max;
-        team_for(t, 1, [&](int) { uc[0] += sfac; });
+        const Index oc = static_cast<Index>(s.chemflag ? p.jelem : 0) * s.idxu_max;
+        double* uc_r = tot_r + oc;
+        double* uc_i = tot_i + oc;
+        team_for(t, 1, [&](int) { uc_r[0] += sfac; });
         for (int j = 1; j <= s.twojmax; ++j) {
           const double* pr = j == 1 ? layer0 : buf + 2 * L * ((j - 1) & 1);
           const double* pi = j == 1 ? layer0 + 1 : pr + L;
           double* cr = buf + 2 * L * (j & 1);
           double* ci = cr + L;
-          double* dst = uc + 2 * s.idxu_block[j];
+          double* dst_r = uc_r + s.idxu_block[j];
+          double* dst_i = uc_i + s.idxu_block[j];
           const int nleft = u_left(j), m = (j + 1) * (j + 1);
-          layer_for(t, j, 0, nleft, [&](int q, int mb, int ma) {
+          layer_for(t, j, 0, nleft, [&](int q, int mb, int ma) SNAP_LANE {
             double ur, ui;
             u_element(s.rootpq, rp, j, ma, mb, ck, pr, pi, ur, ui);
             if (2 * mb == j && ma == mb) ui = -ui;  // the centre, conjugated by the symmetry
             cr[q] = ur;
             ci[q] = ui;
-            dst[2 * q] += sfac * ur;
-            dst[2 * q + 1] += sfac * ui;
+            dst_r[q] += sfac * ur;
+            dst_i[q] += sfac * ui;
           });
           team_barrier(t);
-          layer_for(t, j, nleft, m, [&](int q, int mb, int ma) {
+          if (j == s.twojmax) break;
+          // the mirrored entries of the row the next layer still reads (mb = (j+1)/2)
+          const int mend = ((j + 1) / 2 + 1) * (j + 1);
+          layer_for(t, j, nleft, mend, [&](int q, int mb, int ma) SNAP_LANE {
             const int qs = m - 1 - q;
             const bool even = ((ma + mb) & 1) == 0;
-            const double ur = even ? cr[qs] : -cr[qs];
-            const double ui = even ? -ci[qs] : ci[qs];
-            cr[q] = ur;
-            ci[q] = ui;
-            dst[2 * q] += sfac * ur;
-            dst[2 * q + 1] += sfac * ui;
+            cr[q] = even ? cr[qs] : -cr[qs];
+            ci[q] = even ? -ci[qs] : ci[qs];
           });
           team_barrier(t);
         }
       }
     }
+    // The other entries of the totals by the same symmetry, once per atom: a sum of mirrored
+    // terms is the mirrored sum (negation and conjugation are exact; the diagonal's wself and
+    // the zeros start symmetric), so this equals adding every mirrored entry per neighbour.
+    for (int c = 0; c < s.nchem; ++c)
+      for (int j = 1; j <= s.twojmax; ++j) {
+        double* tr = tot_r + static_cast<Index>(c) * s.idxu_max + s.idxu_block[j];
+        double* ti = tot_i + static_cast<Index>(c) * s.idxu_max + s.idxu_block[j];
+        const int m = (j + 1) * (j + 1);
+        layer_for(t, j, u_left(j), m, [&](int q, int mb, int ma) {
+          const int qs = m - 1 - q;
+          const bool even = ((ma + mb) & 1) == 0;
+          tr[q] = even ? tr[qs] : -tr[qs];
+          ti[q] = even ? -ti[qs] : ti[qs];
+        });
+      }
     team_barrier(t);
     const int ncomp = 2 * s.nchem * s.idxu_max;
     double* dst = w.utot + atom_minor(i, ncomp, w.blk);
-    team_for(t, ncomp, [&](int q) { dst[static_cast<Index>(q) * w.blk] = tot[q]; });
+    team_for(t, ncomp, [&](int q) {
+      dst[static_cast<Index>(q) * w.blk] = (q & 1) ? tot_i[q >> 1] : tot_r[q >> 1];
+    });
   }
 };
 
@@ -437,6 +464,47 @@ struct BiKernel {
 // this U element of beta_j Z (multiplicities and j-rescaling as LAMMPS' compute_yi); Z read from
 // w.zlist when stored this step, else computed here (force-only steps of linear models).
 // beta: the model's per-atom w.beta (ncoeff components) when quadratic, else the coefficients.
+// Y of one (atom, channel e3, half-U element jjuh): the sum over the Z elements that map onto
+// it. kStride: the work arrays' atom stride when known at compile time (1: the CPU layout),
+// else 0 (stride w.blk). kStored: Z read from zlist (else computed here); b, bstride: beta per
+// component (the model's per-atom beta, stride w.blk, or the coefficients, stride 1).
+template <int kStride, bool kStored>
+MD_INLINE void yi_element(const SnapView& s, const SnapWork& w, const double* ut,
+                          const double* zlist, const double* b, Index bstride, int e3, int jjuh,
+                          double& yr_out, double& yi_out) {
+  const Index n = kStride > 0 ? kStride : w.blk;
+  const int nc = s.nchem;
+  const int first = s.y_offset[jjuh], last = s.y_offset[jjuh + 1];
+  double yr = 0.0, yi = 0.0;
+  for (int e1 = 0; e1 < nc; ++e1)
+    for (int e2 = 0; e2 < nc; ++e2)
+      for (int q = first; q < last; ++q) {
+        const int jjz = s.y_jjz[q];
+        const SnapZIndex& z = s.idxz[jjz];
+        double zr, zi;
+        if (kStored) {
+          const Index qz = am(e1 * nc + e2, s.idxz_max, jjz, 0, n);
+          zr = zlist[qz];
+          zi = zlist[qz + n];
+        } else {
+          z_element_t<kStride>(s, ut, n, e1, e2, z, zr, zi);
+        }
+        int triple;
+        if (z.perm == 0)
+          triple = (e1 * nc + e2) * nc + e3;
+        else if (z.perm == 1)
+          triple = (e3 * nc + e2) * nc + e1;
+        else
+          triple = (e2 * nc + e3) * nc + e1;
+        const int kb = triple * s.idxb_max + z.jjb;
+        const double betaj = z.mult * b[static_cast<Index>(kb) * bstride] * z.rescale;
+        yr += betaj * zr;
+        yi += betaj * zi;
+      }
+  yr_out = yr;
+  yi_out = yi;
+}
+
 struct YiKernel {
   SnapView s;
   SystemView sys;
@@ -451,38 +519,21 @@ struct YiKernel {
     const int ielem = atom_element(s, sys, i);
     double yr = 0.0, yi = 0.0;
     if (ielem >= 0) {
-      const int nc = s.nchem;
-      const double* coeff = s.coeff + static_cast<Index>(ielem) * s.ncoeffall + 1;
       const double* ut = w.utot + atom_minor(i, ncomp_u(s), w.blk);
       const double* zlist = w.zstored ? w.zlist + atom_minor(i, ncomp_z(s), w.blk) : nullptr;
-      const double* beta = s.quadratic ? w.beta + atom_minor(i, s.ncoeff, w.blk) : nullptr;
-      const int first = s.y_offset[jjuh], last = s.y_offset[jjuh + 1];
-      for (int e1 = 0; e1 < nc; ++e1)
-        for (int e2 = 0; e2 < nc; ++e2)
-          for (int q = first; q < last; ++q) {
-            const int jjz = s.y_jjz[q];
-            const SnapZIndex& z = s.idxz[jjz];
-            double zr, zi;
-            if (zlist) {
-              const Index qz = am(e1 * nc + e2, s.idxz_max, jjz, 0, w.blk);
-              zr = zlist[qz];
-              zi = zlist[qz + w.blk];
-            } else {
-              z_element(s, ut, w.blk, e1, e2, z, zr, zi);
-            }
-            int triple;
-            if (z.perm == 0)
-              triple = (e1 * nc + e2) * nc + e3;
-            else if (z.perm == 1)
-              triple = (e3 * nc + e2) * nc + e1;
-            else
-              triple = (e2 * nc + e3) * nc + e1;
-            const int kb = triple * s.idxb_max + z.jjb;
-            const double b = beta ? beta[static_cast<Index>(kb) * w.blk] : coeff[kb];
-            const double betaj = z.mult * b * z.rescale;
-            yr += betaj * zr;
-            yi += betaj * zi;
-          }
+      const double* b = s.quadratic ? w.beta + atom_minor(i, s.ncoeff, w.blk)
+                                    : s.coeff + static_cast<Index>(ielem) * s.ncoeffall + 1;
+      const Index bstride = s.quadratic ? w.blk : 1;
+      if (zlist) {
+        yi_element<0, true>(s, w, ut, zlist, b, bstride, e3, jjuh, yr, yi);
+      } else {
+#if !defined(__CUDA_ARCH__)
+        if (w.blk == 1)  // the CPU layout: unit stride known to the compiler (paired loads)
+          yi_element<1, false>(s, w, ut, zlist, b, bstride, e3, jjuh, yr, yi);
+        else
+#endif
+          yi_element<0, false>(s, w, ut, zlist, b, bstride, e3, jjuh, yr, yi);
+      }
     }
     double* yl =
         w.ylist + atom_minor(i, ncomp_y(s), w.blk) + am(e3, s.idxu_half_max, jjuh, 0, w.blk);
@@ -503,7 +554,7 @@ struct PairDeriv {
 // dcr, dci; component k of du at k * L + q) and its contraction with Y (yj, the layer's
 // half-storage Y of the neighbour's channel), added to acc. The centre entry is conjugated
 // (inversion symmetry) and weighted 1/2 in the contraction.
-MD_INLINE void deidrj_left(const double* rootpq, int rp, int j, int q, int mb, int ma,
+SNAP_ELEMENT void deidrj_left(const double* rootpq, int rp, int j, int q, int mb, int ma,
                            const PairDeriv& pdin, const double* pr, const double* pi,
                            const double* dpr, const double* dpi, int ds, double* cr, double* ci,
                            double* dcr, double* dci, int L, const double* yj, double* acc) {
@@ -637,7 +688,7 @@ struct DeidrjKernel {
         const int nleft = u_left(j);
         // left entries: rows 2 mb < j in full, for even j the middle row up to its centre
         // (centre weighted 1/2): recursion, and the contraction with Y
-        layer_for(t, j, 0, nleft, [&](int q, int mb, int ma) {
+        layer_for(t, j, 0, nleft, [&](int q, int mb, int ma) SNAP_LANE {
           deidrj_left(s.rootpq, rp, j, q, mb, ma, pd, pr, pi, dpr, dpi, ds, cr, ci, dcr, dci, L, yj,
                       acc.v);
         });
@@ -645,7 +696,7 @@ struct DeidrjKernel {
         team_barrier(t);
         // the mirrored entries of the row the next layer still reads (mb = (j+1)/2)
         const int mend = ((j + 1) / 2 + 1) * (j + 1);
-        layer_for(t, j, nleft, mend, [&](int q, int mb, int ma) {
+        layer_for(t, j, nleft, mend, [&](int q, int mb, int ma) SNAP_LANE {
           const int qs = (j + 1) * (j + 1) - 1 - q;
           const bool even = ((ma + mb) & 1) == 0;
           cr[q] = even ? cr[qs] : -cr[qs];
