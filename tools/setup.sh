@@ -4,7 +4,8 @@
 #                           (DeePMD .dp loader, H5MD output)
 #   tools/setup.sh --tests  also what the tests use: LAMMPS (Debian's lmp and its potential
 #                           files, the reference), python3, clang + compiler-rt (libFuzzer,
-#                           ASan, UBSan), and ASE + OVITO from PyPI (trajectory read-back).
+#                           ASan, UBSan), and ASE + OVITO from PyPI (trajectory read-back),
+#                           python3-dev + pybind11-dev (the `mdgpu` Python package).
 # nvcc (CUDA Toolkit) is optional and not installed here.
 set -euo pipefail
 pkgs=(cmake g++ make libfmt-dev libtomlplusplus-dev doctest-dev libhdf5-dev nlohmann-json3-dev)
@@ -12,6 +13,7 @@ tests=0
 [ "${1:-}" = "--tests" ] && tests=1
 if [ $tests = 1 ]; then
   pkgs+=(lammps lammps-data python3 clang libclang-rt-14-dev libomp-dev python3-pip)
+  pkgs+=(python3-dev pybind11-dev)  # the Python package (io/python) and its tests
 fi
 missing=()
 for p in "${pkgs[@]}"; do
