@@ -109,6 +109,9 @@ class Simulation:
                                      self._geometry.to_engine(atoms.get_positions()),
                                      self._geometry.box, vel, input_file, restart or "")
         self._steps = int(run["steps"])
+        self._cfg = cfg
+        self._wall = 0.0
+        self._steps_run = 0
 
     @property
     def step(self):
@@ -132,7 +135,30 @@ class Simulation:
             if callback is not None:
                 callback(sample)
 
-        return self._engine.run(int(steps), cb, bool(record_counters))
+        stats = self._engine.run(int(steps), cb, bool(record_counters))
+        self._wall += stats["wall_seconds"]
+        self._steps_run += stats["steps"]
+        return stats
+
+    def report(self, path, warnings=None):
+        """A self-contained HTML report: the input sections, the system, the throughput of
+        the runs so far, the thermo plots ([output] thermo file) and ``warnings``."""
+        from .report import write_report
+
+        info = self.info()
+        system = {"atoms": info["natoms"], "types": " ".join(info["type_names"]),
+                  "units": info["units"], "potential": info["style"],
+                  "cutoff + skin": f"{info['cutoff']:g} + {info['skin']:g}",
+                  "timestep": info["timestep"], "executor":
+                  f"{info['backend']} ({info['threads']} OpenMP threads)", "step": self.step}
+        rate = info["natoms"] * self._steps_run / self._wall if self._wall > 0 else 0.0
+        perf = {"steps run": self._steps_run, "loop time (s)": f"{self._wall:.4g}",
+                "atom-steps/s": f"{rate:.4g}",
+                "peak device memory (MiB)": f"{info['peak_device_bytes'] / 2**20:.1f}"}
+        if info["units"] == "metal" and self._wall > 0:
+            perf["ns/day"] = f"{self._steps_run * info['timestep'] / self._wall * 86.4:.4g}"
+        return write_report(path, info["thermo_file"] or None, _toml_text(self._cfg), system,
+                            perf, warnings)
 
     def thermo(self):
         """The thermodynamic state now (one sample)."""
@@ -167,6 +193,29 @@ class Simulation:
             v = v / ASE_VELOCITY_TO_METAL
         a.set_velocities(v)
         return a
+
+
+def _toml_text(cfg):
+    """The configuration as TOML text (for reports)."""
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
+        if hasattr(v, "tolist"):
+            return value(v.tolist())
+        return "[" + ", ".join(value(x) for x in v) + "]"
+
+    lines = [f"{k} = {value(v)}" for k, v in cfg.items() if not isinstance(v, dict)]
+    for k, v in cfg.items():
+        if isinstance(v, dict):
+            lines.append(f"\n[{k}]")
+            lines += [f"{kk} = {value(x)}" for kk, x in v.items()]
+    return "\n".join(lines) + "\n"
 
 
 def counters_between_outputs(per_step, output_steps):
