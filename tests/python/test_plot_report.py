@@ -1,4 +1,4 @@
-"""`python3 -m mdgpu plot THERMO.csv` writes a PNG that is not blank (pixels read back: a
+"""`python3 -m mdgpu plot THERMO.csv` (and `mdgpu plot`) writes a PNG that is not blank (pixels read back: a
 good share of non-white pixels in each of the four panels); Simulation.report and
 `python3 -m mdgpu report` write a self-contained HTML page with the plots inlined. A headless
 Chromium screenshot of the page is checked too where Chromium is installed."""
@@ -46,6 +46,12 @@ def test_plot_png():
                         os.path.join(d, "t.png")], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     not_blank(os.path.join(d, "t.png"))
+    # the same through the binary: `mdgpu plot` runs `python3 -m mdgpu plot`
+    r = subprocess.run([pycommon.mdgpu_binary(), "plot", os.path.join(d, "t.csv"), "-o",
+                        os.path.join(d, "t2.png")], capture_output=True, text=True,
+                       env=dict(env, MDGPU_PYTHON=sys.executable))
+    assert r.returncode == 0, r.stderr
+    not_blank(os.path.join(d, "t2.png"))
     # a file that is not a thermo CSV: one clear message, status 1
     with open(os.path.join(d, "bad.csv"), "w") as f:
         f.write("a,b\n1,2\n")
