@@ -34,3 +34,9 @@ if [ $tests = 1 ] && ! python3 -c "import ase, ovito" >/dev/null 2>&1; then
     python3 -m pip install --quiet --break-system-packages ase ovito >/dev/null 2>&1 ||
     echo "setup: warning: pip could not install ase/ovito; tests/cli/test_readback.py will skip"
 fi
+# Plots of the Python package (io/python/mdgpu/plot.py, tests/python/test_plot_report.py).
+if [ $tests = 1 ] && ! python3 -c "import matplotlib" >/dev/null 2>&1; then
+  python3 -m pip install --quiet matplotlib >/dev/null 2>&1 ||
+    python3 -m pip install --quiet --break-system-packages matplotlib >/dev/null 2>&1 ||
+    echo "setup: warning: pip could not install matplotlib; tests/python/test_plot_report.py will skip"
+fi

@@ -85,4 +85,9 @@ def test_report_html():
 
 
 if __name__ == "__main__":
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("skipped: matplotlib is not installed (tools/setup.sh --tests installs it)")
+        sys.exit(pycommon.SKIP)
     pycommon.main(globals())
