@@ -13,7 +13,7 @@ tests=0
 [ "${1:-}" = "--tests" ] && tests=1
 if [ $tests = 1 ]; then
   pkgs+=(lammps lammps-data python3 clang libclang-rt-14-dev libomp-dev python3-pip)
-  pkgs+=(python3-dev pybind11-dev)  # the Python package (io/python) and its tests
+  pkgs+=(python3-dev python3-venv pybind11-dev)  # the Python package (io/python), its tests, pip check
 fi
 missing=()
 for p in "${pkgs[@]}"; do
