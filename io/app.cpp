@@ -371,9 +371,6 @@ static void check_toml_nesting(const std::string& input_file) {
 }
 
 Job load_job(const std::string& input_file, const RunOverrides& ov) {
-  Job job;
-  job.input_file = input_file;
-  potential_files_found().clear();
   if (!fs::exists(input_file)) throw InputError(input_file, 0, "input file not found");
   if (fs::is_directory(input_file)) throw InputError(input_file, 0, "is a folder, not an input file");
   check_toml_nesting(input_file);
@@ -384,7 +381,16 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
     throw InputError(input_file, static_cast<long>(e.source().begin.line),
                      std::string("malformed TOML: ") + std::string(e.description()));
   }
+  return load_job_from(root_table, input_file, ov, nullptr);
+}
+
+Job load_job_from(const toml::table& root_table, const std::string& input_file,
+                  const RunOverrides& ov, const Structure* atoms) {
+  Job job;
+  job.input_file = input_file;
+  potential_files_found().clear();
   const std::string input_dir = fs::path(input_file).parent_path().string();
+  const std::string stem = input_file.empty() ? "mdgpu" : fs::path(input_file).stem().string();
   TomlSection root(root_table, "", input_file);
 
   job.units = Units::by_name(root.get_choice("units", {"metal", "lj"}, std::string("metal")));
@@ -392,10 +398,15 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   if (!ov.backend.empty()) backend = ov.backend;
 
   // [system]
-  auto sys_sec = root.table("system");
-  if (!sys_sec) throw InputError(input_file, 0, "missing [system] section");
-  job.initial = read_system(*sys_sec, input_dir, ov.max_atoms, job.structure_file);
-  sys_sec->finish();
+  if (atoms) {  // the Python package (io/python): the structure comes from the caller
+    if (root.has("system")) root.fail("system", "the structure is given as atoms, not as [system]");
+    job.initial = *atoms;
+  } else {
+    auto sys_sec = root.table("system");
+    if (!sys_sec) throw InputError(input_file, 0, "missing [system] section");
+    job.initial = read_system(*sys_sec, input_dir, ov.max_atoms, job.structure_file);
+    sys_sec->finish();
+  }
 
   // [velocity]
   if (auto vel = root.table("velocity")) {
@@ -470,9 +481,9 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
                          "[output] trajectory: two trajectories write \"" +
                              job.trajectories[a].file + "\"");
   if (job.checkpoint_file.empty())
-    job.checkpoint_file = resolve_path(input_dir, fs::path(input_file).stem().string() + ".ckpt");
+    job.checkpoint_file = resolve_path(input_dir, stem + ".ckpt");
   job.last_good_file =
-      resolve_path(input_dir, fs::path(input_file).stem().string() + ".last_good.data");
+      resolve_path(input_dir, stem + ".last_good.data");
 
   // [safety]
   if (auto sf = root.table("safety")) {

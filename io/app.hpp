@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include <toml++/toml.h>
+
 #include "engine/backend.hpp"
 #include "engine/integrator.hpp"
 #include "engine/potential.hpp"
@@ -74,6 +76,11 @@ struct Job {
 };
 
 Job load_job(const std::string& input_file, const RunOverrides& ov);
+// load_job on a parsed input (the Python package, io/python): input_file names the source in
+// messages and anchors relative paths ("" : none, the working folder); with `atoms` the
+// structure is given and the input must have no [system].
+Job load_job_from(const toml::table& root, const std::string& input_file,
+                  const RunOverrides& ov, const Structure* atoms);
 // Runs a loaded job with its outputs; returns the process exit code.
 // Exit codes: 0 done, 3 stopped by a signal (checkpoint written), 4 a safety check failed.
 int run_job(Job& job, const RunOverrides& ov);

@@ -7,7 +7,11 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <cstdlib>
 #include <string>
+#include <vector>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -162,6 +166,32 @@ int cmd_run(int argc, char** argv, bool check_only) {
   return md::run_job(job, ov);
 }
 
+// `mdgpu plot|report ...`: the Python package's tools (io/python/mdgpu/__main__.py), run as
+// `python3 -m mdgpu ...` (MDGPU_PYTHON overrides the interpreter) with the package found
+// next to this binary: BUILD/python in a build tree, the wheel's site-packages when installed.
+int cmd_python(int argc, char** argv) {
+  char self[4096];
+  const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  std::string path;
+  if (len > 0) {
+    const std::string exe(self, static_cast<std::size_t>(len));
+    const std::string dir = exe.substr(0, exe.rfind('/'));
+    for (const std::string& d : {dir + "/python", dir + "/../.."})
+      if (access((d + "/mdgpu/__main__.py").c_str(), R_OK) == 0) path += (path.empty() ? "" : ":") + d;
+  }
+  if (const char* old = std::getenv("PYTHONPATH")) path += (path.empty() ? "" : ":") + std::string(old);
+  if (!path.empty()) setenv("PYTHONPATH", path.c_str(), 1);
+  const char* py = std::getenv("MDGPU_PYTHON") ? std::getenv("MDGPU_PYTHON") : "python3";
+  std::vector<char*> args = {const_cast<char*>(py), const_cast<char*>("-m"),
+                             const_cast<char*>("mdgpu")};
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  execvp(py, args.data());
+  std::fprintf(stderr, "mdgpu: error: %s needs Python 3 with the mdgpu package (%s: %s)\n",
+               argv[1], py, std::strerror(errno));
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -179,6 +209,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(argc, argv, false);
     if (cmd == "check") return cmd_run(argc, argv, true);
     if (cmd == "inspect") return cmd_inspect(argc, argv);
+    if (cmd == "plot" || cmd == "report") return cmd_python(argc, argv);  // io/python
     if (cmd == "--help" || cmd == "-h" || cmd == "help") {
       std::fputs(kUsage, stdout);
       return 0;

@@ -4,7 +4,8 @@
 #                           (DeePMD .dp loader, H5MD output)
 #   tools/setup.sh --tests  also what the tests use: LAMMPS (Debian's lmp and its potential
 #                           files, the reference), python3, clang + compiler-rt (libFuzzer,
-#                           ASan, UBSan), and ASE + OVITO from PyPI (trajectory read-back).
+#                           ASan, UBSan), and ASE + OVITO from PyPI (trajectory read-back),
+#                           python3-dev + pybind11-dev (the `mdgpu` Python package).
 # nvcc (CUDA Toolkit) is optional and not installed here.
 set -euo pipefail
 pkgs=(cmake g++ make libfmt-dev libtomlplusplus-dev doctest-dev libhdf5-dev nlohmann-json3-dev
@@ -13,6 +14,7 @@ tests=0
 [ "${1:-}" = "--tests" ] && tests=1
 if [ $tests = 1 ]; then
   pkgs+=(lammps lammps-data python3 clang libclang-rt-14-dev libomp-dev python3-pip)
+  pkgs+=(python3-dev python3-venv pybind11-dev)  # the Python package (io/python), its tests, pip check
 fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -32,4 +34,10 @@ if [ $tests = 1 ] && ! python3 -c "import ase, ovito" >/dev/null 2>&1; then
   python3 -m pip install --quiet ase ovito >/dev/null 2>&1 ||
     python3 -m pip install --quiet --break-system-packages ase ovito >/dev/null 2>&1 ||
     echo "setup: warning: pip could not install ase/ovito; tests/cli/test_readback.py will skip"
+fi
+# Plots of the Python package (io/python/mdgpu/plot.py, tests/python/test_plot_report.py).
+if [ $tests = 1 ] && ! python3 -c "import matplotlib" >/dev/null 2>&1; then
+  python3 -m pip install --quiet matplotlib >/dev/null 2>&1 ||
+    python3 -m pip install --quiet --break-system-packages matplotlib >/dev/null 2>&1 ||
+    echo "setup: warning: pip could not install matplotlib; tests/python/test_plot_report.py will skip"
 fi
