@@ -49,5 +49,6 @@ std::unique_ptr<Potential> make_snap(Section& s, const PotentialSetup& setup);
 std::unique_ptr<Potential> make_schnet(Section& s, const PotentialSetup& setup);
 std::unique_ptr<Potential> make_flare(Section& s, const PotentialSetup& setup);
 std::unique_ptr<Potential> make_gap(Section& s, const PotentialSetup& setup);
+std::unique_ptr<Potential> make_hipnn(Section& s, const PotentialSetup& setup);
 
 }  // namespace md

@@ -15,6 +15,7 @@ const std::vector<PotentialStyle>& potential_styles() {
       {"table", make_table, "tabulated pairs from LAMMPS table files, linear or spline"},
       {"morse", make_morse, "Morse pair potential (LAMMPS morse), per type pair, shift"},
       {"overlay", make_overlay, "sum of several styles, each on chosen type pairs (hybrid/overlay)"},
+      {"hipnn", make_hipnn, "HIP-NN message-passing network from a hippynn training directory (tools/export_hippynn.py)"},
       {"schnet", make_schnet, "SchNet message-passing network from a schnetpack 2.x model (tools/export_schnetpack.py)"},
       {"gap", make_gap, "GAP kernel regression (QUIP/GAP gap.xml): distance_2b, SOAP"},
       {"snap", make_snap, "SNAP bispectrum ML potential, LAMMPS .snapcoeff/.snapparam (ML-SNAP)"},
