@@ -19,6 +19,8 @@
 #include "engine/uncertainty.hpp"
 #include "io/lattice.hpp"
 #include "io/toml_section.hpp"
+#include "kernels/density_expansion.hpp"
+#include "kernels/team.hpp"
 #include "models/flare/flare.hpp"
 #include "models/registry.hpp"
 #include "fixtures.hpp"
@@ -170,6 +172,93 @@ void check_uncertainty(const std::string& name) {
   }
 }
 
+// A toy model on the density expansion with an l-dependent radial functor (the SOAP path,
+// which FLARE does not use) and non-default power-spectrum weights: E_i = sum_k w_k B_k(i).
+// CPU only (the launch is compiled by the host compiler in the test binary).
+struct ToyRadialL {
+  static constexpr bool kLDependent = true;
+  int n_max, l_max;
+  double rc;
+  MD_HD double cutoff(int, int) const { return rc; }
+  MD_HD void operator()(int si, int sj, double r, double* g, double* dg) const {
+    double dfc = 0.0;
+    const double fc = basis::cutoff_cosine(r, rc, dfc);
+    for (int l = 0; l <= l_max; ++l)
+      for (int n = 0; n < n_max; ++n) {
+        const double a = 0.3 * (n + 1 + si + 2 * sj) / (l + 1.0);
+        const double e = std::exp(-a * r);
+        g[l * n_max + n] = e * fc;
+        dg[l * n_max + n] = -a * e * fc + e * dfc;
+      }
+  }
+};
+
+struct ToyDensityKernel {
+  density::Shape sh;
+  ToyRadialL R;
+  density::PowerSpectrumWeights w;
+  SystemView sys;
+  NeighborView nl;
+  const int* species;  // system type -> species
+  const double* weights;  // [n_b2]
+  ForceOut out;
+  bool eflag;
+  PairPartialsView g;
+  static constexpr int kChunk = 5;
+
+  void operator()(const Team& t) const {
+    const Index i = t.item;
+    double* c = t.scratch_as<double>();
+    double* u = c + sh.n_coeff();
+    double* b = u + sh.n_coeff();
+    double* work = b + sh.n_b2();
+    const AtomEnv env(sys, nl, i);
+    const int si = species[sys.type[i]];
+    density::expand_density(t, sh, R, env, sys.type, species, si, c, work, kChunk);
+    density::power_spectrum(t, sh, w, c, b);
+    const double e = team_sum<double>(t, sh.n_b2(), [&](int k) { return weights[k] * b[k]; });
+    if (eflag) team_single(t, [&] { store_energy(out, i, e); });
+    density::power_spectrum_adjoint(t, sh, w, c, weights, u);
+    density::density_pair_partials(t, sh, R, env, sys.type, species, si, u, work, kChunk, g);
+  }
+};
+
+class ToyDensityPotential : public Potential {
+ public:
+  ToyDensityPotential(Context& ctx, const std::vector<std::string>& types)
+      : sh_{2, 3, 3}, forces_(ctx) {
+    std::vector<int> sp;
+    for (const auto& name : types) sp.push_back(name == "Cu" ? 0 : 1);
+    upload(ctx, sp, species_);
+    std::vector<double> wts(sh_.n_b2());
+    for (int k = 0; k < sh_.n_b2(); ++k) wts[k] = 0.05 * std::sin(1.7 * k + 0.3);
+    upload(ctx, wts, weights_);
+  }
+  std::string style() const override { return "toy_density"; }
+  double cutoff() const override { return 4.6; }
+  void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
+               ForceRequest req) override {
+    forces_.prepare(ctx, nl);
+    const std::size_t scratch =
+        sizeof(double) * (2 * sh_.n_coeff() + sh_.n_b2() +
+                          ToyDensityKernel::kChunk * density::slot_doubles(sh_, true));
+    density::PowerSpectrumWeights w;
+    w.scale = 1.3;
+    w.offdiag = std::sqrt(2.0);
+    w.inv_sqrt_2l1 = true;
+    parallel_for_team(ctx, sys.n_local, 64, scratch,
+                      ToyDensityKernel{sh_, ToyRadialL{3, 3, 4.6}, w, sys, nl, species_.data(),
+                                       weights_.data(), out, req.energy, forces_.partials()});
+    forces_.gather(ctx, sys, nl, out, req.virial);
+  }
+
+ private:
+  density::Shape sh_;
+  DeviceArray<int> species_;
+  DeviceArray<double> weights_;
+  ManyBodyForces forces_;
+};
+
 std::string error_of(const std::string& path) {
   try {
     read_flare_model(path);
@@ -213,6 +302,24 @@ TEST_SUITE("flare") {
       }
       test::check_model(c);
     }
+  }
+
+  TEST_CASE("density expansion with an l-dependent radial basis and weighted power spectrum: ladder") {
+    const test::Fixture fx = test::load_fixture("tests/data/flare/p2_quadratic.json");
+    test::LadderCase c;
+    c.name = "toy density model (l-dependent radial, sqrt2 off-diagonal, 1/sqrt(2l+1))";
+    c.structure = fx.frames[0].structure;
+    c.make = [](Context& ctx, const std::vector<std::string>& types) {
+      return std::unique_ptr<Potential>(new ToyDensityPotential(ctx, types));
+    };
+    c.skin = 1.0;
+    c.sum_force_abs = 1e-12;
+    c.sum_force_rel = 0.0;
+    c.fd_force_abs = 1e-8;
+    c.fd_force_rel = 0.0;
+    c.fd_virial = 1e-7;
+    c.min_force = 1e-3;
+    test::check_model(c);
   }
 
   EXEC_TEST_CASE("flare per-atom uncertainty matches mir-flare's stds, all four models") {
