@@ -242,6 +242,20 @@ TEST_SUITE("gap") {
       }));
     });
     CHECK(e.find("11") != std::string::npos);
+    // a sparseX file with one number too many (md5 attribute removed: the count check)
+    {
+      const std::string p = copy_model("2b", "numbers", [](std::string& s) {
+        const std::size_t a = s.find(" sparseX_md5sum=\"");
+        REQUIRE(a != std::string::npos);
+        s.erase(a, s.find('"', a + 17) + 1 - a);
+      });
+      for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(p).parent_path()))
+        if (f.path().filename().string().find("9001") != std::string::npos)
+          std::ofstream(f.path(), std::ios::app) << "1.0\n";
+      e = error_of([&] { read_gap_model(p); });
+      CHECK(e.find("9001") != std::string::npos);
+      CHECK(e.find("13 numbers, expected n_sparseX x dimensions = 12 x 1") != std::string::npos);
+    }
     // unsupported descriptor options and descriptors, by name
     e = error_of([&] {
       read_gap_model(copy_model("soap2", "zmix", [](std::string& s) {
