@@ -22,6 +22,9 @@ namespace md {
 constexpr int kAtomBlockGpu = 32;
 inline int atom_block_for(const Context& ctx) { return ctx.on_cuda() ? kAtomBlockGpu : 1; }
 MD_INLINE Index atom_minor(Index i, Index ncomp, int blk) {
+#if !defined(__CUDA_ARCH__)
+  if (blk == 1) return i * ncomp;  // the CPU layout: no 64-bit divisions per item
+#endif
   return (i / blk) * ncomp * blk + i % blk;
 }
 MD_INLINE Index atom_blocks(Index n, int blk) { return (n + blk - 1) / blk; }

@@ -89,11 +89,13 @@ MD_INLINE void row_col(int q, int j, double inv, int& mb, int& ma) {
 #endif
 template <class Body>
 SNAP_ELEMENT void layer_for(const Team& t, int j, int q0, int q1, Body&& body) {
-  const double inv = 1.0 / (j + 1);
 #if !defined(__CUDA_ARCH__)
   if (t.shuffle == 0) {
-    int mb, ma;
-    row_col(q0, j, inv, mb, ma);
+    int mb = 0, ma = q0;  // row and column of q0 by subtraction (no division on the CPU path)
+    while (ma > j) {
+      ma -= j + 1;
+      ++mb;
+    }
     for (int q = q0; q < q1; ++mb, ma = 0) {
       const int row_end = (mb + 1) * (j + 1) < q1 ? (mb + 1) * (j + 1) : q1;
       for (; q < row_end; ++q, ++ma) body(q, mb, ma);
@@ -101,6 +103,7 @@ SNAP_ELEMENT void layer_for(const Team& t, int j, int q0, int q1, Body&& body) {
     return;
   }
 #endif
+  const double inv = 1.0 / (j + 1);
   team_for(t, q1 - q0, [&](int e) {
     int mb, ma;
     row_col(q0 + e, j, inv, mb, ma);
