@@ -347,7 +347,8 @@ TEST_SUITE("schnet_long") {
             << nve_steps() << " steps): max |E - E0| = " << spread
             << " eV, |E_end - E0| = " << drift << " eV, mean T (second half) " << tmean);
     CHECK(tmean > 50.0);
-    CHECK(spread < 32 * 1e-4);
-    CHECK(drift < 32 * 1e-4);
+    // measured: max |E - E0| 2.2e-4 eV, |E_end - E0| 9.3e-5 eV, mean T 335 K
+    CHECK(spread < 32 * 3e-5);
+    CHECK(drift < 32 * 1e-5);
   }
 }
