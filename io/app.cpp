@@ -25,6 +25,7 @@
 #include "io/signals.hpp"
 #include "io/thermo_output.hpp"
 #include "io/toml_section.hpp"
+#include "io/uncertainty_output.hpp"
 #include "models/potential_files.hpp"
 #include "models/registry.hpp"
 
@@ -306,6 +307,8 @@ static RunFiles collect_run_files(const Job& job) {
   if (!job.restart_file.empty()) f.add_restart(job.restart_file + ".prev", job.checkpoint_file);
   f.add(job.thermo_file, "[output] thermo file", K::Stream);
   for (const auto& t : job.trajectories) f.add(t.file, "[output] trajectory file", K::Stream);
+  if (job.uncertainty && job.uncertainty->action == UncertaintyAction::harvest)
+    f.add(job.uncertainty->harvest_file, "[uncertainty] harvest_file", K::Stream);
   if (!job.data_file.empty()) {
     f.add(job.data_file, "[output] data file", K::Replaced);
     f.add(job.data_file + ".tmp", "[output] data file's temporary", K::Replaced);
@@ -524,6 +527,7 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
   job.potential = make_potential(
       *pot, PotentialSetup{*job.ctx, job.system->type_names(), job.units, input_dir});
   pot->finish();
+  job.uncertainty = read_uncertainty_input(root, *job.potential, input_dir);
   job.potential_files = potential_files_found();
   job.integrator =
       make_integrator(*run, IntegratorSetup{*job.ctx, *job.system, job.units, job.dt, job.steps});
@@ -629,6 +633,9 @@ int run_job(Job& job, const RunOverrides& ov) {
     locked.push_back(job.thermo_file);
   for (const auto& t : job.trajectories)
     if (t.format != "h5md" && !job.files.is_sink(t.file)) locked.push_back(t.file);
+  if (job.uncertainty && job.uncertainty->action == UncertaintyAction::harvest &&
+      !job.files.is_sink(job.uncertainty->harvest_file))
+    locked.push_back(job.uncertainty->harvest_file);
   OutputLock lock(job.checkpoint_file + ".lock", job.input_file, locked);
   const std::string run_id = new_run_id();
   Context& ctx = *job.ctx;
@@ -714,7 +721,14 @@ int run_job(Job& job, const RunOverrides& ov) {
     fs::resize_file(job.thermo_file, static_cast<std::uintmax_t>(thermo_at), ec);
     if (ec) throw Error("cannot truncate \"" + job.thermo_file + "\": " + ec.message());
   }
-  ThermoOutput thermo(job.thermo_file, job.thermo_norm, terminal, thermo_at >= 0);
+  std::unique_ptr<UncertaintyRun> unc;
+  if (job.uncertainty) {
+    unc = std::make_unique<UncertaintyRun>(ctx, sim, *job.potential, *job.uncertainty,
+                                           restart != nullptr);
+    unc->start();
+  }
+  ThermoOutput thermo(job.thermo_file, job.thermo_norm, terminal, thermo_at >= 0,
+                      unc ? UncertaintyRun::thermo_columns() : std::vector<std::string>{});
   std::vector<std::unique_ptr<TrajectoryWriter>> trajs;
   long frame_every = 0;
   bool want_forces = false, want_energies = false;
@@ -757,7 +771,7 @@ int run_job(Job& job, const RunOverrides& ov) {
   obs.thermo_every = job.thermo_every;
   obs.on_thermo = [&](const ThermoSample& t) {
     progress.clear();
-    thermo.write(t);
+    thermo.write(t, unc ? unc->thermo_values() : std::vector<double>{});
   };
   obs.max_check_interval = job.check_every;
   obs.emit_at_start = !restart;
@@ -800,6 +814,7 @@ int run_job(Job& job, const RunOverrides& ov) {
     synced = -1;
     progress.update(step);
   };
+  if (unc) unc->attach(obs);  // after on_sync: its reading comes after the safety check
   if (ov.handle_signals) {
     if (!job.minimize || restart) install_stop_handlers();
     obs.stop = stop_flag();
@@ -818,6 +833,16 @@ int run_job(Job& job, const RunOverrides& ov) {
     std::fprintf(stderr, "mdgpu: error: %s\nmdgpu: the state at step %ld (the last good one) was "
                  "written to %s\n", e.what(), sim.step(), job.last_good_file.c_str());
     return kExitSafety;
+  } catch (const UncertaintyStop& e) {  // at a sync point: the state of e.step is consistent
+    progress.finish();
+    if (obs.on_thermo) obs.on_thermo(sim.thermo_now());
+    if (obs.on_frame) obs.on_frame(sim.thermo_now(), sys.download());
+    for (auto& t : trajs) t->sync();
+    write_ckpt();
+    std::fprintf(stderr, "mdgpu: stopped by [uncertainty]: %s; checkpoint written to %s\n"
+                 "mdgpu: continue with: mdgpu run %s --restart %s\n", e.what(),
+                 job.checkpoint_file.c_str(), job.input_file.c_str(), job.checkpoint_file.c_str());
+    return kExitUncertain;
   }
   progress.finish();
   thermo.flush();
