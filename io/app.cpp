@@ -172,6 +172,9 @@ static TrajectorySpec read_trajectory(Section& tr, const std::string& input_dir)
   t.forces = tr.get_bool("forces", false);
   t.energies = tr.get_bool("energies", false);
   t.unwrapped = tr.get_bool("unwrapped", false);
+  t.uncertainty = tr.get_bool("uncertainty", false);
+  if (t.uncertainty && t.format == "h5md")
+    tr.fail("uncertainty", "the per-atom std column is written to extxyz and lammps-dump only");
   tr.finish();
   return t;
 }
@@ -528,6 +531,10 @@ Job load_job(const std::string& input_file, const RunOverrides& ov) {
       *pot, PotentialSetup{*job.ctx, job.system->type_names(), job.units, input_dir});
   pot->finish();
   job.uncertainty = read_uncertainty_input(root, *job.potential, input_dir);
+  for (const auto& t : job.trajectories)
+    if (t.uncertainty && !job.uncertainty)
+      throw InputError(input_file, 0, "[output] trajectory \"" + t.file + "\": uncertainty = "
+                                      "true needs an [uncertainty] table");
   job.potential_files = potential_files_found();
   job.integrator =
       make_integrator(*run, IntegratorSetup{*job.ctx, *job.system, job.units, job.dt, job.steps});
@@ -731,12 +738,13 @@ int run_job(Job& job, const RunOverrides& ov) {
                       unc ? UncertaintyRun::thermo_columns() : std::vector<std::string>{});
   std::vector<std::unique_ptr<TrajectoryWriter>> trajs;
   long frame_every = 0;
-  bool want_forces = false, want_energies = false;
+  bool want_forces = false, want_energies = false, want_std = false;
   for (const auto& spec : job.trajectories) {
     trajs.push_back(open_trajectory(spec, job.units, resume_offset(restart.get(), spec.file)));
     frame_every = std::gcd(frame_every, spec.every);
     want_forces = want_forces || spec.forces;
     want_energies = want_energies || spec.energies;
+    want_std = want_std || spec.uncertainty;
   }
 
   const bool metal = job.units.name == "metal";
@@ -786,12 +794,15 @@ int run_job(Job& job, const RunOverrides& ov) {
         fz = ctx.to_host(sys.fz, n);
       }
       if (want_energies) e = ctx.to_host(sim.per_atom_energy(), n);
+      std::vector<double> ustd;
+      if (want_std && unc) ustd = unc->atom_std_now();
       for (auto& w : trajs) {
         const TrajectorySpec& spec = w->spec();
         if (t.step % spec.every != 0 && t.step != job.steps) continue;
         Frame f{&s, t.step, t.time, t.pe};
         if (spec.forces) f.fx = &fx, f.fy = &fy, f.fz = &fz;
         if (spec.energies) f.energy = &e;
+        if (spec.uncertainty && unc) f.uncertainty = &ustd;
         w->write(f);
       }
     };

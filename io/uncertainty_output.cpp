@@ -51,6 +51,14 @@ void UncertaintyRun::start() {
   mean_ = r.mean;
 }
 
+std::vector<double> UncertaintyRun::atom_std_now() {
+  const SystemView v = sim_.system().view();
+  mon_.evaluate(ctx_, provider_, v, sim_.neighbors().view());
+  std::vector<double> s = ctx_.to_host(mon_.atom_std(), static_cast<std::size_t>(v.n_local));
+  mon_.read(ctx_);  // resets the since-last-read values (this state was already read)
+  return s;
+}
+
 void UncertaintyRun::attach(Observers& obs) {
   attach_uncertainty(obs, mon_, ctx_, sim_, provider_,
                      [this](long step, const UncertaintyMonitor::Reading& r) { on_reading(step, r); });
@@ -70,7 +78,9 @@ void UncertaintyRun::on_reading(long step, const UncertaintyMonitor::Reading& r)
       break;
     case UncertaintyAction::harvest: {
       const ThermoSample t = sim_.thermo_now();
-      append_extxyz_frame(harvest_, sim_.system().download(), step, t.time, t.pe, true);
+      const std::vector<double> s = atom_std_now();
+      append_extxyz_frame(harvest_, sim_.system().download(), step, t.time, t.pe, true, nullptr,
+                          nullptr, &s);
       harvest_.flush();
       if (!harvest_)
         throw Error("write to [uncertainty] harvest_file \"" + mon_.settings().harvest_file +

@@ -46,6 +46,9 @@ class UncertaintyRun {
   // [max, mean] of the last evaluation.
   std::vector<double> thermo_values() const { return {max_, mean_}; }
   long harvested() const { return harvested_; }
+  // Per-atom std of the current state (evaluated now, at a sync point; one transfer), in
+  // the order of System::download(). Leaves no pending evaluation for the next reading.
+  std::vector<double> atom_std_now();
 
  private:
   void on_reading(long step, const UncertaintyMonitor::Reading& r);

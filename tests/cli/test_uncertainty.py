@@ -24,7 +24,7 @@ def check(cond, msg):
         print("FAIL:", msg)
 
 
-def flare_input(uncertainty, steps=20, potential_extra=None, thermo_every=10):
+def flare_input(uncertainty, steps=20, potential_extra=None, thermo_every=10, output_extra=""):
     pot = potential_extra if potential_extra is not None else (
         f'l_inv = "{flare_dir}/L_inv_CuAg_p2.flare"\n'
         f'sparse_desc = "{flare_dir}/sparse_desc_CuAg_p2.flare"\n')
@@ -52,6 +52,7 @@ steps = {steps}
 [output]
 thermo = {{ every = {thermo_every}, file = "thermo.csv" }}
 checkpoint = {{ file = "run.ckpt" }}
+{output_extra}
 {uncertainty}'''
 
 
@@ -69,7 +70,10 @@ def thermo_rows(sub):
 
 
 # warn: columns present and finite, a warning line per sync point above the threshold
-sub, p = run_case("warn", flare_input('[uncertainty]\nevery = 5\nthreshold = 1e-6\naction = "warn"\n'))
+traj = ('trajectory = [{ every = 10, file = "t.extxyz", uncertainty = true },'
+        ' { every = 10, file = "t.lammpstrj", uncertainty = true }]')
+sub, p = run_case("warn", flare_input('[uncertainty]\nevery = 5\nthreshold = 1e-6\naction = "warn"\n',
+                                      output_extra=traj))
 check(p.returncode == 0, f"warn run exit {p.returncode}: {p.stderr}")
 rows = thermo_rows(sub)
 check([int(r["Step"]) for r in rows] == [0, 10, 20], f"thermo steps {[r['Step'] for r in rows]}")
@@ -80,6 +84,23 @@ for r in rows:
 check("c_std_max" in p.stdout and "c_std_mean" in p.stdout, "terminal thermo header lacks std columns")
 warns = [l for l in p.stderr.splitlines() if "per-atom std" in l and "threshold" in l]
 check(len(warns) == 2, f"expected 2 warnings (steps 10, 20), got: {p.stderr}")
+# per-atom std column in trajectories: its max/mean are the thermo columns of that step
+try:
+    import ase.io
+    frames = ase.io.read(os.path.join(sub, "t.extxyz"), index=":")
+    check(len(frames) == 3, f"{len(frames)} trajectory frames")
+    for fr, r in zip(frames, rows):
+        s = fr.arrays.get("c_std")
+        check(s is not None and len(s) == 32, "no c_std column in the extxyz trajectory")
+        if s is not None:
+            check(abs(s.max() - float(r["c_std_max"])) <= 1e-12 and
+                  abs(s.mean() - float(r["c_std_mean"])) <= 1e-12,
+                  f"step {r['Step']}: c_std max/mean {s.max()} {s.mean()} vs thermo")
+except ImportError as e:
+    print(f"note: ase not installed ({e})")
+with open(os.path.join(sub, "t.lammpstrj")) as f:
+    dump = f.read()
+check(dump.count("ITEM: ATOMS id type x y z c_std") == 3, "lammps-dump lacks c_std")
 print("warn: thermo", [(r["Step"], r["c_std_max"], r["c_std_mean"]) for r in rows])
 
 # a high threshold: no warning
@@ -99,6 +120,8 @@ try:
     for fr in frames:
         check(len(fr) == 32 and sorted(set(fr.get_chemical_symbols())) == ["Ag", "Cu"],
               f"harvested frame: {len(fr)} atoms {set(fr.get_chemical_symbols())}")
+    check(all(fr.arrays.get("c_std") is not None and fr.arrays["c_std"].max() > 1e-6
+              for fr in frames), "harvested frames lack a c_std column above the threshold")
     check([int(fr.info.get("step", -1)) for fr in frames] == [10, 20],
           f"harvested steps {[fr.info.get('step') for fr in frames]}")
     print("harvest:", len(frames), "frames read by ase")
@@ -129,6 +152,13 @@ check(p.returncode == 1 and "l_inv" in p.stderr and "sparse_desc" in p.stderr,
       f"flare without files: {p.returncode} {p.stderr}")
 sub, p = run_case("badaction", flare_input('[uncertainty]\nthreshold = 0.1\naction = "panic"\n'))
 check(p.returncode == 1 and "action" in p.stderr, f"bad action: {p.returncode} {p.stderr}")
+sub, p = run_case("h5std", flare_input('[uncertainty]\nthreshold = 0.1\n', output_extra=(
+    'trajectory = { every = 10, file = "t.h5", uncertainty = true }')))
+check(p.returncode == 1 and ("std column" in p.stderr or "HDF5" in p.stderr), f"h5md + uncertainty column: {p.returncode} {p.stderr}")
+sub, p = run_case("stdnotable", flare_input('', output_extra=(
+    'trajectory = { every = 10, file = "t.extxyz", uncertainty = true }')))
+check(p.returncode == 1 and "needs an [uncertainty] table" in p.stderr,
+      f"uncertainty column without [uncertainty]: {p.returncode} {p.stderr}")
 sub, p = run_case("nothreshold", flare_input('[uncertainty]\nevery = 5\n'))
 check(p.returncode == 1 and "threshold" in p.stderr, f"missing threshold: {p.returncode} {p.stderr}")
 
