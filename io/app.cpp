@@ -25,6 +25,7 @@
 #include "io/signals.hpp"
 #include "io/thermo_output.hpp"
 #include "io/toml_section.hpp"
+#include "io/uncertainty_output.hpp"
 #include "models/potential_files.hpp"
 #include "models/registry.hpp"
 
@@ -171,6 +172,9 @@ static TrajectorySpec read_trajectory(Section& tr, const std::string& input_dir)
   t.forces = tr.get_bool("forces", false);
   t.energies = tr.get_bool("energies", false);
   t.unwrapped = tr.get_bool("unwrapped", false);
+  t.uncertainty = tr.get_bool("uncertainty", false);
+  if (t.uncertainty && t.format == "h5md")
+    tr.fail("uncertainty", "the per-atom std column is written to extxyz and lammps-dump only");
   tr.finish();
   return t;
 }
@@ -309,6 +313,8 @@ static RunFiles collect_run_files(const Job& job) {
   if (!job.restart_file.empty()) f.add_restart(job.restart_file + ".prev", job.checkpoint_file);
   f.add(job.thermo_file, "[output] thermo file", K::Stream);
   for (const auto& t : job.trajectories) f.add(t.file, "[output] trajectory file", K::Stream);
+  if (job.uncertainty && job.uncertainty->action == UncertaintyAction::harvest)
+    f.add(job.uncertainty->harvest_file, "[uncertainty] harvest_file", K::Stream);
   if (!job.data_file.empty()) {
     f.add(job.data_file, "[output] data file", K::Replaced);
     f.add(job.data_file + ".tmp", "[output] data file's temporary", K::Replaced);
@@ -542,6 +548,11 @@ Job load_job_from(const toml::table& root_table, const std::string& input_file,
   job.potential = make_potential(
       *pot, PotentialSetup{*job.ctx, job.system->type_names(), job.units, input_dir});
   pot->finish();
+  job.uncertainty = read_uncertainty_input(root, *job.potential, input_dir);
+  for (const auto& t : job.trajectories)
+    if (t.uncertainty && !job.uncertainty)
+      throw InputError(input_file, 0, "[output] trajectory \"" + t.file + "\": uncertainty = "
+                                      "true needs an [uncertainty] table");
   job.potential_files = potential_files_found();
   job.integrator =
       make_integrator(*run, IntegratorSetup{*job.ctx, *job.system, job.units, job.dt, job.steps});
@@ -655,6 +666,9 @@ int run_job(Job& job, const RunOverrides& ov) {
     locked.push_back(job.thermo_file);
   for (const auto& t : job.trajectories)
     if (t.format != "h5md" && !job.files.is_sink(t.file)) locked.push_back(t.file);
+  if (job.uncertainty && job.uncertainty->action == UncertaintyAction::harvest &&
+      !job.files.is_sink(job.uncertainty->harvest_file))
+    locked.push_back(job.uncertainty->harvest_file);
   OutputLock lock(job.checkpoint_file + ".lock", job.input_file, locked);
   const std::string run_id = new_run_id();
   Context& ctx = *job.ctx;
@@ -740,15 +754,23 @@ int run_job(Job& job, const RunOverrides& ov) {
     fs::resize_file(job.thermo_file, static_cast<std::uintmax_t>(thermo_at), ec);
     if (ec) throw Error("cannot truncate \"" + job.thermo_file + "\": " + ec.message());
   }
-  ThermoOutput thermo(job.thermo_file, job.thermo_norm, terminal, thermo_at >= 0);
+  std::unique_ptr<UncertaintyRun> unc;
+  if (job.uncertainty) {
+    unc = std::make_unique<UncertaintyRun>(ctx, sim, *job.potential, *job.uncertainty,
+                                           restart != nullptr);
+    unc->start();
+  }
+  ThermoOutput thermo(job.thermo_file, job.thermo_norm, terminal, thermo_at >= 0,
+                      unc ? UncertaintyRun::thermo_columns() : std::vector<std::string>{});
   std::vector<std::unique_ptr<TrajectoryWriter>> trajs;
   long frame_every = 0;
-  bool want_forces = false, want_energies = false;
+  bool want_forces = false, want_energies = false, want_std = false;
   for (const auto& spec : job.trajectories) {
     trajs.push_back(open_trajectory(spec, job.units, resume_offset(restart.get(), spec.file)));
     frame_every = std::gcd(frame_every, spec.every);
     want_forces = want_forces || spec.forces;
     want_energies = want_energies || spec.energies;
+    want_std = want_std || spec.uncertainty;
   }
 
   const bool metal = job.units.name == "metal";
@@ -783,7 +805,7 @@ int run_job(Job& job, const RunOverrides& ov) {
   obs.thermo_every = job.thermo_every;
   obs.on_thermo = [&](const ThermoSample& t) {
     progress.clear();
-    thermo.write(t);
+    thermo.write(t, unc ? unc->thermo_values() : std::vector<double>{});
   };
   obs.max_check_interval = job.check_every;
   obs.emit_at_start = !restart;
@@ -799,12 +821,15 @@ int run_job(Job& job, const RunOverrides& ov) {
         add_host_copy(batch, fz, sys.fz, n);
       }
       if (want_energies) add_host_copy(batch, e, sim.per_atom_energy(), n);
+      std::vector<double> ustd;
+      if (want_std && unc) ustd = unc->atom_std_now();
       std::vector<std::int64_t> ids;
-      if (sim.atoms_permuted() && !batch.empty()) add_host_copy(batch, ids, sys.id, n);
+      if (sim.atoms_permuted() && (!batch.empty() || !ustd.empty()))
+        add_host_copy(batch, ids, sys.id, n);
       ctx.copy_d2h_batch(batch);
       if (!ids.empty()) {  // device order -> the input order of the frame's structure
         const std::vector<std::size_t> order = sim.input_order(ids);
-        for (std::vector<double>* v : {&fx, &fy, &fz, &e}) {
+        for (std::vector<double>* v : {&fx, &fy, &fz, &e, &ustd}) {
           if (v->empty()) continue;
           const std::vector<double> copy = *v;
           for (std::size_t j = 0; j < n; ++j) (*v)[j] = copy[order[j]];
@@ -816,6 +841,7 @@ int run_job(Job& job, const RunOverrides& ov) {
         Frame f{&s, t.step, t.time, t.pe};
         if (spec.forces) f.fx = &fx, f.fy = &fy, f.fz = &fz;
         if (spec.energies) f.energy = &e;
+        if (spec.uncertainty && unc) f.uncertainty = &ustd;
         w->write(f);
       }
     };
@@ -838,6 +864,7 @@ int run_job(Job& job, const RunOverrides& ov) {
     synced = -1;
     progress.update(step);
   };
+  if (unc) unc->attach(obs);  // after on_sync: its reading comes after the safety check
   if (ov.handle_signals) {
     if (!job.minimize || restart) install_stop_handlers();
     obs.stop = stop_flag();
@@ -856,6 +883,16 @@ int run_job(Job& job, const RunOverrides& ov) {
     std::fprintf(stderr, "mdgpu: error: %s\nmdgpu: the state at step %ld (the last good one) was "
                  "written to %s\n", e.what(), sim.step(), job.last_good_file.c_str());
     return kExitSafety;
+  } catch (const UncertaintyStop& e) {  // at a sync point: the state of e.step is consistent
+    progress.finish();
+    if (obs.on_thermo) obs.on_thermo(sim.thermo_now());
+    if (obs.on_frame) obs.on_frame(sim.thermo_now(), sys.download());
+    for (auto& t : trajs) t->sync();
+    write_ckpt();
+    std::fprintf(stderr, "mdgpu: stopped by [uncertainty]: %s; checkpoint written to %s\n"
+                 "mdgpu: continue with: mdgpu run %s --restart %s\n", e.what(),
+                 job.checkpoint_file.c_str(), job.input_file.c_str(), job.checkpoint_file.c_str());
+    return kExitUncertain;
   }
   progress.finish();
   thermo.flush();

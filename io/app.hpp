@@ -17,6 +17,7 @@
 #include "engine/simulation.hpp"
 #include "engine/structure.hpp"
 #include "engine/system.hpp"
+#include "engine/uncertainty.hpp"
 #include "integrators/minimize.hpp"
 #include "io/output_files.hpp"
 #include "io/trajectory.hpp"
@@ -61,6 +62,7 @@ struct Job {
   std::string checkpoint_file;  // [output] checkpoint file (default: INPUT.ckpt, written on stops)
   long checkpoint_every = 0;    // 0: only when stopped (and at the end when a file was given)
   bool checkpoint_at_end = false;
+  std::optional<UncertaintySettings> uncertainty;  // [uncertainty] (io/uncertainty_output.hpp)
   // [safety]
   bool safety = true;
   SafetyLimits safety_limits;
@@ -82,7 +84,8 @@ Job load_job(const std::string& input_file, const RunOverrides& ov);
 Job load_job_from(const toml::table& root, const std::string& input_file,
                   const RunOverrides& ov, const Structure* atoms);
 // Runs a loaded job with its outputs; returns the process exit code.
-// Exit codes: 0 done, 3 stopped by a signal (checkpoint written), 4 a safety check failed.
+// Exit codes: 0 done, 3 stopped by a signal (checkpoint written), 4 a safety check failed,
+// 5 [uncertainty] action "stop" fired (checkpoint written).
 int run_job(Job& job, const RunOverrides& ov);
 // `mdgpu check`: validates a loaded job without running (neighbour build, overlap check,
 // energies at the start, output folders, restart compatibility). Prints a summary; throws

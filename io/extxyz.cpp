@@ -483,7 +483,8 @@ Structure read_extxyz(const std::string& path, int frame) {
 void append_extxyz_frame(std::ostream& out, const Structure& s, long step, double time,
                          double potential_energy, bool write_velocities,
                          const std::vector<double>* forces_xyz_interleaved,
-                         const std::vector<double>* per_atom_energy) {
+                         const std::vector<double>* per_atom_energy,
+                         const std::vector<double>* per_atom_std) {
   const std::size_t n = s.size();
   if (s.type.size() != n || s.y.size() != n || s.z.size() != n ||
       (s.has_velocities && (s.vx.size() != n || s.vy.size() != n || s.vz.size() != n))) {
@@ -493,6 +494,9 @@ void append_extxyz_frame(std::ostream& out, const Structure& s, long step, doubl
     throw Error(fmt::format("append_extxyz_frame: {} force components for {} atoms",
                             forces_xyz_interleaved->size(), n));
   }
+  if (per_atom_std && per_atom_std->size() != n)
+    throw Error(fmt::format("append_extxyz_frame: {} per-atom std values for {} atoms",
+                            per_atom_std->size(), n));
   if (per_atom_energy && per_atom_energy->size() != n) {
     throw Error(fmt::format("append_extxyz_frame: {} per-atom energies for {} atoms",
                             per_atom_energy->size(), n));
@@ -521,6 +525,7 @@ void append_extxyz_frame(std::ostream& out, const Structure& s, long step, doubl
   if (write_velocities) fmt::format_to(put, ":vel:R:3");
   if (forces_xyz_interleaved) fmt::format_to(put, ":forces:R:3");
   if (per_atom_energy) fmt::format_to(put, ":energies:R:1");
+  if (per_atom_std) fmt::format_to(put, ":c_std:R:1");
   fmt::format_to(put, " energy={} step={} time={} pbc=\"{} {} {}\"", info_real(potential_energy),
                  step, info_real(time), b.periodic[0] ? 'T' : 'F', b.periodic[1] ? 'T' : 'F',
                  b.periodic[2] ? 'T' : 'F');
@@ -544,6 +549,7 @@ void append_extxyz_frame(std::ostream& out, const Structure& s, long step, doubl
       fmt::format_to(put, " {} {} {}", f[3 * k], f[3 * k + 1], f[3 * k + 2]);
     }
     if (per_atom_energy) fmt::format_to(put, " {}", (*per_atom_energy)[k]);
+    if (per_atom_std) fmt::format_to(put, " {}", (*per_atom_std)[k]);
     fmt::format_to(put, "\n");
     if (buf.size() > (1u << 20)) {
       out.write(buf.data(), static_cast<std::streamsize>(buf.size()));

@@ -29,16 +29,18 @@ Structure read_extxyz(const std::string& path, int frame = -1);
 
 // Appends one frame readable by ase.io.read and OVITO:
 //   N
-//   Lattice="..." Properties=species:S:1:pos:R:3[:vel:R:3][:forces:R:3][:energies:R:1]
+//   Lattice="..." Properties=species:S:1:pos:R:3[:vel:R:3][:forces:R:3][:energies:R:1][:c_std:R:1]
 //     pbc="T T T" step=.. time=.. energy=.. [Origin="..." when box.lo is not 0]
 //   one line per atom.
 // Velocities are written when write_velocities (zeros if s has none); forces (3 per atom,
-// x y z interleaved) and per-atom energies when the pointers are non-null. Numbers use the
+// x y z interleaved), per-atom energies and per-atom model std (column c_std:R:1) when the
+// pointers are non-null. Numbers use the
 // shortest form that round-trips exactly. Throws Error for inconsistent array sizes or type
 // names that cannot be written (empty or containing whitespace).
 void append_extxyz_frame(std::ostream& out, const Structure& s, long step, double time,
                          double potential_energy, bool write_velocities,
                          const std::vector<double>* forces_xyz_interleaved = nullptr,
-                         const std::vector<double>* per_atom_energy = nullptr);
+                         const std::vector<double>* per_atom_energy = nullptr,
+                         const std::vector<double>* per_atom_std = nullptr);
 
 }  // namespace md

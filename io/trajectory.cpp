@@ -88,6 +88,7 @@ std::string lammps_dump_frame(const Frame& f, const TrajectorySpec& spec) {
   if (spec.velocities) fmt::format_to(out, " vx vy vz");
   if (f.fx) fmt::format_to(out, " fx fy fz");
   if (f.energy) fmt::format_to(out, " c_pe");
+  if (f.uncertainty) fmt::format_to(out, " c_std");
   fmt::format_to(out, "\n");
   const bool vel = spec.velocities && s.has_velocities;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -100,6 +101,7 @@ std::string lammps_dump_frame(const Frame& f, const TrajectorySpec& spec) {
     }
     if (f.fx) fmt::format_to(out, " {} {} {}", (*f.fx)[i], (*f.fy)[i], (*f.fz)[i]);
     if (f.energy) fmt::format_to(out, " {}", (*f.energy)[i]);
+    if (f.uncertainty) fmt::format_to(out, " {}", (*f.uncertainty)[i]);
     fmt::format_to(out, "\n");
   }
   return fmt::to_string(buf);
@@ -135,7 +137,7 @@ class TextTrajectory : public TrajectoryWriter {
       }
     }
     append_extxyz_frame(os, s, f.step, f.time, f.potential_energy, spec_.velocities,
-                        f.fx ? &forces : nullptr, f.energy);
+                        f.fx ? &forces : nullptr, f.energy, f.uncertainty);
     file_.write(os.str());
   }
   long long position() override { return file_.size(); }

@@ -1,5 +1,5 @@
 // Trajectory writers selected by `[output] trajectory` (and `dump`): extended XYZ (ASE/OVITO),
-// LAMMPS `dump custom` text (id type x y z [vx vy vz] [fx fy fz] [c_pe]) and H5MD (HDF5,
+// LAMMPS `dump custom` text (id type x y z [vx vy vz] [fx fy fz] [c_pe] [c_std]) and H5MD (HDF5,
 // binary). Positions wrapped into the cell (with image flags) or unwrapped (x + image shift).
 // Text frames are written as whole records; a resumed run truncates each file to the offset
 // its checkpoint recorded. Called by the run pipeline at frame steps (host side).
@@ -21,6 +21,7 @@ struct TrajectorySpec {
   long every = 0;
   bool velocities = false, forces = false, energies = false;
   bool unwrapped = false;
+  bool uncertainty = false;  // per-atom std of [uncertainty] (extxyz c_std, dump c_std)
 };
 
 // Format from an explicit name or the file extension (.xyz/.extxyz, .lammpstrj/.dump,
@@ -35,6 +36,7 @@ struct Frame {
   const std::vector<double>* fy = nullptr;
   const std::vector<double>* fz = nullptr;
   const std::vector<double>* energy = nullptr;  // per-atom, when requested
+  const std::vector<double>* uncertainty = nullptr;  // per-atom std, when requested
 };
 
 class TrajectoryWriter {
