@@ -163,6 +163,7 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
       next = std::min(next, (step_ / obs.checkpoint_every + 1) * obs.checkpoint_every);
     while (step_ < next) {
       one_step(step_ + 1 == next);
+      if (obs.after_forces) obs.after_forces(step_);
       if (obs.stop && *obs.stop) {  // unscheduled sync point: energy/virial are needed
         stats.stopped = true;
         if (!energy_current_) compute_forces({true, true});

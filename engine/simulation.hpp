@@ -27,6 +27,10 @@ struct Observers {
   // Called after every step with the step number, after that step's sync/output work
   // (tests inspect counters here). Steps replayed after a roll-back are reported again.
   std::function<void(long)> after_step;
+  // Called right after each step's force evaluation (before any sync/output work of that
+  // step) with the new step number: enqueue-only device work on the forces' state, e.g. the
+  // per-atom uncertainty (engine/uncertainty.hpp). Replayed steps call it again.
+  std::function<void(long)> after_forces;
   long max_check_interval = 1000;
   // Output at the first step of the run (off when continuing from a checkpoint, whose step
   // was already written by the run that wrote it).

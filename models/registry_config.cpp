@@ -17,6 +17,7 @@ const std::vector<PotentialStyle>& potential_styles() {
       {"overlay", make_overlay, "sum of several styles, each on chosen type pairs (hybrid/overlay)"},
       {"gap", make_gap, "GAP kernel regression (QUIP/GAP gap.xml): distance_2b, SOAP"},
       {"snap", make_snap, "SNAP bispectrum ML potential, LAMMPS .snapcoeff/.snapparam (ML-SNAP)"},
+      {"flare", make_flare, "FLARE mapped B2 model from mir-flare's lmp.flare (pair_style flare)"},
   };
   return styles;
 }
