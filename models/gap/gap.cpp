@@ -226,9 +226,35 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
     upload(ctx, b.r_basis, sd.r_basis);
     upload(ctx, b.transform, sd.transform);
     upload(ctx, b.central, sd.central);
-    upload(ctx, g.sparse_x, sd.sparse_x);
+    // the sparse points' columns from GAP's pair order (a (a+1)/2 + b, b <= a) to the shared
+    // expansion's (kernels/density_expansion.hpp: row-major upper triangle), so x and the
+    // sparse points share the layout of density::power_spectrum
+    const density::Shape sh{static_cast<int>(so.species_z.size()), so.n_max, so.l_max};
+    if (g.dimensions != sh.n_b2() + 1)
+      throw Error("gap: SOAP descriptor of dimension " + std::to_string(g.dimensions) +
+                  " where n_max, l_max and the species give " + std::to_string(sh.n_b2() + 1));
+    std::vector<int> column(static_cast<std::size_t>(g.dimensions));
+    const int l1 = so.l_max + 1;
+    for (int a = 0, pg = 0; a < sh.n_radial(); ++a)
+      for (int bb = 0; bb <= a; ++bb, ++pg)
+        for (int l = 0; l < l1; ++l) column[static_cast<std::size_t>(pg * l1 + l)] = sh.b_index(bb, a, l);
+    column.back() = g.dimensions - 1;
+    std::vector<double> xp(g.sparse_x.size());
+    for (int q = 0; q < g.n_sparse; ++q)
+      for (int cg = 0; cg < g.dimensions; ++cg)
+        xp[static_cast<std::size_t>(q) * g.dimensions + column[static_cast<std::size_t>(cg)]] =
+            g.sparse_x[static_cast<std::size_t>(q) * g.dimensions + cg];
+    upload(ctx, xp, sd.sparse_x);
+    std::vector<int> species_of_type(type_z_host_.size(), -1);
+    for (std::size_t ty = 0; ty < type_z_host_.size(); ++ty)
+      for (std::size_t k = 0; k < so.species_z.size(); ++k)
+        if (so.species_z[k] == 0 || so.species_z[k] == type_z_host_[ty]) {
+          species_of_type[ty] = static_cast<int>(k);
+          break;
+        }
+    upload(ctx, species_of_type, sd.species_of_type);
     if (mixed_) {
-      const std::vector<float> xf(g.sparse_x.begin(), g.sparse_x.end());
+      const std::vector<float> xf(xp.begin(), xp.end());
       upload(ctx, xf, sd.sparse_xf);
     }
     upload(ctx, g.alpha, sd.alpha);
@@ -308,20 +334,28 @@ void GapPotential::compute(Context& ctx, const SystemView& sys, const NeighborVi
     v.sparse_alpha = s.alpha.data();
     v.sparse_cutoff = s.sparse_cutoff.data();
     const GapSoapWork w{s.c.data(), s.x.data(), s.dedx.data(), s.norm.data()};
-    const GapSoapScratch o(v);
-    const std::size_t per_atom = sizeof(double) * static_cast<std::size_t>(o.total);
     int lanes = 32;
     while (lanes < v.nch * v.nlm && lanes < 128) lanes *= 2;
-    parallel_for_team(ctx, n, lanes, per_atom,
-                      GapSoapDescriptorKernel{sys, nl, v, w, type_z_.data()});
+    // neighbours per pass of the shared expansion: the team, the slots within 32 KB
+    const std::size_t slot_bytes =
+        sizeof(double) * static_cast<std::size_t>(density::slot_doubles(gap_soap_shape(v), true));
+    int chunk = lanes;
+    while (chunk > 1 && chunk * slot_bytes > 32 * 1024) chunk /= 2;
+    const int* sot = s.species_of_type.data();
+    parallel_for_team(ctx, n, lanes,
+                      sizeof(double) * static_cast<std::size_t>(GapSoapScratch(v, chunk, false).total),
+                      GapSoapDescriptorKernel{sys, nl, v, w, type_z_.data(), sot, chunk});
     // atoms per tile: up to kGapTile, the tile's scratch within 96 KB (dims of a few thousand)
     int tile = kGapTile;
     while (tile > 1 && gap_tile_scratch_bytes(tile, v.dim) > 96 * 1024) --tile;
     const Index tiles = (n + tile - 1) / tile;
     parallel_for_team(ctx, tiles, 128, gap_tile_scratch_bytes(tile, v.dim),
                       GapDotProductKernel{v, w, n, tile, e_atom_.data()});
-    parallel_for_team(ctx, n, lanes, per_atom,
-                      GapSoapBackwardKernel{sys, nl, v, w, type_z_.data(), g});
+    s.partials.resize(nl);
+    parallel_for_team(ctx, n, lanes,
+                      sizeof(double) * static_cast<std::size_t>(GapSoapScratch(v, chunk, true).total),
+                      GapSoapBackwardKernel{sys, nl, v, w, type_z_.data(), sot, chunk,
+                                            s.partials.view(), g});
   }
   for (So4Data& s : so4_) {
     GapSo4View v = s.view;

@@ -46,19 +46,23 @@ class GapPotential : public Potential {
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
                ForceRequest req) override;
   const GapModel& model() const { return model_; }
-  // Per-atom SOAP descriptors of the last compute (device, [n][dim]) of SOAP descriptor k.
+  // Per-atom SOAP descriptors of the last compute (device, [n][dim], the shared
+  // expansion's pair order: kernels/density_expansion.hpp) of SOAP descriptor k.
   const DeviceArray<double>& soap_descriptors(int k) const { return soap_[k].x; }
 
  private:
   struct SoapData {
     explicit SoapData(Context& ctx)
         : species_z(ctx, 0), r_basis(ctx, 0), transform(ctx, 0), central(ctx, 0),
-          sparse_x(ctx, 0), alpha(ctx, 0), sparse_cutoff(ctx, 0), sparse_xf(ctx, 0), c(ctx, 0), x(ctx, 0), dedx(ctx, 0), norm(ctx, 0) {}
+          sparse_x(ctx, 0), alpha(ctx, 0), sparse_cutoff(ctx, 0), sparse_xf(ctx, 0), species_of_type(ctx, 0), c(ctx, 0), x(ctx, 0),
+          dedx(ctx, 0), norm(ctx, 0), partials(ctx) {}
     GapSoapView view{};
     DeviceArray<int> species_z;
     DeviceArray<double> r_basis, transform, central, sparse_x, alpha, sparse_cutoff;
     DeviceArray<float> sparse_xf;
+    DeviceArray<int> species_of_type;  // [n_types] SOAP species channel, -1: none
     DeviceArray<double> c, x, dedx, norm;
+    PairPartials partials;  // this descriptor's pair partials (the shared expansion stores them)
   };
   struct So4Data {
     explicit So4Data(Context& ctx)

@@ -1,14 +1,16 @@
 // GAP device kernels (MD_HD functors for both executors): distance_2b pair terms with the
-// ard_se kernel, the SOAP neighbour-density expansion and power spectrum (team per atom), the
-// dot-product kernel against the sparse set as a tiled product (team per tile of atoms, chunks
-// of sparse points in team scratch), and SOAP's backward pass dE/dp -> dE/dc -> pair partials
-// g_ik = dE_i/dr_ij for the shared gather (kernels/many_body.hpp). Energies eV, lengths Å.
-// Launched by GapPotential::compute (gap.cpp). Conventions: models/gap/README.md.
+// ard_se kernel; SOAP on the shared neighbour-density expansion (kernels/density_expansion.hpp:
+// accumulation of c, power spectrum, adjoint, pair partials) with GAP's own radial functor,
+// central-atom term, normalisation and covariance_sigma0; the dot-product kernel against the
+// sparse set as a tiled product (team per tile of atoms, chunks of sparse points in team
+// scratch). Energies eV, lengths Å. Launched by GapPotential::compute (gap.cpp).
+// Conventions: models/gap/README.md.
 #pragma once
 
 #include <cmath>
 
 #include "kernels/basis.hpp"
+#include "kernels/density_expansion.hpp"
 #include "kernels/many_body.hpp"
 #include "kernels/team.hpp"
 
@@ -138,127 +140,108 @@ struct GapSoapWork {
   double *c, *x, *dedx, *norm;
 };
 
-MD_INLINE int gap_l_of(int lm) {
-  int l = static_cast<int>(sqrt(static_cast<double>(lm)));
-  while (l * l > lm) --l;
-  while ((l + 1) * (l + 1) <= lm) ++l;
-  return l;
+// SOAP's radial channels as the shared expansion's l-dependent radial functor
+// (kernels/density_expansion.hpp): R_nl(r) = fcut(r) sum_a T_an f_l(r, r_a) with
+// f_l = exp(-alpha (r^2 + r_a^2)) i_l(2 alpha r r_a) (modified spherical Bessel i_l, upward
+// recursion i_{l+1} = i_{l-1} - (2l + 1) i_l / x from i_-1 = cosh x / x, i_0 = sinh x / x,
+// the Gaussians folded into exp(-alpha (r -+ r_a)^2)); g[l n_max + n] = R_nl, dg = d/dr.
+// The sum over grid points a runs in order a = 0.. for every (n, l) (no per-thread arrays).
+struct GapSoapRadial {
+  static constexpr bool kLDependent = true;
+  int n_max, l_max;
+  double rc, width, alpha;
+  const double* r_basis;    // [n_max] Gaussian centres
+  const double* transform;  // [n_max (grid a)][n_max (n)]: C^-1 L
+
+  MD_HD double cutoff(int, int) const { return rc; }
+  MD_HD void operator()(int, int, double r, double* g, double* dg) const {
+    const int nv = (l_max + 1) * n_max;
+    for (int e = 0; e < nv; ++e) {
+      g[e] = 0.0;
+      dg[e] = 0.0;
+    }
+    for (int a = 0; a < n_max; ++a) {
+      const double ra = r_basis[a];
+      const double* tr = transform + a * n_max;
+      const double x = 2.0 * alpha * r * ra;
+      if (x == 0.0) {
+        // f_0 = exp(-alpha (r^2 + r_a^2)), f_l>0 = 0 (r_a = 0; r > 0 for every neighbour)
+        const double e = exp(-alpha * (ra * ra + r * r));
+        const double de = -2.0 * alpha * r * e;
+        for (int n = 0; n < n_max; ++n) {
+          g[n] += tr[n] * e;
+          dg[n] += tr[n] * de;
+        }
+        continue;
+      }
+      const double ep = exp(-alpha * (r + ra) * (r + ra));
+      const double em = exp(-alpha * (r - ra) * (r - ra));
+      double fm = 0.5 * (em + ep) / x;  // f_{l-1}
+      double fl = 0.5 * (em - ep) / x;  // f_l
+      for (int l = 0; l <= l_max; ++l) {
+        const double fn = fm - (2 * l + 1) * fl / x;  // f_{l+1}
+        // d/dr [e i_l(x)] = -2 alpha r f_l + 2 alpha ra f_{l+1} + l f_l / r
+        const double df = -2.0 * alpha * r * fl + 2.0 * alpha * ra * fn + l * fl / r;
+        for (int n = 0; n < n_max; ++n) {
+          g[l * n_max + n] += tr[n] * fl;
+          dg[l * n_max + n] += tr[n] * df;
+        }
+        fm = fl;
+        fl = fn;
+      }
+    }
+    double dfc;
+    const double fc = gap_fcut(r, rc, width, dfc);
+    for (int e = 0; e < nv; ++e) {
+      const double v = g[e], dv = dg[e];
+      g[e] = fc * v;
+      dg[e] = dfc * v + fc * dv;
+    }
+  }
+};
+
+MD_INLINE GapSoapRadial gap_soap_radial(const GapSoapView& s) {
+  return GapSoapRadial{s.n_max, s.l_max, s.cutoff, s.width, s.alpha, s.r_basis, s.transform};
 }
 
-// Pair index p = a (a + 1) / 2 + b, b <= a, back to (a, b).
-MD_INLINE void gap_pair_of(int p, int& a, int& b) {
-  a = static_cast<int>((sqrt(8.0 * p + 1.0) - 1.0) * 0.5);
-  while (a * (a + 1) / 2 > p) --a;
-  while ((a + 1) * (a + 2) / 2 <= p) ++a;
-  b = p - a * (a + 1) / 2;
+MD_INLINE density::Shape gap_soap_shape(const GapSoapView& s) {
+  return density::Shape{s.n_species, s.n_max, s.l_max};
 }
 
-// Radial functions at grid point a: f_l = exp(-alpha (r^2 + r_a^2)) i_l(2 alpha r r_a) for
-// l = 0..l_max (modified spherical Bessel i_l, upward recursion
-// i_l = i_{l-2} - (2l - 1) i_{l-1} / x, from i_-1 = cosh x / x, i_0 = sinh x / x, with the
-// Gaussians folded into exp(-alpha (r -+ r_a)^2)); df_l = d f_l / dr when df != null.
-MD_INLINE void gap_soap_radial_grid(double r, double ra, double alpha, int l_max, double* f,
-                                    double* df) {
-  const double x = 2.0 * alpha * r * ra;
-  if (x == 0.0) {
-    const double e = exp(-alpha * (ra * ra + r * r));
-    for (int l = 0; l <= l_max; ++l) {
-      f[l] = l == 0 ? e : 0.0;
-      if (df) df[l] = l == 0 ? -2.0 * alpha * r * e : 0.0;
-    }
-    if (df && ra != 0.0 && l_max >= 0) {
-      // r = 0, ra > 0: f_1 ~ (2 alpha ra r / 3) e, so df_1 = 2 alpha ra e / 3
-      if (l_max >= 1) df[1] = 2.0 * alpha * ra * e / 3.0;
-    }
-    return;
-  }
-  const double ep = exp(-alpha * (r + ra) * (r + ra));
-  const double em = exp(-alpha * (r - ra) * (r - ra));
-  double fm = 0.5 * (em + ep) / x;  // l - 1
-  double fl = 0.5 * (em - ep) / x;  // l
-  for (int l = 0; l <= l_max; ++l) {
-    if (l > 0) {
-      const double fn = fm - (2 * l - 1) * fl / x;
-      fm = fl;
-      fl = fn;
-    }
-    f[l] = fl;
-  }
-  if (!df) return;
-  // d/dr [e i_l(x)] = -2 alpha r f_l + 2 alpha ra f_{l+1} + l f_l / r
-  const double fnext = (l_max >= 1 ? f[l_max - 1] : 0.5 * (em + ep) / x) - (2 * l_max + 1) * f[l_max] / x;
-  for (int l = 0; l <= l_max; ++l) {
-    const double fp = l < l_max ? f[l + 1] : fnext;
-    df[l] = -2.0 * alpha * r * f[l] + 2.0 * alpha * ra * fp + l * f[l] / r;
-  }
-}
-
-MD_INLINE int gap_species_index(const GapSoapView& s, int z) {
-  for (int k = 0; k < s.n_species; ++k)
-    if (s.species_z[k] == 0 || s.species_z[k] == z) return k;
-  return -1;
+// GAP's power-spectrum factors: sqrt2 off the diagonal, (2l+1)^-1/2 when two_l_plus_one.
+MD_INLINE density::PowerSpectrumWeights gap_soap_weights(const GapSoapView& s) {
+  return density::PowerSpectrumWeights{1.0, basis::kSqrt2, s.two_l_plus_one != 0};
 }
 
 MD_INLINE bool gap_soap_centre(const GapSoapView& s, int z) {
   return s.z_centre == 0 || s.z_centre == z;
 }
 
-// Team scratch of the per-atom SOAP kernels (doubles): Y [nlm], dY [3 nlm], f, df
-// [n_max][l_max+1], R, dR [n_max][l_max+1], then dE/dc [nch][nlm] and dE/dp [dim].
+// Team scratch of the per-atom SOAP kernels (doubles): dE/dp [dim], dE/dc [n_coeff] (backward
+// only), then `chunk` neighbour slots of the shared expansion.
 struct GapSoapScratch {
-  int y, dy, f, df, rr, dr, dc, dp, total;
-  MD_HD explicit GapSoapScratch(const GapSoapView& s) {
-    const int nl = s.n_max * (s.l_max + 1);
-    y = 0;
-    dy = y + s.nlm;
-    f = dy + 3 * s.nlm;
-    df = f + nl;
-    rr = df + nl;
-    dr = rr + nl;
-    dc = dr + nl;
-    dp = dc + s.nch * s.nlm;
-    total = dp + s.dim;
+  int dp, dc, work, total;
+  MD_HD GapSoapScratch(const GapSoapView& s, int chunk, bool backward) {
+    const density::Shape sh = gap_soap_shape(s);
+    dp = 0;
+    dc = backward ? s.dim : 0;
+    work = backward ? dc + sh.n_coeff() : 0;
+    total = work + chunk * density::slot_doubles(sh, true);
   }
 };
 
-// One neighbour's harmonics and radial channels R_nl = fcut sum_a T_an f_l(r, r_a) (and d/dr
-// when grad) into scratch; ends with a barrier.
-MD_INLINE void gap_soap_neighbor(const Team& t, const GapSoapView& s, const GapSoapScratch& o,
-                                 double* sc, const NeighborSlot& p, double r, bool grad) {
-  const int L1 = s.l_max + 1;
-  team_single(t, [&] {
-    basis::spherical_harmonics(s.l_max, p.dx, p.dy, p.dz, sc + o.y, grad ? sc + o.dy : nullptr);
-  });
-  team_for(t, s.n_max, [&](int a) {
-    gap_soap_radial_grid(r, s.r_basis[a], s.alpha, s.l_max, sc + o.f + a * L1,
-                         grad ? sc + o.df + a * L1 : nullptr);
-  });
-  team_barrier(t);
-  double dfc;
-  const double fc = gap_fcut(r, s.cutoff, s.width, dfc);
-  team_for(t, s.n_max * L1, [&](int e) {
-    const int n = e / L1, l = e - n * L1;
-    double v = 0.0, dv = 0.0;
-    for (int a = 0; a < s.n_max; ++a) {
-      const double tr = s.transform[a * s.n_max + n];
-      v += tr * sc[o.f + a * L1 + l];
-      if (grad) dv += tr * sc[o.df + a * L1 + l];
-    }
-    sc[o.rr + e] = fc * v;
-    if (grad) sc[o.dr + e] = dfc * v + fc * dv;
-  });
-  team_barrier(t);
-}
-
-// Team per local atom: c_{ch,lm} (central atom + neighbours), the power spectrum
-// p_{ab l} = f_ab (2l+1)^-1/2 sum_m c_{a lm} c_{b lm} (f_ab = sqrt2 for a != b, b <= a,
-// index (a (a+1)/2 + b)(l_max+1) + l), normalised, covariance_sigma0 last.
+// Team per local atom: c_{(s,n),lm} by the shared expansion (neighbours), plus the central
+// atom's Gaussian on c[(s,n), l=0]; the power spectrum in the shared layout
+// p_{(a<=b) l} = f_ab (2l+1)^-1/2 sum_m c_{a lm} c_{b lm} (f_ab = sqrt2 for a != b; the sparse
+// points' columns are permuted to this order at load), normalised, covariance_sigma0 last.
 struct GapSoapDescriptorKernel {
   SystemView sys;
   NeighborView nl;
   GapSoapView s;
   GapSoapWork w;
   const int* type_z;
+  const int* species_of_type;  // [n_types] SOAP species channel of each system type, -1: none
+  int chunk;
 
   MD_HD void operator()(const Team& t) const {
     const Index i = t.item;
@@ -267,46 +250,22 @@ struct GapSoapDescriptorKernel {
       team_single(t, [&] { w.norm[i] = 0.0; });
       return;
     }
-    const GapSoapScratch o(s);
+    const density::Shape sh = gap_soap_shape(s);
+    const GapSoapScratch o(s, chunk, false);
     double* sc = t.scratch_as<double>();
     double* c = w.c + i * static_cast<Index>(s.nch) * s.nlm;
-    const int L1 = s.l_max + 1;
-    team_for(t, s.nch * s.nlm, [&](int e) {
-      const int ch = e / s.nlm, lm = e - ch * s.nlm;
+    const AtomEnv env(sys, nl, i);
+    density::expand_density(t, sh, gap_soap_radial(s), env, sys.type, species_of_type, 0, c,
+                            sc + o.work, chunk);
+    team_for(t, s.nch, [&](int ch) {
       const int sp = ch / s.n_max, n = ch - sp * s.n_max;
-      double v = 0.0;
-      if (lm == 0 && (s.central_all || s.species_z[sp] == zi || s.species_z[sp] == 0))
-        v = s.central_weight * s.central[n] * basis::kInvSqrt4Pi;
-      c[e] = v;
+      if (s.central_all || s.species_z[sp] == zi || s.species_z[sp] == 0)
+        c[ch * s.nlm] += s.central_weight * s.central[n] * basis::kInvSqrt4Pi;
     });
     team_barrier(t);
-    const AtomEnv env(sys, nl, i);
-    for (int k = 0; k < env.count; ++k) {
-      const NeighborSlot p = env.neighbor(k);
-      const double r = sqrt(p.rsq);
-      if (r >= s.cutoff) continue;
-      const int sp = gap_species_index(s, type_z[sys.type[p.j]]);
-      if (sp < 0) continue;
-      gap_soap_neighbor(t, s, o, sc, p, r, false);
-      team_for(t, s.n_max * s.nlm, [&](int e) {
-        const int n = e / s.nlm, lm = e - n * s.nlm;
-        c[(sp * s.n_max + n) * s.nlm + lm] += sc[o.rr + n * L1 + gap_l_of(lm)] * sc[o.y + lm];
-      });
-      team_barrier(t);
-    }
     double* x = w.x + i * static_cast<Index>(s.dim);
     const int np = s.dim - 1;
-    team_for(t, np, [&](int e) {
-      const int pair = e / L1, l = e - pair * L1;
-      int a, b;
-      gap_pair_of(pair, a, b);
-      double v = 0.0;
-      for (int m = l * l; m < (l + 1) * (l + 1); ++m) v += c[a * s.nlm + m] * c[b * s.nlm + m];
-      if (s.two_l_plus_one) v /= sqrt(2.0 * l + 1.0);
-      if (a != b) v *= basis::kSqrt2;
-      x[e] = v;
-    });
-    team_barrier(t);
+    density::power_spectrum(t, sh, gap_soap_weights(s), c, x);
     const double norm2 = team_sum<double>(t, np, [&](int e) { return x[e] * x[e]; });
     const double norm = sqrt(norm2);
     const double inv = s.normalise ? 1.0 / norm : 1.0;
@@ -399,23 +358,27 @@ struct GapDotProductKernel {
   }
 };
 
-// Team per local atom: dE/dp (through the normalisation), dE/dc, then for every neighbour
-// g_ik += sum_{n,lm} dE/dc_{s_j n, lm} d(R_nl Y_lm)/dr_ij, added to the partials.
+// Team per local atom: dE/dp (through the normalisation), dE/dc by the shared power-spectrum
+// adjoint, then the shared pair partials of this descriptor (stored into `gs`, every slot of
+// the atom's list) added to the partials g of the whole potential.
 struct GapSoapBackwardKernel {
   SystemView sys;
   NeighborView nl;
   GapSoapView s;
   GapSoapWork w;
   const int* type_z;
+  const int* species_of_type;
+  int chunk;
+  PairPartialsView gs;  // this descriptor's partials
   PairPartialsView g;
 
   MD_HD void operator()(const Team& t) const {
     const Index i = t.item;
     const int zi = type_z[sys.type[i]];
     if (!gap_soap_centre(s, zi)) return;
-    const GapSoapScratch o(s);
+    const density::Shape sh = gap_soap_shape(s);
+    const GapSoapScratch o(s, chunk, true);
     double* sc = t.scratch_as<double>();
-    const int L1 = s.l_max + 1;
     const int np = s.dim - 1;
     const double* x = w.x + i * static_cast<Index>(s.dim);
     const double* gxi = w.dedx + i * static_cast<Index>(s.dim);
@@ -427,47 +390,17 @@ struct GapSoapBackwardKernel {
       sc[o.dp + e] = s.normalise ? (gxi[e] - x[e] * proj) / norm : gxi[e];
     });
     team_barrier(t);
-    team_for(t, s.nch * s.nlm, [&](int e) {
-      const int a = e / s.nlm, lm = e - a * s.nlm;
-      const int l = gap_l_of(lm);
-      double v = 0.0;
-      for (int b = 0; b < s.nch; ++b) {
-        const int pair = a >= b ? a * (a + 1) / 2 + b : b * (b + 1) / 2 + a;
-        const double gp = sc[o.dp + pair * L1 + l];
-        v += (a == b ? 2.0 : basis::kSqrt2) * gp * c[b * s.nlm + lm];
-      }
-      if (s.two_l_plus_one) v /= sqrt(2.0 * l + 1.0);
-      sc[o.dc + e] = v;
-    });
-    team_barrier(t);
+    density::power_spectrum_adjoint(t, sh, gap_soap_weights(s), c, sc + o.dp, sc + o.dc);
     const AtomEnv env(sys, nl, i);
-    for (int k = 0; k < env.count; ++k) {
-      const NeighborSlot p = env.neighbor(k);
-      const double r = sqrt(p.rsq);
-      if (r >= s.cutoff) continue;
-      const int sp = gap_species_index(s, type_z[sys.type[p.j]]);
-      if (sp < 0) continue;
-      gap_soap_neighbor(t, s, o, sc, p, r, true);
-      const double ux = p.dx / r, uy = p.dy / r, uz = p.dz / r;
-      const DVec<3> gsum = team_sum<DVec<3>>(t, s.n_max * s.nlm, [&](int e) {
-        const int n = e / s.nlm, lm = e - n * s.nlm;
-        const int l = gap_l_of(lm);
-        const double dc = sc[o.dc + (sp * s.n_max + n) * s.nlm + lm];
-        const double rr = sc[o.rr + n * L1 + l], dr = sc[o.dr + n * L1 + l];
-        const double y = sc[o.y + lm];
-        const double* dy = sc + o.dy + 3 * lm;
-        DVec<3> v;
-        v.v[0] = dc * (dr * y * ux + rr * dy[0]);
-        v.v[1] = dc * (dr * y * uy + rr * dy[1]);
-        v.v[2] = dc * (dr * y * uz + rr * dy[2]);
-        return v;
-      });
-      team_single(t, [&] {
-        double old[3];
-        g.load(p.slot, old);
-        g.store(p.slot, old[0] + gsum.v[0], old[1] + gsum.v[1], old[2] + gsum.v[2]);
-      });
-    }
+    density::density_pair_partials(t, sh, gap_soap_radial(s), env, sys.type, species_of_type, 0,
+                                   sc + o.dc, sc + o.work, chunk, gs);
+    team_for(t, env.count, [&](int k) {
+      const Index slot = env.neighbor(k).slot;
+      double old[3], add[3];
+      g.load(slot, old);
+      gs.load(slot, add);
+      g.store(slot, old[0] + add[0], old[1] + add[1], old[2] + add[2]);
+    });
   }
 };
 
