@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 
 #include "kernels/team.hpp"
 
@@ -233,6 +234,39 @@ MD_INLINE void team_for_rows(const Team& t, int rows, int cols, Body&& body) {
 template <class T, class A = T>
 MD_INLINE void team_dense_forward(const Team& t, const LayerDesc& L, const T* p, int rows,
                                   const T* x, T* y, int ld, T* dphi, int dphi_ld) {
+#if !defined(__CUDA_ARCH__)
+  if (t.shuffle == 0 && std::is_same<T, A>::value) {
+    // CPU, lanes in order (a team of one lane): the same sums in the same order as
+    // dense_output (bias, then inputs i = 0, 1, ...) with the input index outermost, so the
+    // weights are read along their rows and the output loop vectorises. y[r][o] holds the
+    // running sum z_o until the activation pass (x and y never alias).
+    const T* w = p + L.w;
+    for (int r = 0; r < rows; ++r) {
+      const T* xr = x + static_cast<Index>(r) * ld;
+      T* yr = y + static_cast<Index>(r) * ld;
+      for (int o = 0; o < L.n_out; ++o) yr[o] = L.b >= 0 ? p[L.b + o] : T(0);
+      for (int i = 0; i < L.n_in; ++i) {
+        const T xi = xr[i];
+        const T* wi = w + static_cast<Index>(i) * L.n_out;
+        for (int o = 0; o < L.n_out; ++o) yr[o] += xi * wi[o];
+      }
+      for (int o = 0; o < L.n_out; ++o) {
+        T d;
+        T v = activate(L.act, yr[o], d);
+        if (L.idt >= 0) {
+          v *= p[L.idt + o];
+          d *= p[L.idt + o];
+        }
+        if (L.shortcut == 1) v += xr[o];
+        if (L.shortcut == 2) v += xr[o % L.n_in];
+        yr[o] = v;
+        if (dphi) dphi[static_cast<Index>(r) * dphi_ld + o] = d;
+      }
+    }
+    team_barrier(t);
+    return;
+  }
+#endif
   team_for_rows(t, rows, L.n_out, [&](int r, int o) {
     T d;
     y[static_cast<Index>(r) * ld + o] =

@@ -3,6 +3,7 @@
 // pairs equals that style with only those pairs, and input/file errors. Agreement with
 // LAMMPS is tests/lammps/test_manybody_vs_lammps.py.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <fstream>
@@ -36,7 +37,10 @@ std::string write_table(int n) {
   const double A = 1500.0, rho = 0.30, C = 12.0, rlo = 1.2, rhi = 6.5;
   auto e = [&](double r) { return A * std::exp(-r / rho) - C / std::pow(r, 6); };
   auto f = [&](double r) { return A / rho * std::exp(-r / rho) - 6.0 * C / std::pow(r, 7); };
-  const std::string path = test::temp_dir() + "/bm.table";
+  // One file per table size and process: ctest runs the cases of this file (and their gpu:
+  // twins) as separate processes at the same time.
+  const std::string path = test::temp_dir() + "/bm_" + std::to_string(n) + "_" +
+                           std::to_string(static_cast<long>(::getpid())) + ".table";
   std::ofstream out(path);
   out.precision(17);
   out << "# test table\n\nBM_R\nN " << n << " R " << rlo << " " << rhi << "\n\n";
