@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -51,5 +52,33 @@ class Reader {
   std::string label_;
   std::int64_t file_ = -1;  // hid_t of the open file
 };
+
+// Header (JSON) accessors shared by the model-file loaders. R is the loader's reader: any type
+// with `[[noreturn]] void fail(const std::string&) const`; messages name the key path
+// `where.key`.
+template <class R>
+const nlohmann::json& member(const R& r, const nlohmann::json& j, const std::string& where,
+                             const char* key) {
+  if (!j.is_object()) r.fail(where + ": expected an object");
+  if (!j.contains(key)) r.fail(where + "." + key + ": missing key");
+  return j[key];
+}
+
+template <class T, class R>
+T value(const R& r, const nlohmann::json& j, const std::string& where, const char* key) {
+  const nlohmann::json& v = member(r, j, where, key);
+  try {
+    return v.get<T>();
+  } catch (const std::exception&) {
+    r.fail(where + "." + key + ": unexpected type");
+  }
+}
+
+template <class R>
+int positive(const R& r, const nlohmann::json& j, const std::string& where, const char* key) {
+  const int v = value<int>(r, j, where, key);
+  if (v < 1) r.fail(where + "." + key + ": must be positive");
+  return v;
+}
 
 }  // namespace md::model_file

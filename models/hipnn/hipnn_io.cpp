@@ -78,27 +78,9 @@ class Reader {
   model_file::Reader file_;
 };
 
-const json& member(const Reader& r, const json& j, const std::string& where, const char* key) {
-  if (!j.is_object()) r.fail(where + ": expected an object");
-  if (!j.contains(key)) r.fail(where + "." + key + ": missing key");
-  return j[key];
-}
-
-template <class T>
-T value(const Reader& r, const json& j, const std::string& where, const char* key) {
-  const json& v = member(r, j, where, key);
-  try {
-    return v.get<T>();
-  } catch (const std::exception&) {
-    r.fail(where + "." + key + ": unexpected type");
-  }
-}
-
-int positive(const Reader& r, const json& j, const std::string& where, const char* key) {
-  const int v = value<int>(r, j, where, key);
-  if (v < 1) r.fail(where + "." + key + ": must be positive");
-  return v;
-}
+using model_file::member;  // JSON accessors shared with the other loaders (models/model_file_io.hpp)
+using model_file::positive;
+using model_file::value;
 
 // A dense layer object {"n_in", "n_out", "w": name, "b": name or null} whose widths must be
 // n_in -> n_out; `bias`: whether the layer must have one.
