@@ -10,6 +10,7 @@
 
 #include "engine/backend.hpp"
 #include "engine/box.hpp"
+#include "engine/cross_rank.hpp"
 #include "engine/units.hpp"
 #include "engine/views.hpp"
 
@@ -23,6 +24,14 @@ class System {
 
   Context& ctx() { return *ctx_; }
   Index n_local() const { return n_local_; }
+  // Atoms this rank owns: the first n_owned() local atoms (== n_local() except in a
+  // decomposed run, whose local atoms [n_owned, n_local) are copies imported from other
+  // ranks or periodic images). Global sums and integration cover the owned atoms only.
+  Index n_owned() const { return n_owned_ < 0 ? n_local_ : n_owned_; }
+  void set_n_owned(Index n) { n_owned_ = n; }
+  // Exact cross-rank sums (nullptr: one rank). Not owned by the System.
+  CrossRankReducer* cross_rank() const { return cross_rank_; }
+  void set_cross_rank(CrossRankReducer* r) { cross_rank_ = r; }
   Index ghost_capacity() const { return ghost_capacity_; }
   int n_types() const { return static_cast<int>(type_names_.size()); }
   const std::vector<std::string>& type_names() const { return type_names_; }
@@ -57,6 +66,8 @@ class System {
  private:
   Context* ctx_;
   Index n_local_ = 0;
+  Index n_owned_ = -1;
+  CrossRankReducer* cross_rank_ = nullptr;
   Index ghost_capacity_ = 0;
   std::vector<std::string> type_names_;
   std::vector<double> type_masses_;

@@ -1,0 +1,22 @@
+// The one seam between a rank's device state and the other ranks for global sums: an exact
+// (fixed-point, engine/fixed_point.hpp) all-reduce of small device arrays. A System carries a
+// CrossRankReducer* (nullptr: one rank, nothing to do); every global sum the dynamics feeds
+// back (thermo, thermostat and barostat reductions) reduces its owned atoms to FVec<K> on the
+// device, calls sum() and converts, so results are independent of the decomposition.
+#pragma once
+
+#include "engine/backend.hpp"
+#include "engine/fixed_point.hpp"
+
+namespace md {
+
+class CrossRankReducer {
+ public:
+  virtual ~CrossRankReducer() = default;
+  virtual int ranks() const = 0;
+  // values: device array of `count` Fixed128 (e.g. the words of one FVec<K>); replaced by
+  // their sums over all ranks. Collective: every rank calls it with the same count.
+  virtual void sum(Context& ctx, Fixed128* values, int count) = 0;
+};
+
+}  // namespace md
