@@ -4,6 +4,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <type_traits>
 
@@ -28,6 +29,43 @@ unsigned long long Reader::file_bytes() const {
   std::error_code ec;
   const auto n = std::filesystem::file_size(path_, ec);
   return ec ? 0 : static_cast<unsigned long long>(n);
+}
+
+namespace {
+std::string shape_text(const std::vector<unsigned long long>& d) {
+  std::string s = "[";
+  for (std::size_t k = 0; k < d.size(); ++k) s += (k ? ", " : "") + std::to_string(d[k]);
+  return s + "]";
+}
+}  // namespace
+
+std::vector<double> Reader::named_dataset(const json& j, const std::string& where, const char* key,
+                                          const std::vector<unsigned long long>& shape,
+                                          const std::string& shape_hint) const {
+  const std::string what = where + "." + key;
+  if (!j.is_object() || !j.contains(key)) fail(what + ": missing key");
+  if (!j[key].is_string()) fail(what + ": expected the name of a dataset");
+  const std::string name = j[key].get<std::string>();
+  const std::string shown = "\"" + name + "\"";
+  Array a = read(name, what, shown, /*integers_ok=*/false, &shape);
+  switch (a.status) {
+    case ReadStatus::ok:
+      break;
+    case ReadStatus::not_found:
+      fail(what + ": dataset " + shown + " not found");
+    case ReadStatus::not_dataset:
+      fail(what + ": " + shown + " is not a dataset");
+    case ReadStatus::wrong_type:
+      fail(what + ": dataset " + shown + " is not floating point");
+    case ReadStatus::wrong_shape:
+      fail(what + ": dataset " + shown + " has shape " + shape_text(a.dims) + ", expected " +
+           shape_text(shape) + shape_hint);
+    case ReadStatus::read_error:
+      fail(what + ": cannot read dataset " + shown);
+  }
+  for (double x : a.values)
+    if (!std::isfinite(x)) fail(what + ": dataset " + shown + " has a non-finite value");
+  return std::move(a.values);
 }
 
 json Reader::open(const std::string& not_hdf5) {

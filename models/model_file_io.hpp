@@ -1,6 +1,6 @@
 // Shared reader of HDF5 + JSON model files (host only): the root string attribute "json"
 // parsed with nlohmann-json, and root datasets it names read as doubles with their shape.
-// Used by models/deepmd/deepmd_io.cpp (.dp files) and models/schnet/schnet_io.cpp.
+// Used by models/deepmd/deepmd_io.cpp (.dp files), models/schnet and models/hipnn loaders.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +42,13 @@ class Reader {
   // file (N bytes) can hold". Other problems come back in Array::status.
   Array read(const std::string& name, const std::string& what, const std::string& shown,
              bool integers_ok, const std::vector<unsigned long long>* shape = nullptr) const;
+
+  // The floating-point dataset named by the string j[key], all values finite, with exactly
+  // `shape`; every problem fails with a message naming `where.key` and the dataset
+  // (`shape_hint` is appended to the wrong-shape message, e.g. what the shape follows from).
+  std::vector<double> named_dataset(const nlohmann::json& j, const std::string& where,
+                                    const char* key, const std::vector<unsigned long long>& shape,
+                                    const std::string& shape_hint = "") const;
 
   // Size of the file in bytes (0 when it cannot be read).
   unsigned long long file_bytes() const;

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -95,6 +96,26 @@ Fixture load_fixture(const std::string& rel) {
   }
   REQUIRE(!fx.frames.empty());
   return fx;
+}
+
+FixtureErrors compare_to_fixture(const Forces& f, const FixtureFrame& frame) {
+  FixtureErrors e;
+  e.energy_rel = std::abs(f.energy - frame.energy) / std::abs(frame.energy);
+  for (std::size_t i = 0; i < frame.forces.size(); ++i) {
+    const auto& r = frame.forces[i];
+    e.fmax = std::max({e.fmax, std::abs(r[0]), std::abs(r[1]), std::abs(r[2])});
+    e.force_abs = std::max({e.force_abs, std::abs(f.fx[i] - r[0]), std::abs(f.fy[i] - r[1]),
+                            std::abs(f.fz[i] - r[2])});
+    if (!frame.atom_energies.empty())
+      e.atom_energy_abs = std::max(e.atom_energy_abs, std::abs(f.e_atom[i] - frame.atom_energies[i]));
+  }
+  double scale = 0, worst = 0;
+  for (int c = 0; c < 6; ++c) {
+    scale = std::max(scale, std::abs(frame.virial[c]));
+    worst = std::max(worst, std::abs(f.virial[c] - frame.virial[c]));
+  }
+  e.virial_rel = worst / scale;
+  return e;
 }
 
 }  // namespace md::test

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/structure.hpp"
+#include "support.hpp"
 
 namespace md::test {
 
@@ -36,5 +37,13 @@ struct Fixture {
 // Reads a fixture file (path relative to the repository root, or absolute). Atoms outside
 // the cell along a periodic direction are wrapped into it (the others are kept bit for bit).
 Fixture load_fixture(const std::string& path);
+
+// Worst deviations of engine results from a fixture frame: |dE|/|E|, max |dE_i| (when the
+// frame has per-atom energies), max |dF| component, max |dW| / max |W| (six components), and
+// the largest reference force component (the scale the force error is read against).
+struct FixtureErrors {
+  double energy_rel = 0, atom_energy_abs = 0, force_abs = 0, virial_rel = 0, fmax = 0;
+};
+FixtureErrors compare_to_fixture(const Forces& f, const FixtureFrame& frame);
 
 }  // namespace md::test

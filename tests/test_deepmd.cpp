@@ -65,28 +65,10 @@ std::unique_ptr<deepmd::DeepMDPotential> make_pot(Context& ctx, const std::strin
   return std::make_unique<deepmd::DeepMDPotential>(ctx, std::move(m), std::move(opt));
 }
 
-struct Errors {
-  double energy_rel = 0, force_abs = 0, virial_rel = 0, fmax = 0;
-};
+using Errors = test::FixtureErrors;
 
 Errors compare(const test::Forces& f, const test::FixtureFrame& st) {
-  Errors e;
-  const double eref = st.energy;
-  e.energy_rel = std::abs(f.energy - eref) / std::abs(eref);
-  const auto& fr = st.forces;
-  for (std::size_t i = 0; i < fr.size(); ++i) {
-    e.fmax = std::max({e.fmax, std::abs(fr[i][0]), std::abs(fr[i][1]), std::abs(fr[i][2])});
-    e.force_abs = std::max({e.force_abs, std::abs(f.fx[i] - fr[i][0]), std::abs(f.fy[i] - fr[i][1]),
-                            std::abs(f.fz[i] - fr[i][2])});
-  }
-  const std::array<double, 6>& vref = st.virial;  // xx yy zz xy xz yz of the 3x3 reference
-  double vscale = 0, verr = 0;
-  for (int c = 0; c < 6; ++c) {
-    vscale = std::max(vscale, std::abs(vref[c]));
-    verr = std::max(verr, std::abs(f.virial[c] - vref[c]));
-  }
-  e.virial_rel = verr / vscale;
-  return e;
+  return test::compare_to_fixture(f, st);
 }
 
 // A verification-ladder case on a fixture structure (double precision unless told).

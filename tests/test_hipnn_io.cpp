@@ -16,6 +16,7 @@
 #include "engine/error.hpp"
 #include "models/hipnn/hipnn_io.hpp"
 #include "reference/hipnn_reference.hpp"
+#include "model_file_edit.hpp"
 #include "support.hpp"
 
 using namespace md;
@@ -36,35 +37,8 @@ json read_json(const std::string& path) {
 std::string mutated(const std::string& name, const std::function<void(json&)>& edit,
                     const std::function<void(hid_t)>& h5edit = {},
                     const std::string& variant = "resnet") {
-  const std::string out = test::temp_dir() + "/hipnn_" + name + ".h5";
-  std::filesystem::copy_file(model_path(variant), out,
-                             std::filesystem::copy_options::overwrite_existing);
-  const hid_t f = H5Fopen(out.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-  REQUIRE(f >= 0);
-  const hid_t attr = H5Aopen(f, "json", H5P_DEFAULT);
-  const hid_t type = H5Aget_type(attr);
-  const hid_t mem = H5Tcopy(H5T_C_S1);
-  H5Tset_size(mem, H5T_VARIABLE);
-  H5Tset_cset(mem, H5Tget_cset(type));
-  char* text = nullptr;
-  REQUIRE(H5Aread(attr, mem, &text) >= 0);
-  json j = json::parse(text);
-  H5free_memory(text);
-  H5Aclose(attr);
-  H5Tclose(type);
-  edit(j);
-  H5Adelete(f, "json");
-  const std::string s = j.dump();
-  const char* p = s.c_str();
-  const hid_t space = H5Screate(H5S_SCALAR);
-  const hid_t a2 = H5Acreate2(f, "json", mem, space, H5P_DEFAULT, H5P_DEFAULT);
-  REQUIRE(H5Awrite(a2, mem, &p) >= 0);
-  H5Aclose(a2);
-  H5Sclose(space);
-  H5Tclose(mem);
-  if (h5edit) h5edit(f);
-  H5Fclose(f);
-  return out;
+  return test::edited_model_copy(model_path(variant), test::temp_dir() + "/hipnn_" + name + ".h5",
+                                 edit, h5edit);
 }
 
 void check_refused(const std::string& path, const std::string& message) {

@@ -20,6 +20,7 @@
 #include "engine/velocity.hpp"
 #include "fixtures.hpp"
 #include "integrators/nve.hpp"
+#include "model_file_edit.hpp"
 #include "model_ladder.hpp"
 #include "models/registry.hpp"
 #include "models/schnet/schnet.hpp"
@@ -46,61 +47,17 @@ std::unique_ptr<Potential> make_pot(Context& ctx, const std::vector<std::string>
       "style = \"schnet\"\nmodel = \"" + model_path() + "\"\nprecision = \"" + precision + "\"\n");
 }
 
-struct Errors {
-  double energy_rel = 0, atom_energy_abs = 0, force_abs = 0, virial_rel = 0, fmax = 0;
-};
+using Errors = test::FixtureErrors;
 
 Errors compare(const test::Forces& f, const test::FixtureFrame& st) {
-  Errors e;
-  e.energy_rel = std::abs(f.energy - st.energy) / std::abs(st.energy);
-  for (std::size_t i = 0; i < st.forces.size(); ++i) {
-    const auto& r = st.forces[i];
-    e.fmax = std::max({e.fmax, std::abs(r[0]), std::abs(r[1]), std::abs(r[2])});
-    e.force_abs = std::max({e.force_abs, std::abs(f.fx[i] - r[0]), std::abs(f.fy[i] - r[1]),
-                            std::abs(f.fz[i] - r[2])});
-    if (!st.atom_energies.empty())
-      e.atom_energy_abs = std::max(e.atom_energy_abs, std::abs(f.e_atom[i] - st.atom_energies[i]));
-  }
-  double vs = 0, ve = 0;
-  for (int c = 0; c < 6; ++c) {
-    vs = std::max(vs, std::abs(st.virial[c]));
-    ve = std::max(ve, std::abs(f.virial[c] - st.virial[c]));
-  }
-  e.virial_rel = ve / vs;
-  return e;
+  return test::compare_to_fixture(f, st);
 }
 
 // Copy of the model file with its JSON changed by `edit` and then `h5edit` run on the file.
 std::string mutated(const std::string& name, const std::function<void(json&)>& edit,
                     const std::function<void(hid_t)>& h5edit = {}) {
-  const std::string out = test::temp_dir() + "/schnet_style_" + name + ".h5";
-  std::filesystem::copy_file(model_path(), out, std::filesystem::copy_options::overwrite_existing);
-  const hid_t f = H5Fopen(out.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-  REQUIRE(f >= 0);
-  const hid_t attr = H5Aopen(f, "json", H5P_DEFAULT);
-  const hid_t type = H5Aget_type(attr);
-  const hid_t mem = H5Tcopy(H5T_C_S1);
-  H5Tset_size(mem, H5T_VARIABLE);
-  H5Tset_cset(mem, H5Tget_cset(type));
-  char* text = nullptr;
-  REQUIRE(H5Aread(attr, mem, &text) >= 0);
-  json j = json::parse(text);
-  H5free_memory(text);
-  H5Aclose(attr);
-  H5Tclose(type);
-  edit(j);
-  H5Adelete(f, "json");
-  const std::string s = j.dump();
-  const char* p = s.c_str();
-  const hid_t space = H5Screate(H5S_SCALAR);
-  const hid_t a2 = H5Acreate2(f, "json", mem, space, H5P_DEFAULT, H5P_DEFAULT);
-  REQUIRE(H5Awrite(a2, mem, &p) >= 0);
-  H5Aclose(a2);
-  H5Sclose(space);
-  H5Tclose(mem);
-  if (h5edit) h5edit(f);
-  H5Fclose(f);
-  return out;
+  return test::edited_model_copy(model_path(), test::temp_dir() + "/schnet_style_" + name + ".h5",
+                                 edit, h5edit);
 }
 
 void check_style_refused(const std::vector<std::string>& types, const std::string& body,

@@ -31,12 +31,6 @@ namespace {
 using Dim = unsigned long long;  // one extent of a dataset's shape
 using Shape = std::vector<Dim>;
 
-std::string shape_text(const Shape& d) {
-  std::string s = "[";
-  for (std::size_t k = 0; k < d.size(); ++k) s += (k ? ", " : "") + std::to_string(d[k]);
-  return s + "]";
-}
-
 class Reader {
  public:
   explicit Reader(std::string path) : file_(std::move(path), "hipnn model") {}
@@ -48,30 +42,7 @@ class Reader {
   // The dataset named by j[key] (a string), as finite doubles, with exactly the shape `shape`.
   std::vector<double> array(const json& j, const std::string& where, const char* key,
                             const Shape& shape) const {
-    const std::string what = where + "." + key;
-    if (!j.is_object() || !j.contains(key)) fail(what + ": missing key");
-    if (!j[key].is_string()) fail(what + ": expected the name of a dataset");
-    const std::string name = j[key].get<std::string>();
-    const std::string shown = "\"" + name + "\"";
-    model_file::Array a = file_.read(name, what, shown, /*integers_ok=*/false, &shape);
-    switch (a.status) {
-      case model_file::ReadStatus::ok:
-        break;
-      case model_file::ReadStatus::not_found:
-        fail(what + ": dataset " + shown + " not found");
-      case model_file::ReadStatus::not_dataset:
-        fail(what + ": " + shown + " is not a dataset");
-      case model_file::ReadStatus::wrong_type:
-        fail(what + ": dataset " + shown + " is not floating point");
-      case model_file::ReadStatus::wrong_shape:
-        fail(what + ": dataset " + shown + " has shape " + shape_text(a.dims) + ", expected " +
-             shape_text(shape) + " (inconsistent with the widths in the model description)");
-      case model_file::ReadStatus::read_error:
-        fail(what + ": cannot read dataset " + shown);
-    }
-    for (double x : a.values)
-      if (!std::isfinite(x)) fail(what + ": dataset " + shown + " has a non-finite value");
-    return std::move(a.values);
+    return file_.named_dataset(j, where, key, shape, " (inconsistent with the widths in the model description)");
   }
 
  private:

@@ -56,41 +56,13 @@ class Reader {
 
   json open() { return file_.open("not an HDF5 file or cannot be read"); }
 
-  // The dataset named by j[key] (a string), as doubles, with exactly the shape `shape`.
+  // The dataset named by j[key] (a string), as finite doubles, with exactly the shape `shape`.
   std::vector<double> array(const json& j, const std::string& where, const char* key,
-                            const Shape& shape) {
-    const std::string what = where + "." + key;
-    if (!j.contains(key)) fail(what + ": missing key");
-    if (!j[key].is_string()) fail(what + ": expected the name of a dataset");
-    const std::string name = j[key].get<std::string>();
-    const std::string shown = "\"" + name + "\"";
-    model_file::Array a = file_.read(name, what, shown, /*integers_ok=*/false, &shape);
-    switch (a.status) {
-      case model_file::ReadStatus::ok:
-        break;
-      case model_file::ReadStatus::not_found:
-        fail(what + ": dataset " + shown + " not found");
-      case model_file::ReadStatus::not_dataset:
-        fail(what + ": " + shown + " is not a dataset");
-      case model_file::ReadStatus::wrong_type:
-        fail(what + ": dataset " + shown + " is not floating point");
-      case model_file::ReadStatus::wrong_shape:
-        fail(what + ": dataset " + shown + " has shape " + shape_text(a.dims) + ", expected " +
-             shape_text(shape));
-      case model_file::ReadStatus::read_error:
-        fail(what + ": cannot read dataset " + shown);
-    }
-    for (double x : a.values)
-      if (!std::isfinite(x)) fail(what + ": dataset " + shown + " has a non-finite value");
-    return std::move(a.values);
+                            const Shape& shape) const {
+    return file_.named_dataset(j, where, key, shape);
   }
 
  private:
-  static std::string shape_text(const Shape& d) {
-    std::string s = "[";
-    for (std::size_t k = 0; k < d.size(); ++k) s += (k ? ", " : "") + std::to_string(d[k]);
-    return s + "]";
-  }
   model_file::Reader file_;
 };
 
