@@ -40,8 +40,7 @@ std::string shape_text(const std::vector<unsigned long long>& d) {
 }  // namespace
 
 std::vector<double> Reader::named_dataset(const json& j, const std::string& where, const char* key,
-                                          const std::vector<unsigned long long>& shape,
-                                          const std::string& shape_hint) const {
+                                          const std::vector<unsigned long long>& shape) const {
   const std::string what = where + "." + key;
   if (!j.is_object() || !j.contains(key)) fail(what + ": missing key");
   if (!j[key].is_string()) fail(what + ": expected the name of a dataset");
@@ -59,7 +58,7 @@ std::vector<double> Reader::named_dataset(const json& j, const std::string& wher
       fail(what + ": dataset " + shown + " is not floating point");
     case ReadStatus::wrong_shape:
       fail(what + ": dataset " + shown + " has shape " + shape_text(a.dims) + ", expected " +
-           shape_text(shape) + shape_hint);
+           shape_text(shape) + shape_hint_);
     case ReadStatus::read_error:
       fail(what + ": cannot read dataset " + shown);
   }

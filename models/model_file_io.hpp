@@ -45,10 +45,12 @@ class Reader {
 
   // The floating-point dataset named by the string j[key], all values finite, with exactly
   // `shape`; every problem fails with a message naming `where.key` and the dataset
-  // (`shape_hint` is appended to the wrong-shape message, e.g. what the shape follows from).
+  // (with the shape hint, below, appended to a wrong-shape message).
   std::vector<double> named_dataset(const nlohmann::json& j, const std::string& where,
-                                    const char* key, const std::vector<unsigned long long>& shape,
-                                    const std::string& shape_hint = "") const;
+                                    const char* key,
+                                    const std::vector<unsigned long long>& shape) const;
+  // Appended to every wrong-shape message (what the expected shape follows from).
+  void set_shape_hint(std::string hint) { shape_hint_ = std::move(hint); }
 
   // Size of the file in bytes (0 when it cannot be read).
   unsigned long long file_bytes() const;
@@ -57,6 +59,7 @@ class Reader {
  private:
   std::string path_;
   std::string label_;
+  std::string shape_hint_;
   std::int64_t file_ = -1;  // hid_t of the open file
 };
 

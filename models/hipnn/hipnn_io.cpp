@@ -31,23 +31,7 @@ namespace {
 using Dim = unsigned long long;  // one extent of a dataset's shape
 using Shape = std::vector<Dim>;
 
-class Reader {
- public:
-  explicit Reader(std::string path) : file_(std::move(path), "hipnn model") {}
-
-  [[noreturn]] void fail(const std::string& msg) const { file_.fail(msg); }
-
-  json open() { return file_.open("not an HDF5 file or cannot be read"); }
-
-  // The dataset named by j[key] (a string), as finite doubles, with exactly the shape `shape`.
-  std::vector<double> array(const json& j, const std::string& where, const char* key,
-                            const Shape& shape) const {
-    return file_.named_dataset(j, where, key, shape, " (inconsistent with the widths in the model description)");
-  }
-
- private:
-  model_file::Reader file_;
-};
+using model_file::Reader;
 
 using model_file::member;  // JSON accessors shared with the other loaders (models/model_file_io.hpp)
 using model_file::positive;
@@ -67,11 +51,11 @@ Dense dense(const Reader& r, const json& j, const std::string& where, int n_in, 
   Dense d;
   d.n_in = n_in;
   d.n_out = n_out;
-  d.w = r.array(j, where, "w", {static_cast<Dim>(n_in), static_cast<Dim>(n_out)});
+  d.w = r.named_dataset(j, where, "w", {static_cast<Dim>(n_in), static_cast<Dim>(n_out)});
   const bool has_b = j.contains("b") && !j["b"].is_null();
   if (bias && !has_b) r.fail(where + ".b: missing key");
   if (!bias && has_b) r.fail(where + ".b: this layer has no bias in HIP-NN");
-  if (bias) d.b = r.array(j, where, "b", {static_cast<Dim>(n_out)});
+  if (bias) d.b = r.named_dataset(j, where, "b", {static_cast<Dim>(n_out)});
   return d;
 }
 
@@ -80,8 +64,9 @@ bool is_null_or_absent(const json& j, const char* key) { return !j.contains(key)
 }  // namespace
 
 Params load_model(const std::string& path) {
-  Reader r(path);
-  const json top = r.open();
+  Reader r(path, "hipnn model");
+  r.set_shape_hint(" (inconsistent with the widths in the model description)");
+  const json top = r.open("not an HDF5 file or cannot be read");
   Params p;
   p.file = path;
 
@@ -181,14 +166,14 @@ Params load_model(const std::string& path) {
       r.fail(sw + ".type: \"" + it.sensitivity_type +
              "\" is not supported (inverse or linear: InverseSensitivityModule, "
              "GaussianSensitivityModule)");
-    it.mu = r.array(sens, sw, "mu", {ns});
-    it.sigma = r.array(sens, sw, "sigma", {ns});
+    it.mu = r.named_dataset(sens, sw, "mu", {ns});
+    it.sigma = r.named_dataset(sens, sw, "sigma", {ns});
     for (double m : it.mu)
       if (m == 0) r.fail(sw + ".mu: zero (1/mu is used)");
     for (double s : it.sigma)
       if (s == 0) r.fail(sw + ".sigma: zero (sigma^-2 is used)");
 
-    it.int_weights = r.array(b, w, "int_weights",
+    it.int_weights = r.named_dataset(b, w, "int_weights",
                              {ns, static_cast<Dim>(it.n_in), static_cast<Dim>(it.n_middle)});
     it.self = dense(r, member(r, b, w, "self"), w + ".self", it.n_in, it.n_middle, true);
     if (p.resnet) {

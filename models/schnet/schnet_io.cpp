@@ -48,23 +48,7 @@ namespace {
 using Dim = unsigned long long;  // one extent of a dataset's shape
 using Shape = std::vector<Dim>;
 
-class Reader {
- public:
-  explicit Reader(std::string path) : file_(std::move(path), "schnet model") {}
-
-  [[noreturn]] void fail(const std::string& msg) const { file_.fail(msg); }
-
-  json open() { return file_.open("not an HDF5 file or cannot be read"); }
-
-  // The dataset named by j[key] (a string), as finite doubles, with exactly the shape `shape`.
-  std::vector<double> array(const json& j, const std::string& where, const char* key,
-                            const Shape& shape) const {
-    return file_.named_dataset(j, where, key, shape);
-  }
-
- private:
-  model_file::Reader file_;
-};
+using model_file::Reader;
 
 using model_file::member;  // JSON accessors shared with the other loaders (models/model_file_io.hpp)
 using model_file::positive;
@@ -80,24 +64,24 @@ Activation activation(const Reader& r, const json& j, const std::string& where) 
 }
 
 // A dense layer object {"w": name, "b": name or null, "activation": name} of known shape.
-Dense dense(Reader& r, const json& j, const std::string& where, int n_in, int n_out, bool bias) {
+Dense dense(const Reader& r, const json& j, const std::string& where, int n_in, int n_out, bool bias) {
   Dense d;
   d.n_in = n_in;
   d.n_out = n_out;
   d.act = activation(r, j, where);
-  d.w = r.array(j, where, "w", {static_cast<Dim>(n_in), static_cast<Dim>(n_out)});
+  d.w = r.named_dataset(j, where, "w", {static_cast<Dim>(n_in), static_cast<Dim>(n_out)});
   const bool has_b = j.contains("b") && !j["b"].is_null();
   if (bias && !has_b) r.fail(where + ".b: missing key");
   if (!bias && has_b) r.fail(where + ".b: this layer has no bias in SchNet");
-  if (bias) d.b = r.array(j, where, "b", {static_cast<Dim>(n_out)});
+  if (bias) d.b = r.named_dataset(j, where, "b", {static_cast<Dim>(n_out)});
   return d;
 }
 
 }  // namespace
 
 Params load_model(const std::string& path) {
-  Reader r(path);
-  const json top = r.open();
+  Reader r(path, "schnet model");
+  const json top = r.open("not an HDF5 file or cannot be read");
   Params p;
   p.file = path;
 
@@ -139,7 +123,7 @@ Params load_model(const std::string& path) {
   }
   const auto ns = static_cast<Dim>(p.n_species());
   const auto nf = static_cast<Dim>(p.n_atom_basis);
-  p.embedding = r.array(species, "representation.species", "embedding", {ns, nf});
+  p.embedding = r.named_dataset(species, "representation.species", "embedding", {ns, nf});
 
   const json& cut = member(r, rep, "representation", "cutoff");
   p.cutoff_function = value<std::string>(r, cut, "representation.cutoff", "function");
@@ -156,8 +140,8 @@ Params load_model(const std::string& path) {
     r.fail("representation.radial_basis.type: \"" + btype + "\" is not supported (gaussian only)");
   p.n_rbf = positive(r, rbf, "representation.radial_basis", "n_rbf");
   const auto nk = static_cast<Dim>(p.n_rbf);
-  p.rbf_centres = r.array(rbf, "representation.radial_basis", "centres", {nk});
-  p.rbf_widths = r.array(rbf, "representation.radial_basis", "widths", {nk});
+  p.rbf_centres = r.named_dataset(rbf, "representation.radial_basis", "centres", {nk});
+  p.rbf_widths = r.named_dataset(rbf, "representation.radial_basis", "widths", {nk});
   for (double w : p.rbf_widths)
     if (!(w > 0)) r.fail("representation.radial_basis.widths: must be positive");
 
@@ -202,7 +186,7 @@ Params load_model(const std::string& path) {
   p.mean = value<double>(r, off, "offsets", "mean");
   p.mean_per_atom = value<bool>(r, off, "offsets", "mean_per_atom");
   if (!std::isfinite(p.mean)) r.fail("offsets.mean: not finite");
-  p.atomref = r.array(off, "offsets", "atomref", {ns});
+  p.atomref = r.named_dataset(off, "offsets", "atomref", {ns});
   return p;
 }
 
