@@ -114,33 +114,42 @@ void check_nve(Context& ctx, const LadderCase& c) {
   Structure s = c.nve_structure.size() > 0 ? c.nve_structure : c.structure;
   create_velocities(s, c.units, c.nve_temperature, c.nve_seed);
   auto pot = c.make(ctx, s.type_names);
-  System sys(ctx, s, c.units);
-  NVE nve;
-  Simulation sim(ctx, sys, *pot, nve, c.nve_dt, c.nve_skin);
-  sim.setup();
-  std::vector<double> etot, temp;
-  Observers obs;
-  obs.thermo_every = c.nve_thermo_every;
-  obs.on_thermo = [&](const ThermoSample& t) {
-    etot.push_back(t.etotal);
-    temp.push_back(t.temp);
-  };
-  sim.run(c.nve_steps, obs);
-  REQUIRE(etot.size() >= 2);
-  double spread = 0;
-  for (double e : etot) spread = std::max(spread, std::abs(e - etot.front()));
-  const std::size_t half = temp.size() / 2;
-  const double tmean = std::accumulate(temp.begin() + static_cast<std::ptrdiff_t>(half), temp.end(), 0.0) /
-                       static_cast<double>(temp.size() - half);
-  const double per_atom = spread / static_cast<double>(s.size());
+  const NveRecord r = run_nve(ctx, s, *pot, c.units, c.nve_dt, c.nve_skin, c.nve_steps,
+                              c.nve_thermo_every);
+  const double per_atom = r.spread / static_cast<double>(s.size());
   MESSAGE(c.name << " [" << backend_str() << "] NVE " << s.size() << " atoms, " << c.nve_steps
-                 << " steps of " << c.nve_dt << ": <T> = " << tmean << ", max |E - E0| = "
-                 << spread << " (" << per_atom << " per atom)");
-  CHECK(tmean > c.nve_min_temperature);
+                 << " steps of " << c.nve_dt << ": <T> = " << r.mean_temperature
+                 << ", max |E - E0| = " << r.spread << " (" << per_atom << " per atom)");
+  CHECK(r.mean_temperature > c.nve_min_temperature);
   CHECK(per_atom < c.nve_bound_per_atom);
 }
 
 }  // namespace
+
+NveRecord run_nve(Context& ctx, const Structure& s, Potential& pot, const Units& units, double dt,
+                  double skin, long steps, int thermo_every) {
+  System sys(ctx, s, units);
+  NVE nve;
+  Simulation sim(ctx, sys, pot, nve, dt, skin);
+  sim.setup();
+  std::vector<double> etot, temp;
+  Observers obs;
+  obs.thermo_every = thermo_every;
+  obs.on_thermo = [&](const ThermoSample& t) {
+    etot.push_back(t.etotal);
+    temp.push_back(t.temp);
+  };
+  sim.run(steps, obs);
+  REQUIRE(etot.size() >= 2);
+  NveRecord r;
+  for (double e : etot) r.spread = std::max(r.spread, std::abs(e - etot.front()));
+  r.drift = std::abs(etot.back() - etot.front());
+  const std::size_t half = temp.size() / 2;
+  r.mean_temperature =
+      std::accumulate(temp.begin() + static_cast<std::ptrdiff_t>(half), temp.end(), 0.0) /
+      static_cast<double>(temp.size() - half);
+  return r;
+}
 
 void check_model(const LadderCase& c) {
   CAPTURE(c.name);

@@ -87,6 +87,14 @@ struct LadderCase {
 // with one MESSAGE per rung giving the measured error.
 void check_model(const LadderCase& c);
 
+// Total energy of an NVE run sampled every thermo_every steps (velocities as in s): the
+// largest |E - E0|, |E_end - E0| and the mean temperature over the second half of the samples.
+struct NveRecord {
+  double spread = 0, drift = 0, mean_temperature = 0;
+};
+NveRecord run_nve(Context& ctx, const Structure& s, Potential& pot, const Units& units, double dt,
+                  double skin, long steps, int thermo_every);
+
 // The same structure with the affine strain r_a += eps (r_b - lo_b) applied to atoms and
 // cell, a <= b (keeps the LAMMPS cell form).
 Structure strained(Structure s, int a, int b, double eps);

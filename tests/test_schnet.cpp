@@ -283,23 +283,9 @@ TEST_SUITE("schnet_long") {
         test::potential_from_toml(ctx, s.type_names,
                                   "style = \"schnet\"\nmodel = \"" + std::string(MDGPU_SOURCE_DIR) +
                                       "/inputs/schnet/cuau_emt.schnet.h5\"\n");
-    System sys(ctx, s, Units::metal());
-    NVE nve;
-    Simulation sim(ctx, sys, *pot, nve, 0.001, 1.0);
-    sim.setup();
-    std::vector<double> etot, temp;
-    Observers obs;
-    obs.thermo_every = 100;
-    obs.on_thermo = [&](const ThermoSample& t) {
-      etot.push_back(t.etotal);
-      temp.push_back(t.temp);
-    };
-    sim.run(nve_steps(), obs);
-    double spread = 0, tmean = 0;
-    for (double e : etot) spread = std::max(spread, std::abs(e - etot.front()));
-    for (std::size_t k = temp.size() / 2; k < temp.size(); ++k) tmean += temp[k];
-    tmean /= static_cast<double>(temp.size() - temp.size() / 2);
-    const double drift = std::abs(etot.back() - etot.front());
+    const test::NveRecord r =
+        test::run_nve(ctx, s, *pot, Units::metal(), 0.001, 1.0, nve_steps(), 100);
+    const double spread = r.spread, drift = r.drift, tmean = r.mean_temperature;
     MESSAGE("SchNet NVE (32 atoms, 300 K, dt 1 fs, "
             << nve_steps() << " steps): max |E - E0| = " << spread
             << " eV, |E_end - E0| = " << drift << " eV, mean T (second half) " << tmean);
