@@ -181,6 +181,7 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       af3.insert(af3.end(), g.alpha.begin(), g.alpha.end());
       fcs3.insert(fcs3.end(), g.sparse_cutoff.begin(), g.sparse_cutoff.end());
       desc3.push_back(d);
+      cutoff_3b_ = std::max(cutoff_3b_, d.cutoff);
       continue;
     }
     if (g.kind == GapDescriptorKind::Distance2b) {
@@ -356,7 +357,7 @@ void GapPotential::compute(Context& ctx, const SystemView& sys, const NeighborVi
                      d2b_x_.data(), d2b_alpha_.data(), d2b_fc_.data()};
   parallel_for(ctx, n, Gap2bKernel{sys, nl, v2, type_z_.data(), e0_.data(), g, e_atom_.data()});
   if (n_3b_ > 0) {
-    const Gap3bView v3{n_3b_, a3b_desc_.data(), a3b_theta_.data(), a3b_x_.data(),
+    const Gap3bView v3{n_3b_, cutoff_3b_, a3b_desc_.data(), a3b_theta_.data(), a3b_x_.data(),
                        a3b_alpha_.data(), a3b_fc_.data()};
     parallel_for_team(ctx, n, 32, 0, Gap3bKernel{sys, nl, v3, type_z_.data(), g, e_atom_.data()});
   }

@@ -91,6 +91,7 @@ class GapPotential : public Potential {
   DeviceArray<Gap3bDesc> a3b_desc_;
   DeviceArray<double> a3b_theta_, a3b_x_, a3b_alpha_, a3b_fc_;
   int n_3b_ = 0;
+  double cutoff_3b_ = 0;
   std::vector<SoapData> soap_;
   std::vector<So4Data> so4_;
   DeviceArray<double> e_atom_;

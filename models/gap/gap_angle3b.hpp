@@ -23,6 +23,7 @@ struct Gap3bDesc {
 
 struct Gap3bView {
   int n_desc;
+  double cutoff_max;            // the largest angle_3b cutoff
   const Gap3bDesc* desc;
   const double* theta;          // [n_desc][3]
   const double* sparse_x;       // per descriptor [n_sparse][3]: x_s / theta
@@ -55,27 +56,27 @@ struct Gap3bKernel {
       const int zj = type_z[sys.type[pa.j]];
       const double ra = sqrt(pa.rsq);
       double ga[3] = {0.0, 0.0, 0.0};
-      for (int d = 0; d < v.n_desc; ++d) {
-        const Gap3bDesc& ds = v.desc[d];
-        if (ra >= ds.cutoff || !gap_z_matches(ds.z, zi)) continue;
-        const bool j1 = gap_z_matches(ds.z1, zj), j2 = gap_z_matches(ds.z2, zj);
-        if (!j1 && !j2) continue;
-        double dfa;
-        const double fa = gap_fcut(ra, ds.cutoff, ds.width, dfa);
-        const double* th = v.theta + 3 * d;
-        for (int b = 0; b < env.count; ++b) {
-          if (b == a) continue;
-          const NeighborSlot pb = env.neighbor(b);
-          const double rb = sqrt(pb.rsq);
-          if (rb >= ds.cutoff) continue;
-          const int zk = type_z[sys.type[pb.j]];
-          if (!((j1 && gap_z_matches(ds.z2, zk)) || (j2 && gap_z_matches(ds.z1, zk)))) continue;
-          double dfb;
+      for (int b = 0; b < env.count && ra < v.cutoff_max; ++b) {
+        if (b == a) continue;
+        const NeighborSlot pb = env.neighbor(b);
+        if (pb.rsq >= v.cutoff_max * v.cutoff_max) continue;
+        const double rb = sqrt(pb.rsq);
+        const int zk = type_z[sys.type[pb.j]];
+        const double ex = pb.dx - pa.dx, ey = pb.dy - pa.dy, ez = pb.dz - pa.dz;  // r_k - r_j
+        const double rjk = sqrt(ex * ex + ey * ey + ez * ez);
+        const double dr = ra - rb;
+        const double x[3] = {ra + rb, dr * dr, rjk};
+        double de_dra = 0.0, de_drjk = 0.0;  // d eps(a, b) / d r_ij and / d r_jk, all descriptors
+        for (int d = 0; d < v.n_desc; ++d) {
+          const Gap3bDesc& ds = v.desc[d];
+          if (ra >= ds.cutoff || rb >= ds.cutoff || !gap_z_matches(ds.z, zi)) continue;
+          if (!((gap_z_matches(ds.z1, zj) && gap_z_matches(ds.z2, zk)) ||
+                (gap_z_matches(ds.z2, zj) && gap_z_matches(ds.z1, zk))))
+            continue;
+          double dfa, dfb;
+          const double fa = gap_fcut(ra, ds.cutoff, ds.width, dfa);
           const double fb = gap_fcut(rb, ds.cutoff, ds.width, dfb);
-          const double ex = pb.dx - pa.dx, ey = pb.dy - pa.dy, ez = pb.dz - pa.dz;  // r_k - r_j
-          const double rjk = sqrt(ex * ex + ey * ey + ez * ez);
-          const double dr = ra - rb;
-          const double x[3] = {ra + rb, dr * dr, rjk};
+          const double* th = v.theta + 3 * d;
           double sum = 0.0, dq0 = 0.0, dq1 = 0.0, dq2 = 0.0;  // sum_s alpha_s k fc_s and d/dx
           for (int s = 0; s < ds.n_sparse; ++s) {
             const double* xs = v.sparse_x + ds.off_x + 3 * static_cast<Index>(s);
@@ -91,15 +92,16 @@ struct Gap3bKernel {
           }
           const double fab = fa * fb;
           mine += fab * sum;
-          // d eps / d d_a: through r_ij (x0, x1, fcut(r_ij)) and r_jk
-          const double de_dra = dfa * fb * sum + fab * (dq0 / th[0] + dq1 / th[1] * 2.0 * dr);
-          const double de_drjk = fab * dq2 / th[2];
-          const double sa = 2.0 * de_dra / ra;
-          const double sjk = rjk > 0.0 ? -2.0 * de_drjk / rjk : 0.0;
-          ga[0] += sa * pa.dx + sjk * ex;
-          ga[1] += sa * pa.dy + sjk * ey;
-          ga[2] += sa * pa.dz + sjk * ez;
+          // through r_ij: x0, x1 and fcut(r_ij); through r_jk: x2
+          de_dra += dfa * fb * sum + fab * (dq0 / th[0] + dq1 / th[1] * 2.0 * dr);
+          de_drjk += fab * dq2 / th[2];
         }
+        // d eps(a, b) / d d_a, twice (eps(b, a) is the same function)
+        const double sa = 2.0 * de_dra / ra;
+        const double sjk = rjk > 0.0 ? -2.0 * de_drjk / rjk : 0.0;
+        ga[0] += sa * pa.dx + sjk * ex;
+        ga[1] += sa * pa.dy + sjk * ey;
+        ga[2] += sa * pa.dz + sjk * ez;
       }
       double old[3];
       g.load(pa.slot, old);
