@@ -335,7 +335,13 @@ TEST_SUITE("gap") {
       CHECK(e.find("gap.xml:") != std::string::npos);
     };
     const std::string d = "cutoff_transition_width=1.0               Z=29 Z1=29 Z2=13";
-    refused(d, "cutoff_transition_width=1.0 Z=29 Z1=0 Z2=13", "z2=13 with the other neighbour species 0");
+    {  // one neighbour species "any": (Z_j, Z_k) = (0, 13) or (13, 0), as quippy counts it
+      const GapModel z0 = read_gap_model(copy_model("3b2", "a3b_z0", [&](std::string& s) {
+        replace_first(s, d, "cutoff_transition_width=1.0 Z=29 Z1=0 Z2=13");
+      }));
+      CHECK(z0.coords[4].a3b.z1 == 0);
+      CHECK(z0.coords[4].a3b.z2 == 13);
+    }
     refused(d, "cutoff_transition_width=1.0 Z=29 Z1=29 Z2=13 foo=2", "option foo=2 is not supported");
     refused(d, "cutoff_transition_width=5.0 Z=29 Z1=29 Z2=13", "cutoff_transition_width=5.0 must be in");
     refused("n_permutations=\"1\" covariance_type=\"1\" n_sparseX=\"20\"",

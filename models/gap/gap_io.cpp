@@ -252,11 +252,6 @@ void parse_angle_3b(ArgReader& r, GapAngle3b& d) {
   d.z = r.integer("z", 0);
   d.z1 = r.integer("z1", 0);
   d.z2 = r.integer("z2", 0);
-  // QUIP's pair rule with one neighbour species given and the other "any" was not checked
-  // against quippy (gap_fit writes both or neither)
-  if ((d.z1 == 0) != (d.z2 == 0))
-    r.bad(d.z1 == 0 ? "z2" : "z1", "with the other neighbour species 0 (any) is not supported by "
-                                    "mdgpu (give both Z1 and Z2, or neither)");
   if (!(d.cutoff > 0.0)) r.bad("cutoff", "must be positive");
   if (!(d.width > 0.0 && d.width <= d.cutoff)) r.bad("cutoff_transition_width", "must be in (0, cutoff]");
 }
