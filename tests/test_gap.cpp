@@ -1,7 +1,7 @@
 // GAP against quippy-ase fixtures (tests/data/gap/*.json, made by tools/gap_fixtures.py from
 // the models of tools/gap_make_models.py): distance_2b alone, 2b + SOAP zeta 2 and zeta 4
-// (central weight 0.7), 2b + bispectrum_so4 (ard_se), 2b + angle_3b (one species Cu, and Al/Cu
-// with six species-filtered descriptors), Al/Cu, cubic, triclinic and thinner-than-2rc cells;
+// (central weight 0.7), 2b + bispectrum_so4 (ard_se), 2b + angle_3b (one species Cu, Al/Cu
+// with six species-filtered descriptors, and Al/Cu with one neighbour species "any"), Al/Cu, cubic, triclinic and thinner-than-2rc cells;
 // energies, local energies, forces and virial. The verification ladder, and the reader's refusals.
 #include <doctest/doctest.h>
 
@@ -191,6 +191,10 @@ TEST_SUITE("gap") {
   }
   EXEC_TEST_CASE("GAP 2b + angle_3b, two species (Z, Z1, Z2 filters, Z1 != Z2) matches quippy") {
     check_fixture("3b2");
+  }
+
+  EXEC_TEST_CASE("GAP 2b + angle_3b with Z1 = 0 (any), Z2 = Al matches quippy") {
+    check_fixture("3b0");
   }
 
   EXEC_TEST_CASE("gap verification ladder: 2b + angle_3b") {

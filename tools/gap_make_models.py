@@ -15,6 +15,8 @@ Models (two species, Al Z=13 and Cu Z=29; e0 given explicitly so the e0 table is
              filters (Z = Z1 = Z2 = 0 in the XML), cutoff 4.2 > the 2b's 4.0, ard_se
   3b2        two species: 2b + angle_3b per (centre, neighbour pair) species (add_species: six
              descriptors, Z1 != Z2 among them), ard_se
+  3b0        two species: 2b + one angle_3b with Z1 = 0 (any), Z2 = 13 (Al), any centre: the
+             neighbour pairs with at least one Al (a pair matching both ways counts once)
 The sparse sets are small (the stored files stay a few tens of KB each). The fitted numbers
 are whatever gap_fit produces: the fixtures (tools/gap_fixtures.py) hold the reference
 predictions of these exact files, so a refit requires regenerating the fixtures.
@@ -48,6 +50,8 @@ MODELS = {
            "sparse_method=random add_species=T}",
     "3b1": "{" + TWO_B + " : " + ANGLE_3B + " cutoff=4.2 cutoff_transition_width=0.8 add_species=F}",
     "3b2": "{" + TWO_B + " : " + ANGLE_3B + " cutoff=4.0 cutoff_transition_width=1.0 add_species=T}",
+    "3b0": "{" + TWO_B + " : " + ANGLE_3B + " cutoff=4.0 cutoff_transition_width=1.0 add_species=F "
+           "Z1=0 Z2=13}",
 }
 # models fitted on one species (Cu): the training set's Al atoms become Cu
 ONE_SPECIES = {"3b1"}
