@@ -1,7 +1,8 @@
 // GAP against quippy-ase fixtures (tests/data/gap/*.json, made by tools/gap_fixtures.py from
 // the models of tools/gap_make_models.py): distance_2b alone, 2b + SOAP zeta 2 and zeta 4
-// (central weight 0.7), 2b + bispectrum_so4 (ard_se), Al/Cu, cubic, triclinic and thinner-than-2rc cells; energies, local
-// energies, forces and virial. The verification ladder, and the reader's refusals.
+// (central weight 0.7), 2b + bispectrum_so4 (ard_se), 2b + angle_3b (one species Cu, Al/Cu
+// with six species-filtered descriptors, and Al/Cu with one neighbour species "any"), Al/Cu, cubic, triclinic and thinner-than-2rc cells;
+// energies, local energies, forces and virial. The verification ladder, and the reader's refusals.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -77,7 +78,7 @@ void check_fixture(const std::string& model, const std::string& extra = "",
       verr = std::max(verr, std::abs(r.virial[c] - f.virial[c]));
     }
     const double de = std::abs(r.energy - f.energy);
-    MESSAGE(model << (extra.empty() ? "" : " (mixed)") << "/" << f.name << ": |dE| = " << de << " eV (E " << f.energy
+    MESSAGE(model << std::string(extra.empty() ? "" : " (mixed)") << "/" << f.name << ": |dE| = " << de << " eV (E " << f.energy
                   << "), max |dE_i| = " << eerr << " eV, max |dF| = " << ferr << " eV/A (max |F| "
                   << fmax << "), max |dW|/|W| = " << verr / vscale);
     CHECK(fmax > 0.1);
@@ -185,6 +186,20 @@ TEST_SUITE("gap") {
     check_fixture("so4");
   }
 
+  EXEC_TEST_CASE("GAP 2b + angle_3b, one species (no species filters, 3b cutoff 4.2 > 2b 4.0) matches quippy") {
+    check_fixture("3b1");
+  }
+  EXEC_TEST_CASE("GAP 2b + angle_3b, two species (Z, Z1, Z2 filters, Z1 != Z2) matches quippy") {
+    check_fixture("3b2");
+  }
+
+  EXEC_TEST_CASE("GAP 2b + angle_3b with Z1 = 0 (any), Z2 = Al matches quippy") {
+    check_fixture("3b0");
+  }
+
+  EXEC_TEST_CASE("gap verification ladder: 2b + angle_3b") {
+    test::check_model(ladder_case("3b2", "thin"));
+  }
   EXEC_TEST_CASE("gap verification ladder: 2b + SOAP") {
     test::check_model(ladder_case("soap2", "triclinic"));
   }
@@ -274,7 +289,13 @@ TEST_SUITE("gap") {
         replace_first(s, "<descriptor>distance_2b", "<descriptor>angle_3b");
       }));
     });
-    CHECK(e.find("angle_3b") != std::string::npos);
+    CHECK(e.find("angle_3b has 3 components, but dimensions=1") != std::string::npos);
+    e = error_of([&] {
+      read_gap_model(copy_model("2b", "unknown", [](std::string& s) {
+        replace_first(s, "<descriptor>distance_2b", "<descriptor>distance_Nb");
+      }));
+    });
+    CHECK(e.find("distance_nb\" is not supported") != std::string::npos);
     e = error_of([&] {
       read_gap_model(copy_model("2b", "cov", [](std::string& s) {
         replace_first(s, "covariance_type=\"1\"", "covariance_type=\"4\"");
@@ -290,6 +311,50 @@ TEST_SUITE("gap") {
     CHECK(e.find("overlay") != std::string::npos);
   }
 
+  TEST_CASE("gap reader: angle_3b options, and its refusals by name") {
+    const GapModel m = read_gap_model(src("tests/data/gap/3b2/gap.xml"));
+    REQUIRE(m.coords.size() == 9);
+    const GapCoordinates& a = m.coords[4];  // Z=29 Z1=29 Z2=13
+    CHECK(a.kind == GapDescriptorKind::Angle3b);
+    CHECK(a.a3b.z == 29);
+    CHECK(a.a3b.z1 == 29);
+    CHECK(a.a3b.z2 == 13);
+    CHECK(a.a3b.cutoff == 4.0);
+    CHECK(a.a3b.width == 1.0);
+    CHECK(a.dimensions == 3);
+    CHECK(a.n_sparse == 20);
+    const GapModel m1 = read_gap_model(src("tests/data/gap/3b1/gap.xml"));
+    REQUIRE(m1.coords.size() == 2);
+    CHECK(m1.coords[1].a3b.z == 0);
+    CHECK(m1.coords[1].a3b.z1 == 0);
+    CHECK(m1.coords[1].a3b.cutoff == 4.2);
+    CHECK(m1.coords[1].a3b.width == 0.8);
+    // every refusal names the option and the file:line of the <descriptor>
+    auto refused = [](const std::string& from, const std::string& to, const std::string& what) {
+      CAPTURE(to);
+      const std::string e = error_of([&] {
+        read_gap_model(copy_model("3b2", "a3b_refuse", [&](std::string& s) { replace_first(s, from, to); }));
+      });
+      CHECK(e.find(what) != std::string::npos);
+      CHECK(e.find("gap.xml:") != std::string::npos);
+    };
+    const std::string d = "cutoff_transition_width=1.0               Z=29 Z1=29 Z2=13";
+    {  // one neighbour species "any": (Z_j, Z_k) = (0, 13) or (13, 0), as quippy counts it
+      const GapModel z0 = read_gap_model(copy_model("3b2", "a3b_z0", [&](std::string& s) {
+        replace_first(s, d, "cutoff_transition_width=1.0 Z=29 Z1=0 Z2=13");
+      }));
+      CHECK(z0.coords[4].a3b.z1 == 0);
+      CHECK(z0.coords[4].a3b.z2 == 13);
+    }
+    refused(d, "cutoff_transition_width=1.0 Z=29 Z1=29 Z2=13 foo=2", "option foo=2 is not supported");
+    refused(d, "cutoff_transition_width=5.0 Z=29 Z1=29 Z2=13", "cutoff_transition_width=5.0 must be in");
+    refused("n_permutations=\"1\" covariance_type=\"1\" n_sparseX=\"20\"",
+            "n_permutations=\"2\" covariance_type=\"1\" n_sparseX=\"20\"", "n_permutations=2");
+    refused("n_permutations=\"1\" covariance_type=\"1\" n_sparseX=\"20\"",
+            "n_permutations=\"1\" covariance_type=\"2\" zeta=\"2\" n_sparseX=\"20\"",
+            "angle_3b with covariance_type dot_product is not supported");
+  }
+
   TEST_CASE("gap input: species not in the model are refused") {
     Context ctx(Backend::cpu);
     const std::string text =
@@ -300,5 +365,12 @@ TEST_SUITE("gap") {
     e = error_of([&] { make_from_toml(ctx, text + "elements = [\"Al\"]\n", {"A", "B"}); });
     CHECK(e.find("elements") != std::string::npos);
     CHECK(error_of([&] { make_from_toml(ctx, text, {"Cu", "Al"}); }).empty());
+    // the one-species angle_3b model (2b Z1 = Z2 = 29, angle_3b without filters)
+    const std::string t1 = "style = \"gap\"\nxml = \"" + src("tests/data/gap/3b1/gap.xml") + "\"\n";
+    CHECK(error_of([&] { make_from_toml(ctx, t1, {"Cu"}); }).empty());
+    // the two-species one: Fe is in no descriptor
+    const std::string t2 = "style = \"gap\"\nxml = \"" + src("tests/data/gap/3b2/gap.xml") + "\"\n";
+    e = error_of([&] { make_from_toml(ctx, t2, {"Cu", "Fe"}); });
+    CHECK(e.find("species Fe (Z = 26) is not in the GAP model") != std::string::npos);
   }
 }

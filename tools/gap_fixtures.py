@@ -11,6 +11,8 @@ LAMMPS sign). Local energies are QUIP's local_energy. Frames (Al/Cu, seeded ratt
   fcc       cubic 3x3x3 fcc cell (108 atoms, edge 11.4 A > 2 rc)
   triclinic the same with tilts xy 0.4, xz 0.6, yz -0.5 A (LAMMPS form)
   thin      cubic 2x2x2 cell (32 atoms, edge 7.6 A < 2 rc = 8 A: several images per pair)
+Models fitted on one species (tools/gap_make_models.py ONE_SPECIES: 3b1) get the same frames
+with every atom Cu (the same random draws, so the positions are the same).
 The reference is noisy at ~1e-10 eV (large alternating alphas cancel; see the notes).
 """
 import os
@@ -24,9 +26,10 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import fixture_schema  # noqa: E402
 
 A0 = 3.8
+ONE_SPECIES = {"3b1"}
 
 
-def frames():
+def frames(one_species=False):
     rng = np.random.default_rng(2026)
     out = []
     for name, rep, tilt in (("fcc", 3, None), ("triclinic", 3, (0.4, 0.6, -0.5)),
@@ -40,6 +43,8 @@ def frames():
             cell[2, 1] += yz
             at.set_cell(cell, scale_atoms=True)
         at.set_atomic_numbers(np.where(rng.random(len(at)) < 0.4, 13, 29))
+        if one_species:
+            at.set_atomic_numbers(np.full(len(at), 29))
         at.positions += rng.normal(scale=0.1, size=at.positions.shape)
         at.wrap()
         out.append((name, at))
@@ -65,11 +70,12 @@ def main():
     for m in models:
         rel = "tests/data/gap/{}/gap.xml".format(m)
         fr = []
-        for name, at in frames():
+        one = m in ONE_SPECIES
+        for name, at in frames(one):
             e, f, ea, v = evaluate(os.path.join(ROOT, rel), at)
             fr.append({
                 "name": name,
-                "note": "Al/Cu fcc a={} rattled 0.1 A, model {}".format(A0, m),
+                "note": "{} fcc a={} rattled 0.1 A, model {}".format("Cu" if one else "Al/Cu", A0, m),
                 "pbc": [True, True, True],
                 "origin": [0.0, 0.0, 0.0],
                 "cell": np.array(at.cell).tolist(),
@@ -85,7 +91,8 @@ def main():
                          "version": getattr(quippy, "__version__", "0.10.3"),
                          "method": "quippy.potential.Potential(param_filename=gap.xml) as ASE "
                                    "calculator: energy, local_energy, forces, virial"},
-            "model": {"style": "gap", "type_map": ["Al", "Cu"], "files": {"xml": rel}},
+            "model": {"style": "gap", "type_map": ["Cu"] if one else ["Al", "Cu"],
+                      "files": {"xml": rel}},
             "units": "metal",
             "frames": fr,
         }

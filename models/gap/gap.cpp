@@ -1,5 +1,5 @@
 // GAP potential: host set-up (SOAP radial basis tables, SO4 Clebsch-Gordan term lists,
-// descriptor tables uploaded once) and the passes of one force call: distance_2b + e0, then
+// descriptor tables uploaded once) and the passes of one force call: distance_2b + e0, angle_3b,
 // per SOAP descriptor the density / power spectrum, the tiled dot-product kernel against the
 // sparse set and the backward pass into pair partials, per bispectrum_so4 descriptor U and B,
 // the ard_se kernel and the backward pass; finally energies and the shared gather.
@@ -149,14 +149,41 @@ GapSoapBasis gap_soap_basis(const GapSoap& s) {
 
 GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed)
     : model_(std::move(model)), type_z_host_(std::move(type_z)), forces_(ctx), mixed_(mixed) {
-  for (auto* a : {&e0_, &d2b_exp_, &d2b_theta_, &d2b_x_, &d2b_alpha_, &d2b_fc_, &e_atom_})
+  for (auto* a : {&e0_, &d2b_exp_, &d2b_theta_, &d2b_x_, &d2b_alpha_, &d2b_fc_, &e_atom_,
+                  &a3b_theta_, &a3b_x_, &a3b_alpha_, &a3b_fc_})
     a->bind(ctx);
   type_z_.bind(ctx);
   d2b_desc_.bind(ctx);
+  a3b_desc_.bind(ctx);
   std::vector<Gap2bDesc> desc;
   std::vector<double> ex, it, xs, af, fcs;
+  std::vector<Gap3bDesc> desc3;
+  std::vector<double> th3, xs3, af3, fcs3;
   for (const GapCoordinates& g : model_.coords) {
     cutoff_ = std::max(cutoff_, g.cutoff());
+    if (g.kind == GapDescriptorKind::Angle3b) {
+      if (g.covariance != GapCovariance::ArdSe || g.dimensions != 3)
+        throw InputError(model_.path, g.line, "gap: angle_3b needs ard_se covariance and 3 dimensions");
+      Gap3bDesc d{};
+      d.z = g.a3b.z;
+      d.z1 = g.a3b.z1;
+      d.z2 = g.a3b.z2;
+      d.n_sparse = g.n_sparse;
+      d.off_x = static_cast<int>(xs3.size());
+      d.off_s = static_cast<int>(af3.size());
+      d.cutoff = g.a3b.cutoff;
+      d.width = g.a3b.width;
+      d.delta2 = g.delta * g.delta;
+      d.f0sq = g.f0 * g.f0;
+      th3.insert(th3.end(), g.theta.begin(), g.theta.end());
+      for (int s = 0; s < g.n_sparse; ++s)
+        for (int c = 0; c < 3; ++c) xs3.push_back(g.sparse_x[static_cast<std::size_t>(s) * 3 + c] / g.theta[c]);
+      af3.insert(af3.end(), g.alpha.begin(), g.alpha.end());
+      fcs3.insert(fcs3.end(), g.sparse_cutoff.begin(), g.sparse_cutoff.end());
+      desc3.push_back(d);
+      cutoff_3b_ = std::max(cutoff_3b_, d.cutoff);
+      continue;
+    }
     if (g.kind == GapDescriptorKind::Distance2b) {
       if (g.covariance != GapCovariance::ArdSe)
         throw InputError(model_.path, g.line, "gap: distance_2b with dot_product covariance is not supported by mdgpu");
@@ -287,6 +314,12 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
   upload(ctx, xs, d2b_x_);
   upload(ctx, af, d2b_alpha_);
   upload(ctx, fcs, d2b_fc_);
+  n_3b_ = static_cast<int>(desc3.size());
+  upload(ctx, desc3, a3b_desc_);
+  upload(ctx, th3, a3b_theta_);
+  upload(ctx, xs3, a3b_x_);
+  upload(ctx, af3, a3b_alpha_);
+  upload(ctx, fcs3, a3b_fc_);
   std::vector<double> e0(model_.e0.begin(), model_.e0.end());
   upload(ctx, e0, e0_);
   upload(ctx, type_z_host_, type_z_);
@@ -323,6 +356,11 @@ void GapPotential::compute(Context& ctx, const SystemView& sys, const NeighborVi
   const Gap2bView v2{n_2b_,          d2b_desc_.data(),  d2b_exp_.data(), d2b_theta_.data(),
                      d2b_x_.data(), d2b_alpha_.data(), d2b_fc_.data()};
   parallel_for(ctx, n, Gap2bKernel{sys, nl, v2, type_z_.data(), e0_.data(), g, e_atom_.data()});
+  if (n_3b_ > 0) {
+    const Gap3bView v3{n_3b_, cutoff_3b_, a3b_desc_.data(), a3b_theta_.data(), a3b_x_.data(),
+                       a3b_alpha_.data(), a3b_fc_.data()};
+    parallel_for_team(ctx, n, 32, 0, Gap3bKernel{sys, nl, v3, type_z_.data(), g, e_atom_.data()});
+  }
   for (SoapData& s : soap_) {
     GapSoapView v = s.view;
     v.species_z = s.species_z.data();

@@ -1,6 +1,6 @@
 // GAP (QUIP/GAP gap.xml models: Bartók et al., PRL 104, 136403 (2010); SOAP, PRB 87, 184115
-// (2013)) as a device-ready Potential: e0 per species, distance_2b with ard_se, SOAP with
-// dot_product, forces and virial through the shared many-body gather. Energies eV, lengths Å
+// (2013)) as a device-ready Potential: e0 per species, distance_2b and angle_3b with ard_se,
+// SOAP with dot_product, bispectrum_so4 with ard_se, forces and virial through the shared many-body gather. Energies eV, lengths Å
 // (metal units). Built by [potential] style = "gap" (gap_config.cpp) from read_gap_model.
 #pragma once
 
@@ -10,6 +10,7 @@
 
 #include "engine/potential.hpp"
 #include "kernels/many_body.hpp"
+#include "models/gap/gap_angle3b.hpp"
 #include "models/gap/gap_kernels.hpp"
 #include "models/gap/gap_model.hpp"
 #include "models/gap/gap_so4.hpp"
@@ -87,6 +88,10 @@ class GapPotential : public Potential {
   DeviceArray<Gap2bDesc> d2b_desc_;
   DeviceArray<double> d2b_exp_, d2b_theta_, d2b_x_, d2b_alpha_, d2b_fc_;
   int n_2b_ = 0;
+  DeviceArray<Gap3bDesc> a3b_desc_;
+  DeviceArray<double> a3b_theta_, a3b_x_, a3b_alpha_, a3b_fc_;
+  int n_3b_ = 0;
+  double cutoff_3b_ = 0;
   std::vector<SoapData> soap_;
   std::vector<So4Data> so4_;
   DeviceArray<double> e_atom_;

@@ -16,6 +16,9 @@ bool covers(const GapModel& m, int z) {
   for (const GapCoordinates& g : m.coords) {
     if (g.kind == GapDescriptorKind::Distance2b) {
       if (g.d2b.z1 == 0 || g.d2b.z2 == 0 || g.d2b.z1 == z || g.d2b.z2 == z) return true;
+    } else if (g.kind == GapDescriptorKind::Angle3b) {
+      const GapAngle3b& a = g.a3b;
+      if (a.z == 0 || a.z == z || a.z1 == 0 || a.z1 == z || a.z2 == 0 || a.z2 == z) return true;
     } else if (g.kind == GapDescriptorKind::BispectrumSo4) {
       if (g.so4.z_centre == 0 || g.so4.z_centre == z) return true;
       for (int s : g.so4.species_z)

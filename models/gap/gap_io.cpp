@@ -246,6 +246,16 @@ void parse_distance_2b(ArgReader& r, GapDistance2b& d) {
   if (!(d.cutoff > 0.0)) r.bad("cutoff", "must be positive");
 }
 
+void parse_angle_3b(ArgReader& r, GapAngle3b& d) {
+  d.cutoff = r.num("cutoff", 0.0);
+  d.width = r.num("cutoff_transition_width", 0.5);
+  d.z = r.integer("z", 0);
+  d.z1 = r.integer("z1", 0);
+  d.z2 = r.integer("z2", 0);
+  if (!(d.cutoff > 0.0)) r.bad("cutoff", "must be positive");
+  if (!(d.width > 0.0 && d.width <= d.cutoff)) r.bad("cutoff_transition_width", "must be in (0, cutoff]");
+}
+
 void parse_soap(ArgReader& r, GapSoap& s, long xml_version) {
   s.cutoff = r.num("cutoff", 0.0);
   s.width = r.num("cutoff_transition_width", 0.5);
@@ -448,9 +458,16 @@ GapModel read_gap_model(const std::string& xml_path) {
                       std::to_string(g.dimensions));
       if (g.covariance != GapCovariance::ArdSe)
         f.fail(c, "bispectrum_so4 with covariance_type dot_product is not supported by mdgpu (ard_se only)");
+    } else if (args.name == "angle_3b") {
+      g.kind = GapDescriptorKind::Angle3b;
+      parse_angle_3b(r, g.a3b);
+      if (g.dimensions != 3)
+        f.fail(c, "angle_3b has 3 components, but dimensions=" + std::to_string(g.dimensions));
+      if (g.covariance != GapCovariance::ArdSe)
+        f.fail(c, "angle_3b with covariance_type dot_product is not supported by mdgpu (ard_se only)");
     } else {
       f.fail(dn, "descriptor \"" + args.name + "\" is not supported by mdgpu (supported: "
-                 "distance_2b, soap, bispectrum_so4; angle_3b is not implemented yet)");
+                 "distance_2b, angle_3b, soap, bispectrum_so4)");
     }
     r.finish();
     // sparse points: alpha and sparseCutoff per <sparseX i=...>

@@ -12,7 +12,7 @@
 namespace md {
 
 enum class GapCovariance { ArdSe = 1, DotProduct = 2 };
-enum class GapDescriptorKind { Distance2b, Soap, BispectrumSo4 };
+enum class GapDescriptorKind { Distance2b, Soap, BispectrumSo4, Angle3b };
 
 // distance_2b: x_d = r^exponents[d] for pairs (i, j) with {Z_i, Z_j} matching {z1, z2} (0 = any)
 // within `cutoff`, weighted by the cutoff transition of width `width`.
@@ -20,6 +20,14 @@ struct GapDistance2b {
   double cutoff = 0, width = 0.5;
   int z1 = 0, z2 = 0;
   std::vector<double> exponents{1.0};
+};
+
+// angle_3b: for a centre of species z, every ordered pair of distinct neighbours (j, k) within
+// `cutoff` with (Z_j, Z_k) = (z1, z2) or (z2, z1) (0 = any) gives x = (r_ij + r_ik,
+// (r_ij - r_ik)^2, r_jk), weighted by the cutoff transitions (width `width`) of r_ij and r_ik.
+struct GapAngle3b {
+  double cutoff = 0, width = 0.5;
+  int z = 0, z1 = 0, z2 = 0;
 };
 
 // soap: neighbour density of Gaussians (width atom_sigma) expanded in n_max equispaced
@@ -62,6 +70,7 @@ struct GapCoordinates {
   GapDistance2b d2b;
   GapSoap soap;
   GapSo4 so4;
+  GapAngle3b a3b;
   int dimensions = 0, n_sparse = 0;
   double delta = 0, f0 = 0, zeta = 1;
   GapCovariance covariance = GapCovariance::ArdSe;
@@ -71,6 +80,7 @@ struct GapCoordinates {
   double cutoff() const {
     if (kind == GapDescriptorKind::Soap) return soap.cutoff;
     if (kind == GapDescriptorKind::BispectrumSo4) return so4.cutoff;
+    if (kind == GapDescriptorKind::Angle3b) return a3b.cutoff;
     return d2b.cutoff;
   }
 };
