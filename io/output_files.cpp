@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "engine/error.hpp"
+#include "io/report.hpp"
 
 namespace md {
 
@@ -167,9 +168,8 @@ OutputLock::OutputLock(const std::string& lock_file, const std::string& input_fi
   const int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
     // A read-only folder (an input run in place): the outputs' own locks still apply.
-    std::fprintf(stderr, "mdgpu: warning: cannot create the lock file %s (%s); a second run "
-                 "on the same checkpoint would not be detected\n", lock_file.c_str(),
-                 std::strerror(errno));
+    run_warning("cannot create the lock file " + lock_file + " (" + std::strerror(errno) +
+                "); a second run on the same checkpoint would not be detected");
   } else if (fd < 0) {
     throw Error("cannot open the lock file \"" + lock_file + "\": " + std::strerror(errno));
   }
