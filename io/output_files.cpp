@@ -116,6 +116,12 @@ void RunFiles::verify(const std::string& input_file) const {
     }
 }
 
+RunFiles RunFiles::refreshed() const {
+  RunFiles r = *this;
+  for (Entry& e : r.files_) e.id = identify_file(e.id.path);
+  return r;
+}
+
 bool RunFiles::is_sink(const std::string& path) const {
   for (const Entry& e : files_)
     if (e.kind == Kind::Stream && e.id.path == path && e.id.exists && e.id.char_device) return true;
