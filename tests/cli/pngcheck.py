@@ -83,16 +83,24 @@ def _decode(data):
 
 
 class Image:
-    """RGB pixels: img.w, img.h, img.px(x, y) -> (r, g, b)."""
+    """RGB pixels: img.w, img.h, img.px(x, y) -> (r, g, b); img.arr (numpy, h x w x 3) when
+    Pillow and numpy are installed (the fast path of the checks below)."""
 
     def __init__(self, path):
+        self.arr = None
         try:
             from PIL import Image as PILImage
 
             im = PILImage.open(path).convert("RGB")
             self.w, self.h = im.size
-            self._get = im.load()
-            self.px = lambda x, y: self._get[x, y]
+            get = im.load()
+            self.px = lambda x, y: get[x, y]
+            try:
+                import numpy as np
+
+                self.arr = np.asarray(im, dtype=np.int32)
+            except ImportError:
+                pass
         except ImportError:
             with open(path, "rb") as f:
                 self.w, self.h, rows = _decode(f.read())
@@ -104,8 +112,17 @@ class Image:
                 for x in range(max(0, x0), min(self.w, x1), step)]
 
 
-def stats(pixels):
-    """(share of non-white pixels, standard deviation of the grey values, distinct colours)."""
+def stats(img, box=None, step=2):
+    """Over the box (x0, y0, x1, y1) (default: all): (share of non-white pixels, standard
+    deviation of the grey values, number of distinct colours)."""
+    x0, y0, x1, y1 = box or (0, 0, img.w, img.h)
+    if img.arr is not None:
+        a = img.arr[max(0, y0):y1:step, max(0, x0):x1:step].reshape(-1, 3)
+        grey = a.mean(axis=1)
+        colours = len(set(map(tuple, a.tolist()))) if len(a) < 400000 else len(
+            {tuple(c) for c in a[::7].tolist()})
+        return float((grey < 230).mean()), float(grey.std()), colours
+    pixels = img.region(x0, y0, x1, y1, step)
     grey = [(r + g + b) / 3.0 for r, g, b in pixels]
     n = max(1, len(grey))
     mean = sum(grey) / n
@@ -118,8 +135,32 @@ def near(c, target, tol=60):
     return sum(abs(a - b) for a, b in zip(c, target)) <= tol
 
 
+def _near_mask(img, box, target, tol, step):
+    import numpy as np
+
+    x0, y0, x1, y1 = box
+    a = img.arr[max(0, y0):y1:step, max(0, x0):x1:step]
+    return np.abs(a - np.asarray(target, dtype=np.int32)).sum(axis=2) <= tol
+
+
+def count_near(img, target, box=None, tol=60, step=2):
+    """How many pixels of the box (every `step`-th) are near the colour `target`."""
+    box = box or (0, 0, img.w, img.h)
+    if img.arr is not None:
+        return int(_near_mask(img, box, target, tol, step).sum())
+    return sum(1 for p in img.region(*box, step) if near(p, target, tol))
+
+
 def colour_box(img, target, tol=60, step=2):
     """Bounding box (x0, y0, x1, y1) and count of the pixels near `target`; None when none."""
+    if img.arr is not None:
+        import numpy as np
+
+        ys, xs = np.nonzero(_near_mask(img, (0, 0, img.w, img.h), target, tol, step))
+        if len(xs) == 0:
+            return None
+        return (int(xs.min()) * step, int(ys.min()) * step, int(xs.max()) * step,
+                int(ys.max()) * step), int(len(xs))
     xs, ys = [], []
     for y in range(0, img.h, step):
         for x in range(0, img.w, step):

@@ -35,12 +35,12 @@ if (img.w, img.h) != (1200, 1600):
     common.fail(f"screenshot is {img.w} x {img.h}, asked for 1200 x 1600")
 
 # Not blank: ink, a spread of grey values, many colours (text antialiasing, curves).
-ink, sd, colours = pngcheck.stats(img.region(0, 0, img.w, img.h, step=3))
+ink, sd, colours = pngcheck.stats(img, step=3)
 print(f"page: {ink:.3f} of the pixels inked, grey sd {sd:.1f}, {colours} colours")
 if ink < 0.03 or sd < 15 or colours < 20:
     common.fail(f"the page looks blank: ink {ink:.3f}, sd {sd:.1f}, {colours} colours")
 # The title: dark text in the top band.
-t_ink, _, _ = pngcheck.stats(img.region(0, 0, img.w, 70, step=1))
+t_ink, _, _ = pngcheck.stats(img, (0, 0, img.w, 70), step=1)
 if t_ink < 0.005:
     common.fail(f"no title at the top of the page (ink {t_ink:.4f})")
 # The curves: the plot colour (#1f77b4) drawn over a wide and tall area (two columns of
@@ -53,8 +53,8 @@ print(f"curves: {n} pixels in x {x0}..{x1}, y {y0}..{y1}")
 if n < 300 or x1 - x0 < 600 or y1 - y0 < 400:
     common.fail(f"the curves do not cover the plot area: {n} pixels in ({x0},{y0})-({x1},{y1})")
 mid = img.w // 2
-lcount = sum(1 for p in img.region(0, y0, mid, y1 + 1) if pngcheck.near(p, (0x1f, 0x77, 0xb4), 70))
-rcount = sum(1 for p in img.region(mid, y0, img.w, y1 + 1) if pngcheck.near(p, (0x1f, 0x77, 0xb4), 70))
+lcount = pngcheck.count_near(img, (0x1f, 0x77, 0xb4), (0, y0, mid, y1 + 1), tol=70)
+rcount = pngcheck.count_near(img, (0x1f, 0x77, 0xb4), (mid, y0, img.w, y1 + 1), tol=70)
 if lcount < 50 or rcount < 50:
     common.fail(f"plots missing in one column: {lcount} left, {rcount} right curve pixels")
 print(f"OK: report page rendered by {os.path.basename(browser)} and not blank ({shot})")

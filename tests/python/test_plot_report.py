@@ -85,6 +85,19 @@ def test_report_html():
                             output={"thermo": {"every": 10}, "report": auto}, backend="cpu")
     sim2.run()
     assert open(auto).read().count("<svg") == 6
+    # a run that fails (safety check) still writes its report, with what was reached
+    bad = os.path.join(d, "failed.html")
+    sim3 = mdgpu.Simulation(crystal("Cu", "fcc", 3.615, 3), potential=EAM,
+                            run={"steps": 200, "timestep": 0.01},
+                            velocity={"temperature": 200000}, safety={"max_displacement": 0.3},
+                            output={"thermo": {"every": 1}, "report": bad}, backend="cpu")
+    try:
+        sim3.run()
+        raise AssertionError("the blow-up was not stopped")
+    except mdgpu.Error:
+        pass
+    text = open(bad).read()
+    assert "failed at step" in text and 'class="bad"' in text, text[:2000]
     # `python3 -m mdgpu report CSV --input IN.toml`: the same page from a CLI run's files
     inp = os.path.join(d, "in.toml")
     with open(inp, "w") as f:

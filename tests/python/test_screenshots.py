@@ -45,20 +45,20 @@ def test_plot_png_in_chromium():
     assert white, "no white plot area on the page"
     (x0, y0, x1, y1), _ = white
     assert x1 - x0 > 800 and y1 - y0 > 500, white
-    ink, sd, colours = pngcheck.stats(img.region(x0, y0, x1, y1, step=2))
+    ink, sd, colours = pngcheck.stats(img, (x0, y0, x1, y1), step=2)
     print(f"plot: area ({x0},{y0})-({x1},{y1}), ink {ink:.3f}, sd {sd:.1f}, {colours} colours")
     assert ink > 0.02 and sd > 15 and colours > 20, (ink, sd, colours)
     # four panels: ink in each quarter of the picture
     mx, my = (x0 + x1) // 2, (y0 + y1) // 2
     for box in ((x0, y0, mx, my), (mx, y0, x1, my), (x0, my, mx, y1), (mx, my, x1, y1)):
-        q_ink, _, _ = pngcheck.stats(img.region(*box, step=3))
+        q_ink, _, _ = pngcheck.stats(img, box, step=3)
         assert q_ink > 0.01, (box, q_ink)
     # the curves: the energies (first colour) and the temperature (red, top right)
     blue = pngcheck.colour_box(img, C0, tol=70)
     red = pngcheck.colour_box(img, C3, tol=70)
     assert blue and blue[1] > 100, blue
     assert red and red[1] > 30, red
-    t_red = sum(1 for p in img.region(mx, y0, x1, my) if pngcheck.near(p, C3, 70))
+    t_red = pngcheck.count_near(img, C3, (mx, y0, x1, my), tol=70)
     assert t_red > 30, t_red  # the temperature curve in the top right panel
 
 
@@ -73,7 +73,7 @@ def test_report_page_in_chromium():
     pngcheck.screenshot(browser, "file://" + page, shot)
     keep(shot, "python_report.png")
     img = pngcheck.Image(shot)
-    ink, sd, colours = pngcheck.stats(img.region(0, 0, img.w, img.h, step=3))
+    ink, sd, colours = pngcheck.stats(img, step=3)
     print(f"page: ink {ink:.3f}, sd {sd:.1f}, {colours} colours")
     assert ink > 0.03 and sd > 15 and colours > 20, (ink, sd, colours)
     found = pngcheck.colour_box(img, C0, tol=70)

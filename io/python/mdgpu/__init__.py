@@ -136,11 +136,19 @@ class Simulation:
             if callback is not None:
                 callback(sample)
 
-        stats = self._engine.run(int(steps), cb, bool(record_counters))
+        report = self._engine.info()["report_file"]  # output={"report": FILE}
+        first = self.step
+        try:
+            stats = self._engine.run(int(steps), cb, bool(record_counters))
+        except Error as e:  # a failed safety check, non-finite energies: report what was reached
+            if report:
+                self._steps_run += self.step - first
+                self._engine.report(report, _toml_text(self._cfg), [], self._wall,
+                                    self._first_step, f"failed at step {self.step}: {e}", False)
+            raise
         self._wall += stats["wall_seconds"]
         self._steps_run += stats["steps"]
-        report = self._engine.info()["report_file"]
-        if report:  # output={"report": FILE}, as [output] report of `mdgpu run`
+        if report:  # as [output] report of `mdgpu run`, after every run()
             self.report(report)
         return stats
 
