@@ -409,7 +409,10 @@ RunReport begin_run_report(const Job& job) {
   std::string executor = backend_name(job.ctx->backend());
   const std::string device = job.ctx->device_description();
   if (device != executor) executor += ", " + device;
-  if (!job.ctx->on_cuda()) executor += fmt::format(", {} OpenMP threads", omp_get_max_threads());
+  if (!job.ctx->on_cuda()) {
+    const int threads = omp_get_max_threads();
+    executor += fmt::format(", {} OpenMP thread{}", threads, threads == 1 ? "" : "s");
+  }
   r.system = {{"atoms", std::to_string(s.size())},
               {"species", species},
               {"cell", cell},
