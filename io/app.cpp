@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "io/lammps_data.hpp"
 #include "io/lattice.hpp"
 #include "io/progress.hpp"
+#include "io/report.hpp"
 #include "io/signals.hpp"
 #include "io/thermo_output.hpp"
 #include "io/toml_section.hpp"
@@ -295,11 +297,10 @@ static void warn_deepmd_sel(const Job& job, Simulation& sim) {
     if (worst[t] > c->sel[t])
       detail += fmt::format("{}{} neighbours of type {} (sel {})", detail.empty() ? "" : ", ",
                             worst[t], c->type_map[t], c->sel[t]);
-  std::fprintf(stderr,
-               "mdgpu: warning: deepmd model %s: %ld atom(s) have more neighbours within rcut "
-               "%g than sel allows (up to %s); the extra ones are dropped, as deepmd-kit does, "
-               "so the energy is not smooth: use a model trained with a larger sel\n",
-               c->file.c_str(), over, c->rcut, detail.c_str());
+  run_warning(fmt::format(
+      "deepmd model {}: {} atom(s) have more neighbours within rcut {:g} than sel allows (up "
+      "to {}); the extra ones are dropped, as deepmd-kit does, so the energy is not smooth: "
+      "use a model trained with a larger sel", c->file, over, c->rcut, detail));
 }
 
 // Every input and output of the job with its role (see io/output_files.hpp).
@@ -318,6 +319,10 @@ static RunFiles collect_run_files(const Job& job) {
   if (!job.data_file.empty()) {
     f.add(job.data_file, "[output] data file", K::Replaced);
     f.add(job.data_file + ".tmp", "[output] data file's temporary", K::Replaced);
+  }
+  if (!job.report_file.empty()) {
+    f.add(job.report_file, "[output] report file", K::Replaced);
+    f.add(job.report_file + ".tmp", "[output] report file's temporary", K::Replaced);
   }
   f.add(job.checkpoint_file, "[output] checkpoint file", K::Replaced);
   f.add(job.checkpoint_file + ".prev", "previous checkpoint (checkpoint file + .prev)", K::Replaced);
@@ -395,6 +400,7 @@ Job load_job_from(const toml::table& root_table, const std::string& input_file,
   Job job;
   job.input_file = input_file;
   potential_files_found().clear();
+  run_warnings().clear();
   const std::string input_dir = fs::path(input_file).parent_path().string();
   const std::string stem = input_file.empty() ? "mdgpu" : fs::path(input_file).stem().string();
   TomlSection root(root_table, "", input_file);
@@ -471,6 +477,14 @@ Job load_job_from(const toml::table& root_table, const std::string& input_file,
       job.data_file = resolve_path(input_dir, wd->get_string("file"));
       wd->finish();
     }
+    if (out->has("report")) {
+      const std::string rep = out->get_string("report");
+      if (rep.empty()) out->fail("report", "must not be empty (a file name such as \"run.html\")");
+      job.report_file = resolve_path(input_dir, rep);
+      const fs::path dir = fs::path(job.report_file).parent_path();
+      if (!dir.empty() && !fs::is_directory(dir))
+        out->fail("report", "the folder \"" + dir.string() + "\" does not exist");
+    }
     if (auto ck = out->table("checkpoint")) {
       job.checkpoint_every = static_cast<long>(ck->get_int("every", 0));
       if (job.checkpoint_every < 0) ck->fail("every", "must be non-negative");
@@ -486,6 +500,13 @@ Job load_job_from(const toml::table& root_table, const std::string& input_file,
         throw InputError(input_file, 0,
                          "[output] trajectory: two trajectories write \"" +
                              job.trajectories[a].file + "\"");
+  if (!ov.report.empty()) {
+    job.report_file = ov.report;
+    const fs::path dir = fs::path(ov.report).parent_path();
+    if (!dir.empty() && !fs::is_directory(dir))
+      throw InputError(input_file, 0, "--report \"" + ov.report + "\": the folder \"" +
+                                          dir.string() + "\" does not exist");
+  }
   if (job.checkpoint_file.empty())
     job.checkpoint_file = resolve_path(input_dir, stem + ".ckpt");
   job.last_good_file =
@@ -609,8 +630,7 @@ static Checkpoint load_restart(const std::string& path, std::string& used) {
   } catch (const InputError& e) {
     const std::string prev = path + ".prev";
     if (!fs::exists(prev)) throw;
-    std::fprintf(stderr, "mdgpu: warning: %s; using the previous checkpoint %s\n", e.what(),
-                 prev.c_str());
+    run_warning(std::string(e.what()) + "; using the previous checkpoint " + prev);
     used = prev;
     return read_checkpoint(prev);
   }
@@ -674,6 +694,21 @@ int run_job(Job& job, const RunOverrides& ov) {
   Context& ctx = *job.ctx;
   System& sys = *job.system;
   Simulation& sim = *job.sim;
+  // [output] report / --report (io/report.hpp): written when the run ends, however it ends.
+  std::unique_ptr<RunReport> report;
+  if (!job.report_file.empty()) report = std::make_unique<RunReport>(begin_run_report(job));
+  auto finish_report = [&](long first, double wall, const RunStats* stats,
+                           const std::string& outcome, bool ok) {
+    if (!report) return true;
+    try {
+      end_run_report(*report, job, first, sim.step(), wall, stats, outcome, ok);
+      write_report(job.report_file, *report);
+      return true;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "mdgpu: error: the run report was not written: %s\n", e.what());
+      return false;
+    }
+  };
   if (terminal) {
     fmt::print("mdgpu: {} atoms, {} types, units {}, potential {}, {} executor", sys.n_local(),
                sys.n_types(), job.units.name, job.potential->style(), backend_name(ctx.backend()));
@@ -691,7 +726,7 @@ int run_job(Job& job, const RunOverrides& ov) {
     restart = std::make_unique<Checkpoint>(load_restart(job.restart_file, used));
     const std::string warn =
         check_compatible(*restart, used, sim, job.system_hash, job.input_hash);
-    if (!warn.empty()) std::fprintf(stderr, "mdgpu: warning: %s\n", warn.c_str());
+    if (!warn.empty()) run_warning(warn);
     check_outputs_continue(*restart, used);
     if (restart->step > job.steps)
       throw InputError(used, 0,
@@ -726,6 +761,10 @@ int run_job(Job& job, const RunOverrides& ov) {
                      "minimise fully)\n",
                      stop_signal(), m.iterations, m.stop.c_str(), job.checkpoint_file.c_str(),
                      job.input_file.c_str(), job.checkpoint_file.c_str());
+        finish_report(sim.step(), 0.0, nullptr,
+                      fmt::format("stopped by signal {} during the FIRE minimisation ({} "
+                                  "iterations); checkpoint written to {}", stop_signal(),
+                                  m.iterations, job.checkpoint_file), false);
         return kExitStopped;
       }
       if (terminal)
@@ -806,6 +845,7 @@ int run_job(Job& job, const RunOverrides& ov) {
   obs.on_thermo = [&](const ThermoSample& t) {
     progress.clear();
     thermo.write(t, unc ? unc->thermo_values() : std::vector<double>{});
+    if (report) report->thermo.add(t, job.thermo_norm);
   };
   obs.max_check_interval = job.check_every;
   obs.emit_at_start = !restart;
@@ -871,6 +911,10 @@ int run_job(Job& job, const RunOverrides& ov) {
   }
 
   RunStats st;
+  const auto loop_start = std::chrono::steady_clock::now();
+  auto loop_seconds = [&]() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - loop_start).count();
+  };
   try {
     st = sim.run(job.steps - sim.step(), obs);
   } catch (const SafetyError& e) {
@@ -882,6 +926,9 @@ int run_job(Job& job, const RunOverrides& ov) {
     write_lammps_data(job.last_good_file, sim.download(), "units " + job.units.name);
     std::fprintf(stderr, "mdgpu: error: %s\nmdgpu: the state at step %ld (the last good one) was "
                  "written to %s\n", e.what(), sim.step(), job.last_good_file.c_str());
+    finish_report(first_step, loop_seconds(), nullptr,
+                  fmt::format("a safety check failed: {}; the last good state (step {}) was "
+                              "written to {}", e.what(), sim.step(), job.last_good_file), false);
     return kExitSafety;
   } catch (const UncertaintyStop& e) {  // at a sync point: the state of e.step is consistent
     progress.finish();
@@ -892,7 +939,14 @@ int run_job(Job& job, const RunOverrides& ov) {
     std::fprintf(stderr, "mdgpu: stopped by [uncertainty]: %s; checkpoint written to %s\n"
                  "mdgpu: continue with: mdgpu run %s --restart %s\n", e.what(),
                  job.checkpoint_file.c_str(), job.input_file.c_str(), job.checkpoint_file.c_str());
+    finish_report(first_step, loop_seconds(), nullptr,
+                  fmt::format("stopped by [uncertainty] at step {}: {}; checkpoint written to {}",
+                              sim.step(), e.what(), job.checkpoint_file), false);
     return kExitUncertain;
+  } catch (const std::exception& e) {
+    finish_report(first_step, loop_seconds(), nullptr,
+                  fmt::format("failed at step {}: {}", sim.step(), e.what()), false);
+    throw;
   }
   progress.finish();
   thermo.flush();
@@ -903,6 +957,9 @@ int run_job(Job& job, const RunOverrides& ov) {
                    "mdgpu: continue with: mdgpu run %s --restart %s\n",
                    stop_signal(), sim.step(), job.checkpoint_file.c_str(), job.input_file.c_str(),
                    job.checkpoint_file.c_str());
+    finish_report(first_step, st.wall_seconds, &st,
+                  fmt::format("stopped by signal {} at step {}; checkpoint written to {}",
+                              stop_signal(), sim.step(), job.checkpoint_file), false);
     return kExitStopped;
   }
   if (ov.handle_signals) restore_default_handlers();
@@ -913,6 +970,10 @@ int run_job(Job& job, const RunOverrides& ov) {
     write_lammps_data(job.data_file, sim.download(), "units " + job.units.name);
   }
   if (terminal) print_summary(job, st);
+  if (!finish_report(first_step, st.wall_seconds, &st,
+                     fmt::format("completed: {} steps", sim.step() - first_step), true))
+    return 1;
+  if (terminal && report) fmt::print("run report: {}\n", job.report_file);
   return 0;
 }
 
@@ -940,7 +1001,8 @@ int check_job(Job& job, const RunOverrides& ov) {
                        "cutoff {:g}: atoms interact with their own periodic images",
                        w[d], "xyz"[d], rc));
   }
-  std::vector<std::string> files = {job.thermo_file, job.data_file, job.checkpoint_file};
+  std::vector<std::string> files = {job.thermo_file, job.data_file, job.checkpoint_file,
+                                    job.report_file};
   for (const auto& tr : job.trajectories) files.push_back(tr.file);
   for (const auto& f : files) {
     if (f.empty()) continue;

@@ -33,6 +33,7 @@ struct RunOverrides {
   bool handle_signals = false;       // SIGINT/SIGTERM stop cleanly (the CLI sets it)
   long long max_atoms = 2000000000;  // larger systems are refused (int neighbour indices)
   std::optional<bool> cuda_graphs;   // --cuda-graphs / --no-cuda-graphs ([run] cuda_graphs)
+  std::string report;                // --report FILE ([output] report; io/report.hpp)
 };
 
 // Everything a run needs, built from an input file (also used by tests).
@@ -56,6 +57,7 @@ struct Job {
   bool thermo_norm = false;
   std::vector<TrajectorySpec> trajectories;
   std::string data_file;  // write_data at the end
+  std::string report_file;  // [output] report / --report: HTML run report (io/report.hpp)
   // [minimize]: FIRE before the dynamics (new runs only, not when continuing a checkpoint)
   bool minimize = false;
   FireOptions minimize_options;

@@ -43,10 +43,12 @@ const char* kUsage =
     "usage: mdgpu run INPUT.toml [--backend auto|cpu|cuda] [--steps N] [--quiet]\n"
     "                            [--restart CHECKPOINT] [--progress-interval SECONDS]\n"
     "                            [--device N] [--debug-sync] [--cuda-graphs|--no-cuda-graphs]\n"
+    "                            [--report FILE.html]\n"
     "         --device N    CUDA device (default: the node-local MPI/Slurm rank, else 0)\n"
     "         --debug-sync  synchronise and check after every kernel, naming it (slow)\n"
     "         --cuda-graphs capture the steady step once and replay it (default: [run]\n"
     "                       cuda_graphs, off)\n"
+    "         --report FILE write an HTML run report at the end (default: [output] report)\n"
     "       mdgpu check INPUT.toml [--restart CHECKPOINT]   validate without running\n"
     "       mdgpu inspect CHECKPOINT                        validate and describe a checkpoint\n"
     "       mdgpu info\n"
@@ -112,6 +114,9 @@ int cmd_run(int argc, char** argv, bool check_only) {
       if (errno == ERANGE || n > kMaxSteps)
         throw UsageError("--steps " + v + " is more than the 10^15 steps mdgpu supports");
       ov.steps = n;
+    } else if (a == "--report") {
+      ov.report = value("--report");
+      if (ov.report.empty()) throw UsageError("--report needs a file name");
     } else if (a == "--restart") {
       ov.restart = value("--restart");
     } else if (a == "--progress-interval") {

@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "engine/error.hpp"
+#include "io/report.hpp"
 
 namespace md {
 
@@ -115,6 +116,12 @@ void RunFiles::verify(const std::string& input_file) const {
     }
 }
 
+RunFiles RunFiles::refreshed() const {
+  RunFiles r = *this;
+  for (Entry& e : r.files_) e.id = identify_file(e.id.path);
+  return r;
+}
+
 bool RunFiles::is_sink(const std::string& path) const {
   for (const Entry& e : files_)
     if (e.kind == Kind::Stream && e.id.path == path && e.id.exists && e.id.char_device) return true;
@@ -167,9 +174,8 @@ OutputLock::OutputLock(const std::string& lock_file, const std::string& input_fi
   const int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
     // A read-only folder (an input run in place): the outputs' own locks still apply.
-    std::fprintf(stderr, "mdgpu: warning: cannot create the lock file %s (%s); a second run "
-                 "on the same checkpoint would not be detected\n", lock_file.c_str(),
-                 std::strerror(errno));
+    run_warning("cannot create the lock file " + lock_file + " (" + std::strerror(errno) +
+                "); a second run on the same checkpoint would not be detected");
   } else if (fd < 0) {
     throw Error("cannot open the lock file \"" + lock_file + "\": " + std::strerror(errno));
   }

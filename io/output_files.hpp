@@ -35,6 +35,9 @@ class RunFiles {
   void add_restart(const std::string& path, const std::string& checkpoint_output);
   // Throws InputError(input_file, 0, ...) naming both roles for the first conflict.
   void verify(const std::string& input_file) const;
+  // The same files identified again (outputs created since are then seen as existing files;
+  // the Python package checks a report path against them, io/python/bindings.cpp).
+  RunFiles refreshed() const;
   // True when `path` was registered as a Stream output that is a character device.
   bool is_sink(const std::string& path) const;
 

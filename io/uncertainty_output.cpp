@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "io/extxyz.hpp"
+#include "io/report.hpp"
 
 namespace md {
 
@@ -71,10 +72,9 @@ void UncertaintyRun::on_reading(long step, const UncertaintyMonitor::Reading& r)
   const double thr = mon_.settings().threshold;
   switch (r.action) {
     case UncertaintyAction::warn:
-      std::fprintf(stderr,
-                   "mdgpu: warning: step %ld: maximum per-atom std %.6g above the threshold %g "
-                   "(%ld evaluation(s) since the last sync)\n",
-                   step, r.max_since_read, thr, r.evaluations_since_read);
+      run_warning(fmt::format("step {}: maximum per-atom std {:.6g} above the threshold {:g} "
+                              "({} evaluation(s) since the last sync)",
+                              step, r.max_since_read, thr, r.evaluations_since_read));
       break;
     case UncertaintyAction::harvest: {
       const ThermoSample t = sim_.thermo_now();

@@ -5,7 +5,8 @@
 #   tools/setup.sh --tests  also what the tests use: LAMMPS (Debian's lmp and its potential
 #                           files, the reference), python3, clang + compiler-rt (libFuzzer,
 #                           ASan, UBSan), and ASE + OVITO from PyPI (trajectory read-back),
-#                           python3-dev + pybind11-dev (the `mdgpu` Python package).
+#                           python3-dev + pybind11-dev (the `mdgpu` Python package),
+#                           chromium (headless screenshots of the run report, ~113 MB download).
 # nvcc (CUDA Toolkit) is optional and not installed here.
 set -euo pipefail
 pkgs=(cmake g++ make libfmt-dev libtomlplusplus-dev doctest-dev libhdf5-dev nlohmann-json3-dev
@@ -16,6 +17,7 @@ if [ $tests = 1 ]; then
   pkgs+=(lammps lammps-data python3 clang libclang-rt-14-dev libomp-dev python3-pip)
   pkgs+=(python3-dev python3-venv pybind11-dev)  # the Python package (io/python), its tests, pip check
   pkgs+=(ccache)  # CI: the pip install check and the CUDA build reuse the CPU build's objects
+  pkgs+=(chromium fonts-liberation)  # headless screenshots of the run report and plots (test_report_screenshot, test_screenshots)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

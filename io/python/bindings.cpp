@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -27,6 +28,7 @@
 #include "io/app.hpp"
 #include "io/checkpoint.hpp"
 #include "io/lammps_data.hpp"
+#include "io/report.hpp"
 #include "io/thermo_output.hpp"
 #include "io/trajectory.hpp"
 
@@ -325,6 +327,7 @@ class Engine {
     obs.thermo_every = j.thermo_every;
     obs.on_thermo = [&](const ThermoSample& t) {
       if (thermo_) thermo_->write(t);
+      trace_.add(t, job_->thermo_norm);  // for report() (io/report.hpp)
       if (!callback.is_none()) callback(thermo_dict(t));
     };
     obs.max_check_interval = j.check_every;
@@ -462,11 +465,38 @@ class Engine {
     d["thermo_every"] = j.thermo_every;
     d["thermo_file"] = j.thermo_file;
     d["checkpoint_file"] = j.checkpoint_file;
+    d["report_file"] = j.report_file;
+    d["thermo_norm"] = j.thermo_norm;
     d["minimize"] = j.minimize;
     d["nktv2p"] = j.units.nktv2p;
     d["boltz"] = j.units.boltz;
     d["peak_device_bytes"] = static_cast<long long>(j.ctx->peak_device_bytes());
     return d;
+  }
+
+  // The run report of `mdgpu run` (io/report.hpp) for the runs so far: the same page, with
+  // the configuration as TOML text instead of the input file. `path` obeys the output-file
+  // rules of the run (never an input or another output).
+  void report(const std::string& path, const std::string& input_text,
+              const std::vector<std::string>& warnings, double wall_seconds, long first_step,
+              const std::string& outcome, bool ok) {
+    if (path.empty()) throw InputError("", 0, "report: the file name must not be empty");
+    // Checked as an extra output unless it is the [output] report file itself.
+    if (job_->report_file.empty() ||
+        !identify_file(path).same_file(identify_file(job_->report_file))) {
+      RunFiles files = job_->files.refreshed();
+      files.add(path, "report file", RunFiles::Kind::Replaced);
+      files.add(path + ".tmp", "report file's temporary", RunFiles::Kind::Replaced);
+      files.verify(job_->input_file);
+    }
+    RunReport r = begin_run_report(*job_);
+    r.title = "mdgpu.Simulation report";
+    r.input_name = "the Simulation's sections as TOML";
+    r.input_text = input_text;
+    r.thermo = trace_;
+    end_run_report(r, *job_, first_step, job_->sim->step(), wall_seconds, nullptr, outcome, ok);
+    r.warnings.insert(r.warnings.end(), warnings.begin(), warnings.end());
+    write_report(path, r);
   }
 
   py::dict counters() const { return counters_dict(job_->ctx->counters()); }
@@ -519,6 +549,7 @@ class Engine {
   std::vector<std::unique_ptr<TrajectoryWriter>> trajs_;
   long frame_every_ = 0;
   bool want_forces_ = false, want_energies_ = false;
+  ThermoTrace trace_;
 };
 
 }  // namespace
@@ -556,7 +587,43 @@ PYBIND11_MODULE(_mdgpu, m) {
       .def("minimize", &md::Engine::minimize)
       .def("info", &md::Engine::info)
       .def("counters", &md::Engine::counters)
+      .def("report", &md::Engine::report, py::arg("path"), py::arg("input_text"),
+           py::arg("warnings"), py::arg("wall_seconds"), py::arg("first_step"),
+           py::arg("outcome"), py::arg("ok") = true)
       .def_property_readonly("step", &md::Engine::step);
+  // The report page from Python values (mdgpu.report for `python3 -m mdgpu report CSV`):
+  // rows as (key, value) pairs, thermo as a time list and the columns PotEng KinEng TotEng
+  // Econserve Temp Press Volume (missing ones as NaN).
+  m.def("render_report",
+        [](const std::string& title, const std::string& input_name, const std::string& input_text,
+           const md::RunReport::Rows& system, const md::RunReport::Rows& run,
+           const std::string& outcome, bool ok, const std::vector<std::string>& warnings,
+           const std::string& units, bool norm, const std::vector<double>& time,
+           const std::map<std::string, std::vector<double>>& columns) {
+          md::RunReport r;
+          md::set_report_units(r, units, norm);
+          r.title = title;
+          r.input_name = input_name;
+          r.input_text = input_text;
+          r.system = system;
+          r.run = run;
+          r.outcome = outcome;
+          r.outcome_ok = ok;
+          r.warnings = warnings;
+          const auto& names = md::ThermoTrace::names();
+          for (std::size_t i = 0; i < time.size(); ++i) {
+            std::vector<double> v(names.size(), std::nan(""));
+            for (std::size_t k = 0; k < names.size(); ++k) {
+              auto it = columns.find(names[k]);
+              if (it != columns.end() && i < it->second.size()) v[k] = it->second[i];
+            }
+            r.thermo.add(time[i], v);
+          }
+          return md::render_report_html(r);
+        },
+        py::arg("title"), py::arg("input_name"), py::arg("input_text"), py::arg("system"),
+        py::arg("run"), py::arg("outcome"), py::arg("ok"), py::arg("warnings"),
+        py::arg("units"), py::arg("norm"), py::arg("time"), py::arg("columns"));
   m.def("backends", []() {
     py::dict d;
     d["cuda_compiled"] = md::cuda_compiled();

@@ -112,6 +112,7 @@ class Simulation:
         self._cfg = cfg
         self._wall = 0.0
         self._steps_run = 0
+        self._first_step = self._engine.step
 
     @property
     def step(self):
@@ -135,30 +136,33 @@ class Simulation:
             if callback is not None:
                 callback(sample)
 
-        stats = self._engine.run(int(steps), cb, bool(record_counters))
+        report = self._engine.info()["report_file"]  # output={"report": FILE}
+        first = self.step
+        try:
+            stats = self._engine.run(int(steps), cb, bool(record_counters))
+        except Error as e:  # a failed safety check, non-finite energies: report what was reached
+            if report:
+                self._steps_run += self.step - first
+                self._engine.report(report, _toml_text(self._cfg), [], self._wall,
+                                    self._first_step, f"failed at step {self.step}: {e}", False)
+            raise
         self._wall += stats["wall_seconds"]
         self._steps_run += stats["steps"]
+        if report:  # as [output] report of `mdgpu run`, after every run()
+            self.report(report)
         return stats
 
     def report(self, path, warnings=None):
-        """A self-contained HTML report: the input sections, the system, the throughput of
-        the runs so far, the thermo plots ([output] thermo file) and ``warnings``."""
-        from .report import write_report
-
-        info = self.info()
-        system = {"atoms": info["natoms"], "types": " ".join(info["type_names"]),
-                  "units": info["units"], "potential": info["style"],
-                  "cutoff + skin": f"{info['cutoff']:g} + {info['skin']:g}",
-                  "timestep": info["timestep"], "executor":
-                  f"{info['backend']} ({info['threads']} OpenMP threads)", "step": self.step}
-        rate = info["natoms"] * self._steps_run / self._wall if self._wall > 0 else 0.0
-        perf = {"steps run": self._steps_run, "loop time (s)": f"{self._wall:.4g}",
-                "atom-steps/s": f"{rate:.4g}",
-                "peak device memory (MiB)": f"{info['peak_device_bytes'] / 2**20:.1f}"}
-        if info["units"] == "metal" and self._wall > 0:
-            perf["ns/day"] = f"{self._steps_run * info['timestep'] / self._wall * 86.4:.4g}"
-        return write_report(path, info["thermo_file"] or None, _toml_text(self._cfg), system,
-                            perf, warnings)
+        """A self-contained HTML report of the runs so far, the page `mdgpu run` writes for
+        ``[output] report`` (io/report.cpp): the system, steps, wall time and throughput,
+        the thermo plots (inline SVG, from the thermo samples of the runs), the warnings
+        (``warnings`` added) and the sections as TOML. ``path`` must not be an input or
+        another output of this run. Also written after every ``run()`` when
+        ``output={"report": FILE}``. Returns ``path``."""
+        self._engine.report(os.fspath(path), _toml_text(self._cfg),
+                            [str(w) for w in (warnings or [])], self._wall,
+                            self._first_step, f"{self._steps_run} steps run", True)
+        return os.fspath(path)
 
     def thermo(self):
         """The thermodynamic state now (one sample)."""

@@ -40,7 +40,8 @@ def main(argv=None):
                     elif line.startswith(("Loop time", "peak device memory", "kernel launches")):
                         perf[line.split(":")[0] if ":" in line else "loop"] = line
             out = a.output or os.path.splitext(a.thermo)[0] + ".html"
-            print(write_report(out, a.thermo, text, None, perf or None, warns))
+            print(write_report(out, a.thermo, text, None, perf or None, warns,
+                               input_name=a.input or ""))
     except (OSError, ValueError) as e:
         print(f"mdgpu: error: {e}", file=sys.stderr)
         return 1
