@@ -5,17 +5,21 @@
 // bits of the result do not depend on the order of the atoms, the threads or the ranks. No
 // host transfer and no host work between the launches (CUDA-graph capture safe). Used by
 // ThermoCompute (engine/thermo) and the thermostat/barostat reductions (integrators/).
+// Layering: a public engine header never includes kernels/, so exact_sum() finds reduce_sum
+// and parallel_for by argument-dependent lookup where it is instantiated: a translation unit
+// that calls it includes kernels/launch.hpp (it launches kernels, so it does anyway).
 #pragma once
+
+#include <cstddef>
 
 #include "engine/backend.hpp"
 #include "engine/fixed_point.hpp"
 #include "engine/system.hpp"
 #include "engine/views.hpp"
-#include "kernels/launch.hpp"
 
 namespace md {
 
-namespace detail {
+namespace exact_detail {
 template <int K, class F>
 struct FixedTerms {
   F terms;
@@ -28,16 +32,16 @@ struct FixedToDouble {
   DVec<K>* out;
   MD_HD void operator()(Index) const { *out = to_double(*in); }
 };
-}  // namespace detail
+}  // namespace exact_detail
 
 // *out = exact sum over the owned atoms (all ranks) of terms(i), a DVec<K> functor.
 // work: a device FVec<K> (the fixed-point sum before conversion; left holding it).
 template <int K, class F>
 void exact_sum(Context& ctx, const System& sys, const F& terms, FVec<K>* work, DVec<K>* out) {
-  reduce_sum(ctx, sys.n_owned(), detail::FixedTerms<K, F>{terms}, work);
+  reduce_sum(ctx, sys.n_owned(), exact_detail::FixedTerms<K, F>{terms}, work);
   if (CrossRankReducer* cr = sys.cross_rank())
     cr->sum(ctx, reinterpret_cast<Fixed128*>(work), FVec<K>::words());  // v[K], rejected
-  parallel_for(ctx, 1, detail::FixedToDouble<K>{work, out});
+  parallel_for(ctx, 1, exact_detail::FixedToDouble<K>{work, out});
 }
 
 // The same with its own device workspace.
@@ -54,10 +58,8 @@ class ExactSum {
   DeviceArray<FVec<K>> work_;
 };
 
-// Reduction workspace (Context::reserve_scratch) for exact sums of up to K_max = 16 values
-// over n atoms; reserve it at setup so the step loop never reallocates.
-inline std::size_t exact_sum_scratch_bytes(Context& ctx, Index n) {
-  return detail::reduce_bytes<FVec<16>>(ctx, n);
-}
+// Reduction workspace (Context::reserve_scratch) for exact sums of up to 16 values over n
+// atoms; reserve it at setup so the step loop never reallocates (engine/exact_sum.cpp).
+std::size_t exact_sum_scratch_bytes(Context& ctx, Index n);
 
 }  // namespace md

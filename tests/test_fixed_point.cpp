@@ -215,7 +215,7 @@ TEST_SUITE("determinism") {
     DeviceArray<double> other_values(ctx, rest.size());
     ctx.to_device(rest, other_values);
     DeviceArray<FVec<2>> other(ctx, 1);
-    reduce_sum(ctx, other_sys.n_local(), detail::FixedTerms<2, ValueTerms>{ValueTerms{other_values.data()}},
+    reduce_sum(ctx, other_sys.n_local(), exact_detail::FixedTerms<2, ValueTerms>{ValueTerms{other_values.data()}},
                other.data());
     FakeTwoRanks two(other);
     sys.set_n_owned(owned);
