@@ -346,6 +346,9 @@ MinimizeResult fire_minimize(Simulation& sim, const FireOptions& o) {
   DeviceArray<EnergySums> esums(ctx, 1);
 
   const bool virial = o.relax_cell != 0;
+  // These sums stay double reductions (deterministic for a given atom order and count): f.f
+  // and P = F.v go to ~1e-30 near convergence, below the 2^-64 resolution of the exact
+  // fixed-point sums (engine/exact_sum.hpp), and the stopping tests compare them.
   auto evaluate_and_check = [&](int initial) {
     sim.evaluate(true, virial);
     reduce_sum(ctx, n,
