@@ -68,7 +68,11 @@ TEST_SUITE("thermostats") {
     const auto r = canonical_run(
         "{ kind = \"nose-hoover\", temperature = 1.2, tdamp = 0.2, chain = 3 }", 3 * 108 - 3);
     check_canonical(r);
-    CHECK(r.econs_drift_rel < 2e-4);
+    // The fitted Econserve slope of this cut LJ liquid is a random walk's (cutoff crossings):
+    // across rounding realizations of the same run (storage order, neighbour order) it was
+    // 4e-6, 4.5e-5 and 2.2e-4 (Nose-Hoover) and 2e-6, 1.3e-4, 2.5e-4 (CSVR), max |dEcons|
+    // 3-6e-4 each time. A broken reservoir account drifts by 1e-2 and more.
+    CHECK(r.econs_drift_rel < 6e-4);
     CHECK(r.econs_spread_rel < 2e-3);
   }
 
@@ -76,7 +80,11 @@ TEST_SUITE("thermostats") {
     const auto r = canonical_run(
         "{ kind = \"csvr\", temperature = 1.2, tdamp = 0.1, seed = 4711 }", 3 * 108 - 3);
     check_canonical(r);
-    CHECK(r.econs_drift_rel < 2e-4);
+    // The fitted Econserve slope of this cut LJ liquid is a random walk's (cutoff crossings):
+    // across rounding realizations of the same run (storage order, neighbour order) it was
+    // 4e-6, 4.5e-5 and 2.2e-4 (Nose-Hoover) and 2e-6, 1.3e-4, 2.5e-4 (CSVR), max |dEcons|
+    // 3-6e-4 each time. A broken reservoir account drifts by 1e-2 and more.
+    CHECK(r.econs_drift_rel < 6e-4);
     CHECK(r.econs_spread_rel < 2e-3);
   }
 
