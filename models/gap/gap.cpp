@@ -147,8 +147,53 @@ GapSoapBasis gap_soap_basis(const GapSoap& s) {
   return b;
 }
 
-GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed)
-    : model_(std::move(model)), type_z_host_(std::move(type_z)), forces_(ctx), mixed_(mixed) {
+// (L^-1 of K_mm + reg^2 I), column-major, for the predictive variance of one distance_2b
+// descriptor: K_st = (delta^2 exp(-|(x_s - x_t)/theta|^2 / 2) + f0^2) fc_s fc_t. Empty with a
+// message in `why` when K is not positive definite.
+static std::vector<double> gap_2b_variance_linv(const GapCoordinates& g, double reg2, std::string& why) {
+  const int m = g.n_sparse, dim = g.dimensions;
+  std::vector<double> a(static_cast<std::size_t>(m) * m);
+  for (int s = 0; s < m; ++s)
+    for (int t = 0; t < m; ++t) {
+      double uu = 0.0;
+      for (int c = 0; c < dim; ++c) {
+        const double u = (g.sparse_x[static_cast<std::size_t>(s) * dim + c] -
+                          g.sparse_x[static_cast<std::size_t>(t) * dim + c]) / g.theta[c];
+        uu += u * u;
+      }
+      a[static_cast<std::size_t>(s) * m + t] =
+          (g.delta * g.delta * std::exp(-0.5 * uu) + g.f0 * g.f0) * g.sparse_cutoff[s] *
+              g.sparse_cutoff[t] + (s == t ? reg2 : 0.0);
+    }
+  std::vector<double> l(a.size(), 0.0), x(a.size(), 0.0);
+  for (int j = 0; j < m; ++j) {  // Cholesky A = L L^T
+    double d = a[static_cast<std::size_t>(j) * m + j];
+    for (int c = 0; c < j; ++c) d -= l[static_cast<std::size_t>(j) * m + c] * l[static_cast<std::size_t>(j) * m + c];
+    if (!(d > 0.0)) {
+      why = "the sparse covariance K_mm + r^2 I of descriptor \"" + g.label +
+            "\" is not positive definite (raise [potential] variance_regularisation)";
+      return {};
+    }
+    l[static_cast<std::size_t>(j) * m + j] = std::sqrt(d);
+    for (int i = j + 1; i < m; ++i) {
+      double v = a[static_cast<std::size_t>(i) * m + j];
+      for (int c = 0; c < j; ++c) v -= l[static_cast<std::size_t>(i) * m + c] * l[static_cast<std::size_t>(j) * m + c];
+      l[static_cast<std::size_t>(i) * m + j] = v / l[static_cast<std::size_t>(j) * m + j];
+    }
+  }
+  for (int col = 0; col < m; ++col)  // L X = I, X lower; stored column-major
+    for (int i = col; i < m; ++i) {
+      double v = i == col ? 1.0 : 0.0;
+      for (int c = col; c < i; ++c) v -= l[static_cast<std::size_t>(i) * m + c] * x[static_cast<std::size_t>(col) * m + c];
+      x[static_cast<std::size_t>(col) * m + i] = v / l[static_cast<std::size_t>(i) * m + i];
+    }
+  return x;
+}
+
+GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed,
+                           double variance_regularisation)
+    : model_(std::move(model)), type_z_host_(std::move(type_z)), forces_(ctx), mixed_(mixed),
+      d2b_linv_(ctx, 0), variance_reg2_(variance_regularisation * variance_regularisation) {
   for (auto* a : {&e0_, &d2b_exp_, &d2b_theta_, &d2b_x_, &d2b_alpha_, &d2b_fc_, &e_atom_,
                   &a3b_theta_, &a3b_x_, &a3b_alpha_, &a3b_fc_})
     a->bind(ctx);
@@ -159,8 +204,22 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
   std::vector<double> ex, it, xs, af, fcs;
   std::vector<Gap3bDesc> desc3;
   std::vector<double> th3, xs3, af3, fcs3;
+  std::vector<double> linv;
+  const char* kind_name[] = {"distance_2b", "soap", "bispectrum_so4", "angle_3b"};
   for (const GapCoordinates& g : model_.coords) {
     cutoff_ = std::max(cutoff_, g.cutoff());
+    if (variance_unsupported_.empty() && g.kind != GapDescriptorKind::Distance2b) {
+      variance_unsupported_ = std::string("gap: predictive variance ([uncertainty]) is implemented "
+                                          "for distance_2b descriptors only; descriptor \"") +
+                              kind_name[static_cast<int>(g.kind)] + "\" (label " + g.label +
+                              ") has none in mdgpu";
+      variance_line_ = g.line;
+    }
+    if (variance_unsupported_.empty() && g.f0 != 0.0) {
+      variance_unsupported_ = "gap: predictive variance with signal_mean (f0) != 0 is not "
+                              "supported (its convention is unverified); descriptor label " + g.label;
+      variance_line_ = g.line;
+    }
     if (g.kind == GapDescriptorKind::Angle3b) {
       if (g.covariance != GapCovariance::ArdSe || g.dimensions != 3)
         throw InputError(model_.path, g.line, "gap: angle_3b needs ard_se covariance and 3 dimensions");
@@ -199,6 +258,12 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       d.width = g.d2b.width;
       d.delta2 = g.delta * g.delta;
       d.f0sq = g.f0 * g.f0;
+      d.off_l = static_cast<int>(linv.size());
+      if (variance_unsupported_.empty()) {
+        const std::vector<double> li = gap_2b_variance_linv(g, variance_reg2_, variance_unsupported_);
+        if (!variance_unsupported_.empty()) variance_line_ = g.line;
+        linv.insert(linv.end(), li.begin(), li.end());
+      }
       for (int c = 0; c < g.dimensions; ++c) {
         ex.push_back(g.d2b.exponents[c]);
         it.push_back(g.theta[c]);
@@ -314,6 +379,7 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
   upload(ctx, xs, d2b_x_);
   upload(ctx, af, d2b_alpha_);
   upload(ctx, fcs, d2b_fc_);
+  if (variance_unsupported_.empty()) upload(ctx, linv, d2b_linv_);
   n_3b_ = static_cast<int>(desc3.size());
   upload(ctx, desc3, a3b_desc_);
   upload(ctx, th3, a3b_theta_);
@@ -420,6 +486,20 @@ void GapPotential::compute(Context& ctx, const SystemView& sys, const NeighborVi
   }
   if (req.energy) parallel_for(ctx, n, GapStoreEnergy{e_atom_.data(), out});
   forces_.gather(ctx, sys, nl, out, req.virial);
+}
+
+void GapPotential::atom_uncertainty(Context& ctx, const SystemView& sys, const NeighborView& nl,
+                                    double* std_out) {
+  if (!variance_unsupported_.empty()) throw InputError(model_.path, variance_line_, variance_unsupported_);
+  if (static_cast<Index>(type_z_host_.size()) < sys.n_types)
+    throw Error("gap: the potential maps fewer types than the system has");
+  int m_max = 1;
+  for (const GapCoordinates& g : model_.coords) m_max = std::max(m_max, g.n_sparse);
+  const Gap2bView v2{n_2b_,          d2b_desc_.data(),  d2b_exp_.data(), d2b_theta_.data(),
+                     d2b_x_.data(), d2b_alpha_.data(), d2b_fc_.data()};
+  parallel_for_team(ctx, sys.n_local, 32, sizeof(double) * static_cast<std::size_t>(m_max),
+                    Gap2bVarianceKernel{sys, nl, v2, d2b_linv_.data(), variance_reg2_,
+                                        type_z_.data(), std_out});
 }
 
 }  // namespace md

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/potential.hpp"
+#include "engine/uncertainty.hpp"
 #include "kernels/many_body.hpp"
 #include "models/gap/gap_angle3b.hpp"
 #include "models/gap/gap_kernels.hpp"
@@ -36,12 +37,14 @@ struct GapSo4Tables {
 };
 GapSo4Tables gap_so4_tables(int j_max);
 
-class GapPotential : public Potential {
+class GapPotential : public Potential, public UncertaintyProvider {
  public:
   // type_z: atomic number of each system type (every one must be covered by a descriptor).
   // mixed: the SOAP dot-product kernel multiplies in float and sums in double (the sparse
-  // matrix stored in float); everything else stays double.
-  GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed = false);
+  // matrix stored in float); everything else stays double. variance_regularisation: quippy's
+  // gap_variance_regularisation r of the predictive variance (K_mm + r^2 I).
+  GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed = false,
+               double variance_regularisation = 0.001);
   std::string style() const override { return "gap"; }
   double cutoff() const override { return cutoff_; }
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
@@ -50,6 +53,16 @@ class GapPotential : public Potential {
   // Per-atom SOAP descriptors of the last compute (device, [n][dim], the shared
   // expansion's pair order: kernels/density_expansion.hpp) of SOAP descriptor k.
   const DeviceArray<double>& soap_descriptors(int k) const { return soap_[k].x; }
+
+  // Predictive variance (quippy's local_gap_variance, models/gap/README.md): std_out[i] =
+  // sqrt(local_gap_variance_i) in eV. GAP needs no extra files, so has_uncertainty() is true;
+  // a model with a descriptor mdgpu has no variance for (anything but distance_2b, or f0 != 0)
+  // makes atom_uncertainty throw an InputError naming gap.xml and the descriptor's line
+  // (variance_unsupported() gives that message beforehand; empty when supported).
+  bool has_uncertainty() const override { return true; }
+  void atom_uncertainty(Context& ctx, const SystemView& sys, const NeighborView& nl,
+                        double* std_out) override;
+  const std::string& variance_unsupported() const { return variance_unsupported_; }
 
  private:
   struct SoapData {
@@ -98,6 +111,11 @@ class GapPotential : public Potential {
   ManyBodyForces forces_;
   Index n_alloc_ = -1;
   bool mixed_ = false;
+  // predictive variance: L^-1 of K_mm + r^2 I per distance_2b descriptor (Gap2bDesc::off_l)
+  DeviceArray<double> d2b_linv_;
+  double variance_reg2_ = 0;
+  std::string variance_unsupported_;
+  long variance_line_ = 0;
 };
 
 }  // namespace md
