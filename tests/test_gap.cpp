@@ -183,6 +183,10 @@ double check_variance(const std::string& model) {
     NeighborList nl(sys, pot->cutoff(), 1.0);
     nl.build_now(sys);
     const Index n = sys.n_local();
+    DeviceArray<double> e(ctx, n), v(ctx, 6 * n);
+    pot->compute(ctx, sys.view(), nl.view(),  // the SOAP variance uses its descriptors
+                 ForceOut{sys.fx.data(), sys.fy.data(), sys.fz.data(), e.data(), v.data(), false},
+                 ForceRequest{true, false});
     UncertaintySettings us;
     us.every = 1;
     us.threshold = 1.0;
@@ -281,6 +285,10 @@ TEST_SUITE("gap") {
     // delta^2 = 0.25: a cancellation of ~1e4 per instance); measured <= 1.8e-10 (abs 4e-15)
     CHECK(check_variance("2b") < 1e-8);
   }
+  EXEC_TEST_CASE("GAP predictive variance (2b + SOAP dot_product, zeta 2 and 4) matches quippy") {
+    CHECK(check_variance("soap2") < 1e-8);
+    CHECK(check_variance("soap4") < 1e-8);
+  }
 
   EXEC_TEST_CASE("GAP [uncertainty] in a run: style gap, every 5 steps, no transfers between") {
     Job job = load_gap_job("gap_unc.toml", gap_run_input("2b", "[uncertainty]\nevery = 5\n"
@@ -319,19 +327,20 @@ TEST_SUITE("gap") {
 
   TEST_CASE("GAP [uncertainty] with a descriptor without variance support is refused by name") {
     Context ctx(Backend::cpu);
-    std::unique_ptr<Potential> pot = gap_potential(ctx, "soap2", {"Al", "Cu"});
+    std::unique_ptr<Potential> pot = gap_potential(ctx, "so4", {"Al", "Cu"});
     auto* gap = dynamic_cast<GapPotential*>(pot.get());
     REQUIRE(gap != nullptr);
-    CHECK(gap->variance_unsupported().find("\"soap\"") != std::string::npos);
-    Job job = load_gap_job("gap_unc_soap.toml", gap_run_input("soap2", "[uncertainty]\nevery = 5\nthreshold = 1.0\n"));
+    CHECK(gap->variance_unsupported().find("\"bispectrum_so4\"") != std::string::npos);
+    Job job = load_gap_job("gap_unc_3b.toml", gap_run_input("3b2", "[uncertainty]\nevery = 5\nthreshold = 1.0\n"));
     REQUIRE(job.uncertainty);
     job.sim->setup();
     UncertaintyRun unc(*job.ctx, *job.sim, *job.potential, *job.uncertainty, false);
     CHECK_THROWS_WITH_AS(unc.start(),
                          doctest::Contains("predictive variance ([uncertainty]) is implemented for "
-                                           "distance_2b descriptors only; descriptor \"soap\""),
+                                           "distance_2b and soap descriptors only; descriptor "
+                                           "\"angle_3b\""),
                          InputError);
-    CHECK_THROWS_WITH_AS(unc.start(), doctest::Contains("soap2/gap.xml:"), InputError);
+    CHECK_THROWS_WITH_AS(unc.start(), doctest::Contains("3b2/gap.xml:"), InputError);
     const std::string bad = "style = \"gap\"\nxml = \"" + src("tests/data/gap/2b/gap.xml") +
                             "\"\nvariance_regularisation = 0.0\n";
     CHECK(error_of([&] { make_from_toml(ctx, bad, {"Al", "Cu"}); }).find("variance_regularisation") !=

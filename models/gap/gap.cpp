@@ -147,24 +147,16 @@ GapSoapBasis gap_soap_basis(const GapSoap& s) {
   return b;
 }
 
-// (L^-1 of K_mm + reg^2 I), column-major, for the predictive variance of one distance_2b
-// descriptor: K_st = (delta^2 exp(-|(x_s - x_t)/theta|^2 / 2) + f0^2) fc_s fc_t. Empty with a
-// message in `why` when K is not positive definite.
-static std::vector<double> gap_2b_variance_linv(const GapCoordinates& g, double reg2, std::string& why) {
-  const int m = g.n_sparse, dim = g.dimensions;
+// L^-1 of K_mm + reg^2 I (column-major, Cholesky in double) for the predictive variance of
+// one descriptor; cov(s, t) = K_st, the covariance of sparse points s and t with both sparse
+// cutoffs. Empty with a message in `why` when the matrix is not positive definite.
+template <class Cov>
+static std::vector<double> gap_variance_linv(const GapCoordinates& g, double reg2, Cov&& cov,
+                                             std::string& why) {
+  const int m = g.n_sparse;
   std::vector<double> a(static_cast<std::size_t>(m) * m);
   for (int s = 0; s < m; ++s)
-    for (int t = 0; t < m; ++t) {
-      double uu = 0.0;
-      for (int c = 0; c < dim; ++c) {
-        const double u = (g.sparse_x[static_cast<std::size_t>(s) * dim + c] -
-                          g.sparse_x[static_cast<std::size_t>(t) * dim + c]) / g.theta[c];
-        uu += u * u;
-      }
-      a[static_cast<std::size_t>(s) * m + t] =
-          (g.delta * g.delta * std::exp(-0.5 * uu) + g.f0 * g.f0) * g.sparse_cutoff[s] *
-              g.sparse_cutoff[t] + (s == t ? reg2 : 0.0);
-    }
+    for (int t = 0; t < m; ++t) a[static_cast<std::size_t>(s) * m + t] = cov(s, t) + (s == t ? reg2 : 0.0);
   std::vector<double> l(a.size(), 0.0), x(a.size(), 0.0);
   for (int j = 0; j < m; ++j) {  // Cholesky A = L L^T
     double d = a[static_cast<std::size_t>(j) * m + j];
@@ -208,11 +200,17 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
   const char* kind_name[] = {"distance_2b", "soap", "bispectrum_so4", "angle_3b"};
   for (const GapCoordinates& g : model_.coords) {
     cutoff_ = std::max(cutoff_, g.cutoff());
-    if (variance_unsupported_.empty() && g.kind != GapDescriptorKind::Distance2b) {
+    if (variance_unsupported_.empty() && g.kind != GapDescriptorKind::Distance2b &&
+        g.kind != GapDescriptorKind::Soap) {
       variance_unsupported_ = std::string("gap: predictive variance ([uncertainty]) is implemented "
-                                          "for distance_2b descriptors only; descriptor \"") +
+                                          "for distance_2b and soap descriptors only; descriptor \"") +
                               kind_name[static_cast<int>(g.kind)] + "\" (label " + g.label +
                               ") has none in mdgpu";
+      variance_line_ = g.line;
+    }
+    if (variance_unsupported_.empty() && g.kind == GapDescriptorKind::Soap && g.n_sparse > 4096) {
+      variance_unsupported_ = "gap: predictive variance of a soap descriptor with more than 4096 "
+                              "sparse points (its kernel vector lives in team scratch); label " + g.label;
       variance_line_ = g.line;
     }
     if (variance_unsupported_.empty() && g.f0 != 0.0) {
@@ -260,7 +258,20 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       d.f0sq = g.f0 * g.f0;
       d.off_l = static_cast<int>(linv.size());
       if (variance_unsupported_.empty()) {
-        const std::vector<double> li = gap_2b_variance_linv(g, variance_reg2_, variance_unsupported_);
+        const int dim = g.dimensions;
+        const std::vector<double> li = gap_variance_linv(
+            g, variance_reg2_,
+            [&](int s, int t) {  // (delta^2 exp(-|(x_s - x_t)/theta|^2 / 2) + f0^2) fc_s fc_t
+              double uu = 0.0;
+              for (int c = 0; c < dim; ++c) {
+                const double u = (g.sparse_x[static_cast<std::size_t>(s) * dim + c] -
+                                  g.sparse_x[static_cast<std::size_t>(t) * dim + c]) / g.theta[c];
+                uu += u * u;
+              }
+              return (g.delta * g.delta * std::exp(-0.5 * uu) + g.f0 * g.f0) * g.sparse_cutoff[s] *
+                     g.sparse_cutoff[t];
+            },
+            variance_unsupported_);
         if (!variance_unsupported_.empty()) variance_line_ = g.line;
         linv.insert(linv.end(), li.begin(), li.end());
       }
@@ -351,6 +362,20 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
     }
     upload(ctx, g.alpha, sd.alpha);
     upload(ctx, g.sparse_cutoff, sd.sparse_cutoff);
+    if (variance_unsupported_.empty()) {
+      const int dim = g.dimensions;
+      const std::vector<double> li = gap_variance_linv(
+          g, variance_reg2_,
+          [&](int p, int q) {  // delta^2 (x_p . x_q)^zeta fc_p fc_q
+            double dot = 0.0;
+            for (int c = 0; c < dim; ++c)
+              dot += g.sparse_x[static_cast<std::size_t>(p) * dim + c] * g.sparse_x[static_cast<std::size_t>(q) * dim + c];
+            return g.delta * g.delta * std::pow(dot, g.zeta) * g.sparse_cutoff[p] * g.sparse_cutoff[q];
+          },
+          variance_unsupported_);
+      if (!variance_unsupported_.empty()) variance_line_ = g.line;
+      upload(ctx, li, sd.linv);
+    }
     GapSoapView& v = sd.view;
     v.n_max = so.n_max;
     v.l_max = so.l_max;
@@ -497,9 +522,23 @@ void GapPotential::atom_uncertainty(Context& ctx, const SystemView& sys, const N
   for (const GapCoordinates& g : model_.coords) m_max = std::max(m_max, g.n_sparse);
   const Gap2bView v2{n_2b_,          d2b_desc_.data(),  d2b_exp_.data(), d2b_theta_.data(),
                      d2b_x_.data(), d2b_alpha_.data(), d2b_fc_.data()};
-  parallel_for_team(ctx, sys.n_local, 32, sizeof(double) * static_cast<std::size_t>(m_max),
+  const Index n = sys.n_local;
+  if (!soap_.empty() && n != n_alloc_)
+    throw Error("gap: atom_uncertainty needs the SOAP descriptors of a compute() of this system");
+  const std::size_t scratch = sizeof(double) * static_cast<std::size_t>(m_max);
+  parallel_for_team(ctx, n, 32, scratch,
                     Gap2bVarianceKernel{sys, nl, v2, d2b_linv_.data(), variance_reg2_,
                                         type_z_.data(), std_out});
+  // SOAP: the descriptors of the last compute() (the monitor runs right after the forces)
+  for (SoapData& s : soap_) {
+    GapSoapView v = s.view;
+    v.sparse_x = s.sparse_x.data();
+    v.sparse_cutoff = s.sparse_cutoff.data();
+    parallel_for_team(ctx, n, 32, scratch,
+                      GapSoapVarianceKernel{v, s.x.data(), s.norm.data(), s.linv.data(),
+                                            variance_reg2_, std_out});
+  }
+  parallel_for(ctx, n, GapVarianceToStd{std_out});
 }
 
 }  // namespace md

@@ -54,9 +54,10 @@ class GapPotential : public Potential, public UncertaintyProvider {
   // expansion's pair order: kernels/density_expansion.hpp) of SOAP descriptor k.
   const DeviceArray<double>& soap_descriptors(int k) const { return soap_[k].x; }
 
-  // Predictive variance (quippy's local_gap_variance, models/gap/README.md): std_out[i] =
-  // sqrt(local_gap_variance_i) in eV. GAP needs no extra files, so has_uncertainty() is true;
-  // a model with a descriptor mdgpu has no variance for (anything but distance_2b, or f0 != 0)
+  // Predictive variance (quippy's local_gap_variance, models/gap/README.md) of distance_2b and
+  // soap: std_out[i] = sqrt(local_gap_variance_i) in eV (SOAP from the descriptors of the
+  // last compute()). GAP needs no extra files, so has_uncertainty() is true;
+  // a model with a descriptor mdgpu has no variance for (angle_3b, bispectrum_so4, f0 != 0)
   // makes atom_uncertainty throw an InputError naming gap.xml and the descriptor's line
   // (variance_unsupported() gives that message beforehand; empty when supported).
   bool has_uncertainty() const override { return true; }
@@ -69,13 +70,14 @@ class GapPotential : public Potential, public UncertaintyProvider {
     explicit SoapData(Context& ctx)
         : species_z(ctx, 0), r_basis(ctx, 0), transform(ctx, 0), central(ctx, 0),
           sparse_x(ctx, 0), alpha(ctx, 0), sparse_cutoff(ctx, 0), sparse_xf(ctx, 0), species_of_type(ctx, 0), c(ctx, 0), x(ctx, 0),
-          dedx(ctx, 0), norm(ctx, 0), partials(ctx) {}
+          dedx(ctx, 0), norm(ctx, 0), linv(ctx, 0), partials(ctx) {}
     GapSoapView view{};
     DeviceArray<int> species_z;
     DeviceArray<double> r_basis, transform, central, sparse_x, alpha, sparse_cutoff;
     DeviceArray<float> sparse_xf;
     DeviceArray<int> species_of_type;  // [n_types] SOAP species channel, -1: none
     DeviceArray<double> c, x, dedx, norm;
+    DeviceArray<double> linv;  // predictive variance: L^-1 of K_mm + r^2 I, column-major
     PairPartials partials;  // this descriptor's pair partials (the shared expansion stores them)
   };
   struct So4Data {

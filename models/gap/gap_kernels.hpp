@@ -133,7 +133,8 @@ struct Gap2bKernel {
 // descriptor) k_s = (cov(r_ij, x_s) + f0^2) fc_s in team scratch, then
 // q = k^T (K_mm + reg^2 I)^-1 k = |L^-1 k|^2 (lanes over rows of L^-1), and atom i collects
 // fc(r_ij)^2 (delta^2 + f0^2 + reg^2 - q) once per neighbour (instances i->j and j->i, half
-// to each atom). std_out[i] = sqrt of that sum (eV). Scratch: max n_sparse doubles.
+// to each atom). std_out[i] = that sum (eV^2; the other descriptors add to it, then
+// GapVarianceToStd). Scratch: max n_sparse doubles.
 struct Gap2bVarianceKernel {
   SystemView sys;
   NeighborView nl;
@@ -174,7 +175,7 @@ struct Gap2bVarianceKernel {
         var += fc * fc * (ds.delta2 + ds.f0sq + reg2 - q);
       }
     }
-    team_single(t, [&] { std_out[i] = sqrt(var > 0.0 ? var : 0.0); });
+    team_single(t, [&] { std_out[i] = var; });
   }
 };
 
@@ -342,6 +343,53 @@ struct GapSoapDescriptorKernel {
   }
 };
 
+// dot_product covariance of a SOAP descriptor with sparse point of product `dot` and sparse
+// cutoff fc: delta^2 dot^zeta fc. Shared by the energy (GapDotProductKernel) and the variance.
+MD_INLINE double gap_soap_covariance(const GapSoapView& s, double dot, double fc) {
+  return s.delta2 * pow(dot, s.zeta) * fc;
+}
+
+// Predictive variance of one SOAP descriptor (quippy's local_gap_variance; one instance per
+// centre atom, covariance cutoff 1): a team per local atom, lanes over sparse points:
+// k_q = delta^2 (x.x_q)^zeta fc_q in scratch, then std_out[i] += delta^2 + reg^2 - |L^-1 k|^2
+// (a variance; GapVarianceToStd takes the root after all descriptors). Atoms that are not
+// centres of this descriptor (norm 0) add nothing.
+struct GapSoapVarianceKernel {
+  GapSoapView s;
+  const double* x;     // [n][dim] descriptors of the last compute
+  const double* norm;  // [n], 0: not a centre
+  const double* linv;  // [n_sparse][n_sparse] column-major
+  double reg2;
+  double* std_out;
+
+  MD_HD void operator()(const Team& t) const {
+    const Index i = t.item;
+    if (norm[i] == 0.0) return;  // the whole team leaves: no barrier is skipped by a lane
+    const int m = s.n_sparse, d = s.dim;
+    double* k = t.scratch_as<double>();
+    const double* xi = x + i * d;
+    team_for(t, m, [&](int q) {
+      const double* xq = s.sparse_x + static_cast<Index>(q) * d;
+      double dot = 0.0;
+      for (int c = 0; c < d; ++c) dot += xi[c] * xq[c];
+      k[q] = gap_soap_covariance(s, dot, s.sparse_cutoff[q]);
+    });
+    team_barrier(t);
+    const double qf = team_sum<double>(t, m, [&](int r) {
+      double y = 0.0;
+      for (int c = 0; c <= r; ++c) y += linv[static_cast<Index>(c) * m + r] * k[c];
+      return y * y;
+    });
+    team_single(t, [&] { std_out[i] += s.delta2 + reg2 - qf; });
+  }
+};
+
+// std_out[i] = sqrt(variance_i) (negative rounding clamped to 0).
+struct GapVarianceToStd {
+  double* v;
+  MD_HD void operator()(Index i) const { v[i] = sqrt(v[i] > 0.0 ? v[i] : 0.0); }
+};
+
 // Tile of `tile` (<= kGapTile) atoms per team against the sparse set, in chunks of
 // kGapSparseChunk sparse points:
 // k_as = delta^2 (x_a . x_s)^zeta; eps_a = sum_s alpha_s fc_s k_as is added to e_atom, and
@@ -394,7 +442,7 @@ struct GapDotProductKernel {
         const double al = s.sparse_alpha[s0 + q], fc = s.sparse_cutoff[s0 + q];
         const bool on = a < na && w.norm[i0 + a] != 0.0;
         // the reference's operation order: k = delta^2 (x.x_s)^zeta fc_s, eps = sum alpha k
-        mine[a] += on ? al * (s.delta2 * pow(dot, s.zeta) * fc) : 0.0;
+        mine[a] += on ? al * gap_soap_covariance(s, dot, fc) : 0.0;
         wt[a * kGapSparseChunk + q] = on ? al * s.delta2 * s.zeta * pow(dot, s.zeta - 1.0) * fc : 0.0;
       });
       team_barrier(t);
