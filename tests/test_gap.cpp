@@ -289,6 +289,11 @@ TEST_SUITE("gap") {
     CHECK(check_variance("soap2") < 1e-8);
     CHECK(check_variance("soap4") < 1e-8);
   }
+  EXEC_TEST_CASE("GAP predictive variance (2b + angle_3b: one species, filters, Z1 = any) matches quippy") {
+    CHECK(check_variance("3b1") < 1e-8);
+    CHECK(check_variance("3b2") < 1e-8);
+    CHECK(check_variance("3b0") < 1e-8);
+  }
 
   EXEC_TEST_CASE("GAP [uncertainty] in a run: style gap, every 5 steps, no transfers between") {
     Job job = load_gap_job("gap_unc.toml", gap_run_input("2b", "[uncertainty]\nevery = 5\n"
@@ -331,16 +336,16 @@ TEST_SUITE("gap") {
     auto* gap = dynamic_cast<GapPotential*>(pot.get());
     REQUIRE(gap != nullptr);
     CHECK(gap->variance_unsupported().find("\"bispectrum_so4\"") != std::string::npos);
-    Job job = load_gap_job("gap_unc_3b.toml", gap_run_input("3b2", "[uncertainty]\nevery = 5\nthreshold = 1.0\n"));
+    Job job = load_gap_job("gap_unc_so4.toml", gap_run_input("so4", "[uncertainty]\nevery = 5\nthreshold = 1.0\n"));
     REQUIRE(job.uncertainty);
     job.sim->setup();
     UncertaintyRun unc(*job.ctx, *job.sim, *job.potential, *job.uncertainty, false);
     CHECK_THROWS_WITH_AS(unc.start(),
                          doctest::Contains("predictive variance ([uncertainty]) is implemented for "
-                                           "distance_2b and soap descriptors only; descriptor "
-                                           "\"angle_3b\""),
+                                           "distance_2b, angle_3b and soap descriptors only; "
+                                           "descriptor \"bispectrum_so4\""),
                          InputError);
-    CHECK_THROWS_WITH_AS(unc.start(), doctest::Contains("3b2/gap.xml:"), InputError);
+    CHECK_THROWS_WITH_AS(unc.start(), doctest::Contains("so4/gap.xml:"), InputError);
     const std::string bad = "style = \"gap\"\nxml = \"" + src("tests/data/gap/2b/gap.xml") +
                             "\"\nvariance_regularisation = 0.0\n";
     CHECK(error_of([&] { make_from_toml(ctx, bad, {"Al", "Cu"}); }).find("variance_regularisation") !=

@@ -40,11 +40,11 @@ def descriptors(xml):
     base = os.path.dirname(xml)
     for c in ET.parse(xml).getroot().iter("gpCoordinates"):
         d = c.find("descriptor").text.split()
-        if d[0] == "soap":
+        if d[0] in ("soap", "angle_3b"):
             out.append(soap_descriptor(c, base))
             continue
         if d[0] != "distance_2b":
-            sys.exit("only distance_2b and soap models: " + d[0])
+            sys.exit("only distance_2b, angle_3b and soap models: " + d[0])
         opts = dict(kv.split("=", 1) for kv in d[1:] if "=" in kv)
         xs = np.loadtxt(os.path.join(base, c.get("sparseX_filename"))).reshape(-1)
         theta = float(c.find("theta").text.split()[0])
@@ -61,17 +61,23 @@ def descriptors(xml):
 
 def soap_descriptor(c, base):
     """soap with dot_product: K_st = delta^2 (x_s . x_t)^zeta fc_s fc_t (+ r^2 on the diagonal),
-    k_s = delta^2 (x . x_s)^zeta fc_s; x from quippy's own Descriptor (its covariance_cutoff and
-    ci: the centre atom)."""
+    k_s = delta^2 (x . x_s)^zeta fc_s; angle_3b with ard_se: delta^2 exp(-|(x - x_s)/theta|^2/2)
+    instead. x from quippy's own Descriptor (its covariance_cutoff and ci)."""
     fcs = np.array([float(s.get("sparseCutoff")) for s in c.iter("sparseX")])
     n = len(fcs)
     xs = np.loadtxt(os.path.join(base, c.get("sparseX_filename"))).reshape(n, -1)
     delta = float(c.get("signal_variance"))
-    zeta = float(c.get("zeta"))
+    zeta = float(c.get("zeta", "1"))
     if float(c.get("signal_mean", "0")) != 0.0:
         sys.exit("soap with signal_mean != 0 is not covered")
-    kmm = delta**2 * (xs @ xs.T) ** zeta * fcs[:, None] * fcs[None, :] + REG**2 * np.eye(n)
-    return dict(kind="soap", text=c.find("descriptor").text.strip(), xs=xs, fcs=fcs,
+    text = c.find("descriptor").text.strip()
+    if text.startswith("angle_3b"):
+        theta = np.array([float(t) for t in c.find("theta").text.split()])
+        cov = lambda a, b: delta**2 * np.exp(-0.5 * (((a[:, None, :] - b[None, :, :]) / theta) ** 2).sum(-1))  # noqa: E731
+    else:
+        cov = lambda a, b: delta**2 * (a @ b.T) ** zeta  # noqa: E731
+    kmm = cov(xs, xs) * fcs[:, None] * fcs[None, :] + REG**2 * np.eye(n)
+    return dict(kind="soap", text=text, xs=xs, fcs=fcs, cov=cov,
                 delta=delta, zeta=zeta, kmm=kmm, rc=0.0)
 
 
@@ -84,7 +90,7 @@ def soap_local_variance(at, d, out):
     ci_all = np.asarray(r["ci"]).reshape(len(xs_all), -1)  # one row per instance
     w_all = np.atleast_1d(r.get("covariance_cutoff", np.ones(len(xs_all))))
     for x, ci, w in zip(xs_all, ci_all, w_all):
-        k = d["delta"] ** 2 * (d["xs"] @ x) ** d["zeta"] * d["fcs"]
+        k = d["cov"](x[None, :], d["xs"])[0] * d["fcs"]
         var = d["delta"] ** 2 + REG**2 - k @ np.linalg.solve(d["kmm"], k)
         for a in ci:
             out[a - 1] += w**2 * var / len(ci)  # quippy's ci are 1-based

@@ -185,7 +185,7 @@ static std::vector<double> gap_variance_linv(const GapCoordinates& g, double reg
 GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed,
                            double variance_regularisation)
     : model_(std::move(model)), type_z_host_(std::move(type_z)), forces_(ctx), mixed_(mixed),
-      d2b_linv_(ctx, 0), variance_reg2_(variance_regularisation * variance_regularisation) {
+      d2b_linv_(ctx, 0), a3b_linv_(ctx, 0), variance_reg2_(variance_regularisation * variance_regularisation) {
   for (auto* a : {&e0_, &d2b_exp_, &d2b_theta_, &d2b_x_, &d2b_alpha_, &d2b_fc_, &e_atom_,
                   &a3b_theta_, &a3b_x_, &a3b_alpha_, &a3b_fc_})
     a->bind(ctx);
@@ -196,14 +196,14 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
   std::vector<double> ex, it, xs, af, fcs;
   std::vector<Gap3bDesc> desc3;
   std::vector<double> th3, xs3, af3, fcs3;
-  std::vector<double> linv;
+  std::vector<double> linv, linv3;
   const char* kind_name[] = {"distance_2b", "soap", "bispectrum_so4", "angle_3b"};
   for (const GapCoordinates& g : model_.coords) {
     cutoff_ = std::max(cutoff_, g.cutoff());
-    if (variance_unsupported_.empty() && g.kind != GapDescriptorKind::Distance2b &&
-        g.kind != GapDescriptorKind::Soap) {
+    if (variance_unsupported_.empty() && g.kind == GapDescriptorKind::BispectrumSo4) {
       variance_unsupported_ = std::string("gap: predictive variance ([uncertainty]) is implemented "
-                                          "for distance_2b and soap descriptors only; descriptor \"") +
+                                          "for distance_2b, angle_3b and soap descriptors only; "
+                                          "descriptor \"") +
                               kind_name[static_cast<int>(g.kind)] + "\" (label " + g.label +
                               ") has none in mdgpu";
       variance_line_ = g.line;
@@ -232,6 +232,24 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       d.width = g.a3b.width;
       d.delta2 = g.delta * g.delta;
       d.f0sq = g.f0 * g.f0;
+      d.off_l = static_cast<int>(linv3.size());
+      if (variance_unsupported_.empty()) {
+        const std::vector<double> li = gap_variance_linv(
+            g, variance_reg2_,
+            [&](int p, int q) {  // (delta^2 exp(-|(x_p - x_q)/theta|^2 / 2) + f0^2) fc_p fc_q
+              double uu = 0.0;
+              for (int c = 0; c < 3; ++c) {
+                const double u = (g.sparse_x[static_cast<std::size_t>(p) * 3 + c] -
+                                  g.sparse_x[static_cast<std::size_t>(q) * 3 + c]) / g.theta[c];
+                uu += u * u;
+              }
+              return (g.delta * g.delta * std::exp(-0.5 * uu) + g.f0 * g.f0) * g.sparse_cutoff[p] *
+                     g.sparse_cutoff[q];
+            },
+            variance_unsupported_);
+        if (!variance_unsupported_.empty()) variance_line_ = g.line;
+        linv3.insert(linv3.end(), li.begin(), li.end());
+      }
       th3.insert(th3.end(), g.theta.begin(), g.theta.end());
       for (int s = 0; s < g.n_sparse; ++s)
         for (int c = 0; c < 3; ++c) xs3.push_back(g.sparse_x[static_cast<std::size_t>(s) * 3 + c] / g.theta[c]);
@@ -411,6 +429,7 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
   upload(ctx, xs3, a3b_x_);
   upload(ctx, af3, a3b_alpha_);
   upload(ctx, fcs3, a3b_fc_);
+  if (variance_unsupported_.empty()) upload(ctx, linv3, a3b_linv_);
   std::vector<double> e0(model_.e0.begin(), model_.e0.end());
   upload(ctx, e0, e0_);
   upload(ctx, type_z_host_, type_z_);
@@ -529,6 +548,13 @@ void GapPotential::atom_uncertainty(Context& ctx, const SystemView& sys, const N
   parallel_for_team(ctx, n, 32, scratch,
                     Gap2bVarianceKernel{sys, nl, v2, d2b_linv_.data(), variance_reg2_,
                                         type_z_.data(), std_out});
+  if (n_3b_ > 0) {
+    const Gap3bView v3{n_3b_, cutoff_3b_, a3b_desc_.data(), a3b_theta_.data(), a3b_x_.data(),
+                       a3b_alpha_.data(), a3b_fc_.data()};
+    parallel_for_team(ctx, n, 32, scratch,
+                      Gap3bVarianceKernel{sys, nl, v3, a3b_linv_.data(), variance_reg2_,
+                                          type_z_.data(), std_out});
+  }
   // SOAP: the descriptors of the last compute() (the monitor runs right after the forces)
   for (SoapData& s : soap_) {
     GapSoapView v = s.view;

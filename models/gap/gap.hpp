@@ -54,10 +54,10 @@ class GapPotential : public Potential, public UncertaintyProvider {
   // expansion's pair order: kernels/density_expansion.hpp) of SOAP descriptor k.
   const DeviceArray<double>& soap_descriptors(int k) const { return soap_[k].x; }
 
-  // Predictive variance (quippy's local_gap_variance, models/gap/README.md) of distance_2b and
-  // soap: std_out[i] = sqrt(local_gap_variance_i) in eV (SOAP from the descriptors of the
+  // Predictive variance (quippy's local_gap_variance, models/gap/README.md) of distance_2b,
+  // angle_3b and soap: std_out[i] = sqrt(local_gap_variance_i) in eV (SOAP from the descriptors of the
   // last compute()). GAP needs no extra files, so has_uncertainty() is true;
-  // a model with a descriptor mdgpu has no variance for (angle_3b, bispectrum_so4, f0 != 0)
+  // a model with a descriptor mdgpu has no variance for (bispectrum_so4, f0 != 0)
   // makes atom_uncertainty throw an InputError naming gap.xml and the descriptor's line
   // (variance_unsupported() gives that message beforehand; empty when supported).
   bool has_uncertainty() const override { return true; }
@@ -114,7 +114,7 @@ class GapPotential : public Potential, public UncertaintyProvider {
   Index n_alloc_ = -1;
   bool mixed_ = false;
   // predictive variance: L^-1 of K_mm + r^2 I per distance_2b descriptor (Gap2bDesc::off_l)
-  DeviceArray<double> d2b_linv_;
+  DeviceArray<double> d2b_linv_, a3b_linv_;  // (Gap2bDesc / Gap3bDesc::off_l)
   double variance_reg2_ = 0;
   std::string variance_unsupported_;
   long variance_line_ = 0;
