@@ -4,10 +4,10 @@ schema mdgpu-reference-fixture/1 via tools/fixture_schema.py): quippy-ase's
 `local_gap_variance` (calc_args="local_gap_variance", default gap_variance_regularisation
 0.001) in each frame's `extra`, with energy, forces and virial of the same call.
 
-    /work/venvs/gap/bin/python tools/gap_variance_fixtures.py [2b soap2 soap4 3b1 3b2 3b0]
+    /work/venvs/gap/bin/python tools/gap_variance_fixtures.py [2b soap2 soap4 3b1 3b2 3b0 so4]
 
 Frames: the ones of tools/gap_fixtures.py (fcc 108, triclinic 108, thin 32 atoms; Al/Cu).
-Convention checked in numpy by tools/gap_variance_reference.py (distance_2b, angle_3b, soap).
+Convention checked in numpy by tools/gap_variance_reference.py (distance_2b, angle_3b, soap, bispectrum_so4).
 """
 import os
 import sys
@@ -36,7 +36,7 @@ def evaluate(xml, at):
 
 def main():
     import quippy
-    models = sys.argv[1:] or ["2b", "soap2", "soap4", "3b1", "3b2", "3b0"]
+    models = sys.argv[1:] or ["2b", "soap2", "soap4", "3b1", "3b2", "3b0", "so4"]
     for m in models:
         rel = "tests/data/gap/{}/gap.xml".format(m)
         one = m in ONE_SPECIES

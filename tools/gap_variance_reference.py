@@ -40,11 +40,11 @@ def descriptors(xml):
     base = os.path.dirname(xml)
     for c in ET.parse(xml).getroot().iter("gpCoordinates"):
         d = c.find("descriptor").text.split()
-        if d[0] in ("soap", "angle_3b"):
+        if d[0] in ("soap", "angle_3b", "bispectrum_so4"):
             out.append(soap_descriptor(c, base))
             continue
         if d[0] != "distance_2b":
-            sys.exit("only distance_2b, angle_3b and soap models: " + d[0])
+            sys.exit("only distance_2b, angle_3b, soap and bispectrum_so4 models: " + d[0])
         opts = dict(kv.split("=", 1) for kv in d[1:] if "=" in kv)
         xs = np.loadtxt(os.path.join(base, c.get("sparseX_filename"))).reshape(-1)
         theta = float(c.find("theta").text.split()[0])
@@ -71,7 +71,7 @@ def soap_descriptor(c, base):
     if float(c.get("signal_mean", "0")) != 0.0:
         sys.exit("soap with signal_mean != 0 is not covered")
     text = c.find("descriptor").text.strip()
-    if text.startswith("angle_3b"):
+    if text.startswith("angle_3b") or text.startswith("bispectrum_so4"):
         theta = np.array([float(t) for t in c.find("theta").text.split()])
         cov = lambda a, b: delta**2 * np.exp(-0.5 * (((a[:, None, :] - b[None, :, :]) / theta) ** 2).sum(-1))  # noqa: E731
     else:

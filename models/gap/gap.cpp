@@ -200,22 +200,17 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
   const char* kind_name[] = {"distance_2b", "soap", "bispectrum_so4", "angle_3b"};
   for (const GapCoordinates& g : model_.coords) {
     cutoff_ = std::max(cutoff_, g.cutoff());
-    if (variance_unsupported_.empty() && g.kind == GapDescriptorKind::BispectrumSo4) {
-      variance_unsupported_ = std::string("gap: predictive variance ([uncertainty]) is implemented "
-                                          "for distance_2b, angle_3b and soap descriptors only; "
-                                          "descriptor \"") +
-                              kind_name[static_cast<int>(g.kind)] + "\" (label " + g.label +
-                              ") has none in mdgpu";
-      variance_line_ = g.line;
-    }
-    if (variance_unsupported_.empty() && g.kind == GapDescriptorKind::Soap && g.n_sparse > 4096) {
-      variance_unsupported_ = "gap: predictive variance of a soap descriptor with more than 4096 "
-                              "sparse points (its kernel vector lives in team scratch); label " + g.label;
+    if (variance_unsupported_.empty() && g.n_sparse > 4096) {
+      variance_unsupported_ = std::string("gap: predictive variance ([uncertainty]) of a \"") +
+                              kind_name[static_cast<int>(g.kind)] + "\" descriptor (label " +
+                              g.label + ") with more than 4096 sparse points is not supported "
+                              "(its kernel vector lives in team scratch)";
       variance_line_ = g.line;
     }
     if (variance_unsupported_.empty() && g.f0 != 0.0) {
-      variance_unsupported_ = "gap: predictive variance with signal_mean (f0) != 0 is not "
-                              "supported (its convention is unverified); descriptor label " + g.label;
+      variance_unsupported_ = "gap: predictive variance ([uncertainty]) with signal_mean (f0) != 0 "
+                              "is not supported (its convention is unverified against quippy); "
+                              "descriptor label " + g.label;
       variance_line_ = g.line;
     }
     if (g.kind == GapDescriptorKind::Angle3b) {
@@ -325,6 +320,24 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       upload(ctx, xt, sd.sparse_xt);
       upload(ctx, g.alpha, sd.alpha);
       upload(ctx, g.sparse_cutoff, sd.sparse_cutoff);
+      if (variance_unsupported_.empty()) {
+        const int dim = g.dimensions;
+        const std::vector<double> li = gap_variance_linv(
+            g, variance_reg2_,
+            [&](int p, int q) {  // (delta^2 exp(-|(x_p - x_q)/theta|^2 / 2) + f0^2) fc_p fc_q
+              double uu = 0.0;
+              for (int c = 0; c < dim; ++c) {
+                const double u = (g.sparse_x[static_cast<std::size_t>(p) * dim + c] -
+                                  g.sparse_x[static_cast<std::size_t>(q) * dim + c]) / g.theta[c];
+                uu += u * u;
+              }
+              return (g.delta * g.delta * std::exp(-0.5 * uu) + g.f0 * g.f0) * g.sparse_cutoff[p] *
+                     g.sparse_cutoff[q];
+            },
+            variance_unsupported_);
+        if (!variance_unsupported_.empty()) variance_line_ = g.line;
+        upload(ctx, li, sd.linv);
+      }
       GapSo4View& v = sd.view;
       v.j_max = o.j_max;
       v.n_u = tb.n_u;
@@ -542,8 +555,8 @@ void GapPotential::atom_uncertainty(Context& ctx, const SystemView& sys, const N
   const Gap2bView v2{n_2b_,          d2b_desc_.data(),  d2b_exp_.data(), d2b_theta_.data(),
                      d2b_x_.data(), d2b_alpha_.data(), d2b_fc_.data()};
   const Index n = sys.n_local;
-  if (!soap_.empty() && n != n_alloc_)
-    throw Error("gap: atom_uncertainty needs the SOAP descriptors of a compute() of this system");
+  if ((!soap_.empty() || !so4_.empty()) && n != n_alloc_)
+    throw Error("gap: atom_uncertainty needs the descriptors of a compute() of this system");
   const std::size_t scratch = sizeof(double) * static_cast<std::size_t>(m_max);
   parallel_for_team(ctx, n, 32, scratch,
                     Gap2bVarianceKernel{sys, nl, v2, d2b_linv_.data(), variance_reg2_,
@@ -563,6 +576,15 @@ void GapPotential::atom_uncertainty(Context& ctx, const SystemView& sys, const N
     parallel_for_team(ctx, n, 32, scratch,
                       GapSoapVarianceKernel{v, s.x.data(), s.norm.data(), s.linv.data(),
                                             variance_reg2_, std_out});
+  }
+  for (So4Data& s : so4_) {
+    GapSo4View v = s.view;
+    v.theta = s.theta.data();
+    v.sparse_xt = s.sparse_xt.data();
+    v.sparse_cutoff = s.sparse_cutoff.data();
+    parallel_for_team(ctx, n, 32, scratch,
+                      GapSo4VarianceKernel{v, s.x.data(), s.centre.data(), s.linv.data(),
+                                           variance_reg2_, std_out});
   }
   parallel_for(ctx, n, GapVarianceToStd{std_out});
 }

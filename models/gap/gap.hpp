@@ -55,11 +55,11 @@ class GapPotential : public Potential, public UncertaintyProvider {
   const DeviceArray<double>& soap_descriptors(int k) const { return soap_[k].x; }
 
   // Predictive variance (quippy's local_gap_variance, models/gap/README.md) of distance_2b,
-  // angle_3b and soap: std_out[i] = sqrt(local_gap_variance_i) in eV (SOAP from the descriptors of the
-  // last compute()). GAP needs no extra files, so has_uncertainty() is true;
-  // a model with a descriptor mdgpu has no variance for (bispectrum_so4, f0 != 0)
-  // makes atom_uncertainty throw an InputError naming gap.xml and the descriptor's line
-  // (variance_unsupported() gives that message beforehand; empty when supported).
+  // angle_3b, soap and bispectrum_so4: std_out[i] = sqrt(local_gap_variance_i) in eV (SOAP and
+  // SO4 from the descriptors of the last compute()). GAP needs no extra files, so
+  // has_uncertainty() is true; a model mdgpu has no variance for (signal_mean f0 != 0, more
+  // than 4096 sparse points) makes atom_uncertainty throw an InputError naming gap.xml and the
+  // descriptor's line (variance_unsupported() gives that message beforehand; empty if none).
   bool has_uncertainty() const override { return true; }
   void atom_uncertainty(Context& ctx, const SystemView& sys, const NeighborView& nl,
                         double* std_out) override;
@@ -84,7 +84,7 @@ class GapPotential : public Potential, public UncertaintyProvider {
     explicit So4Data(Context& ctx)
         : u_block(ctx, 0), species_z(ctx, 0), term_first(ctx, 0), adj_first(ctx, 0),
           terms(ctx, 0), adj(ctx, 0), w(ctx, 0), theta(ctx, 0), sparse_xt(ctx, 0), alpha(ctx, 0),
-          sparse_cutoff(ctx, 0), u(ctx, 0), x(ctx, 0), dedx(ctx, 0), centre(ctx, 0) {}
+          sparse_cutoff(ctx, 0), u(ctx, 0), x(ctx, 0), dedx(ctx, 0), centre(ctx, 0), linv(ctx, 0) {}
     GapSo4View view{};
     DeviceArray<int> u_block, species_z, term_first, adj_first;
     DeviceArray<GapSo4Term> terms;
@@ -92,6 +92,7 @@ class GapPotential : public Potential, public UncertaintyProvider {
     DeviceArray<double> w, theta, sparse_xt, alpha, sparse_cutoff;
     DeviceArray<double> u, x, dedx;
     DeviceArray<int> centre;
+    DeviceArray<double> linv;  // predictive variance: L^-1 of K_mm + r^2 I, column-major
   };
   void ensure_capacity(Index n);
 
