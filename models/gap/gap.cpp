@@ -182,6 +182,26 @@ static std::vector<double> gap_variance_linv(const GapCoordinates& g, double reg
   return x;
 }
 
+// gap_variance_linv for an ard_se descriptor (distance_2b, angle_3b, bispectrum_so4):
+// K_st = (delta^2 exp(-|(x_s - x_t)/theta|^2 / 2) + f0^2) fc_s fc_t.
+static std::vector<double> gap_ard_se_variance_linv(const GapCoordinates& g, double reg2,
+                                                    std::string& why) {
+  const int dim = g.dimensions;
+  return gap_variance_linv(
+      g, reg2,
+      [&](int s, int t) {
+        double uu = 0.0;
+        for (int c = 0; c < dim; ++c) {
+          const double u = (g.sparse_x[static_cast<std::size_t>(s) * dim + c] -
+                            g.sparse_x[static_cast<std::size_t>(t) * dim + c]) / g.theta[c];
+          uu += u * u;
+        }
+        return (g.delta * g.delta * std::exp(-0.5 * uu) + g.f0 * g.f0) * g.sparse_cutoff[s] *
+               g.sparse_cutoff[t];
+      },
+      why);
+}
+
 GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed,
                            double variance_regularisation)
     : model_(std::move(model)), type_z_host_(std::move(type_z)), forces_(ctx), mixed_(mixed),
@@ -229,19 +249,7 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       d.f0sq = g.f0 * g.f0;
       d.off_l = static_cast<int>(linv3.size());
       if (variance_unsupported_.empty()) {
-        const std::vector<double> li = gap_variance_linv(
-            g, variance_reg2_,
-            [&](int p, int q) {  // (delta^2 exp(-|(x_p - x_q)/theta|^2 / 2) + f0^2) fc_p fc_q
-              double uu = 0.0;
-              for (int c = 0; c < 3; ++c) {
-                const double u = (g.sparse_x[static_cast<std::size_t>(p) * 3 + c] -
-                                  g.sparse_x[static_cast<std::size_t>(q) * 3 + c]) / g.theta[c];
-                uu += u * u;
-              }
-              return (g.delta * g.delta * std::exp(-0.5 * uu) + g.f0 * g.f0) * g.sparse_cutoff[p] *
-                     g.sparse_cutoff[q];
-            },
-            variance_unsupported_);
+        const std::vector<double> li = gap_ard_se_variance_linv(g, variance_reg2_, variance_unsupported_);
         if (!variance_unsupported_.empty()) variance_line_ = g.line;
         linv3.insert(linv3.end(), li.begin(), li.end());
       }
@@ -271,20 +279,7 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       d.f0sq = g.f0 * g.f0;
       d.off_l = static_cast<int>(linv.size());
       if (variance_unsupported_.empty()) {
-        const int dim = g.dimensions;
-        const std::vector<double> li = gap_variance_linv(
-            g, variance_reg2_,
-            [&](int s, int t) {  // (delta^2 exp(-|(x_s - x_t)/theta|^2 / 2) + f0^2) fc_s fc_t
-              double uu = 0.0;
-              for (int c = 0; c < dim; ++c) {
-                const double u = (g.sparse_x[static_cast<std::size_t>(s) * dim + c] -
-                                  g.sparse_x[static_cast<std::size_t>(t) * dim + c]) / g.theta[c];
-                uu += u * u;
-              }
-              return (g.delta * g.delta * std::exp(-0.5 * uu) + g.f0 * g.f0) * g.sparse_cutoff[s] *
-                     g.sparse_cutoff[t];
-            },
-            variance_unsupported_);
+        const std::vector<double> li = gap_ard_se_variance_linv(g, variance_reg2_, variance_unsupported_);
         if (!variance_unsupported_.empty()) variance_line_ = g.line;
         linv.insert(linv.end(), li.begin(), li.end());
       }
@@ -321,20 +316,7 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       upload(ctx, g.alpha, sd.alpha);
       upload(ctx, g.sparse_cutoff, sd.sparse_cutoff);
       if (variance_unsupported_.empty()) {
-        const int dim = g.dimensions;
-        const std::vector<double> li = gap_variance_linv(
-            g, variance_reg2_,
-            [&](int p, int q) {  // (delta^2 exp(-|(x_p - x_q)/theta|^2 / 2) + f0^2) fc_p fc_q
-              double uu = 0.0;
-              for (int c = 0; c < dim; ++c) {
-                const double u = (g.sparse_x[static_cast<std::size_t>(p) * dim + c] -
-                                  g.sparse_x[static_cast<std::size_t>(q) * dim + c]) / g.theta[c];
-                uu += u * u;
-              }
-              return (g.delta * g.delta * std::exp(-0.5 * uu) + g.f0 * g.f0) * g.sparse_cutoff[p] *
-                     g.sparse_cutoff[q];
-            },
-            variance_unsupported_);
+        const std::vector<double> li = gap_ard_se_variance_linv(g, variance_reg2_, variance_unsupported_);
         if (!variance_unsupported_.empty()) variance_line_ = g.line;
         upload(ctx, li, sd.linv);
       }
