@@ -40,8 +40,11 @@ def descriptors(xml):
     base = os.path.dirname(xml)
     for c in ET.parse(xml).getroot().iter("gpCoordinates"):
         d = c.find("descriptor").text.split()
+        if d[0] in ("soap", "angle_3b", "bispectrum_so4"):
+            out.append(soap_descriptor(c, base))
+            continue
         if d[0] != "distance_2b":
-            sys.exit("only distance_2b models: " + d[0])
+            sys.exit("only distance_2b, angle_3b, soap and bispectrum_so4 models: " + d[0])
         opts = dict(kv.split("=", 1) for kv in d[1:] if "=" in kv)
         xs = np.loadtxt(os.path.join(base, c.get("sparseX_filename"))).reshape(-1)
         theta = float(c.find("theta").text.split()[0])
@@ -56,11 +59,54 @@ def descriptors(xml):
     return out
 
 
+def soap_descriptor(c, base):
+    """soap with dot_product: K_st = delta^2 (x_s . x_t)^zeta fc_s fc_t (+ r^2 on the diagonal),
+    k_s = delta^2 (x . x_s)^zeta fc_s; angle_3b with ard_se: delta^2 exp(-|(x - x_s)/theta|^2/2)
+    instead. x from quippy's own Descriptor (its covariance_cutoff and ci)."""
+    fcs = np.array([float(s.get("sparseCutoff")) for s in c.iter("sparseX")])
+    n = len(fcs)
+    xs = np.loadtxt(os.path.join(base, c.get("sparseX_filename"))).reshape(n, -1)
+    delta = float(c.get("signal_variance"))
+    zeta = float(c.get("zeta", "1"))
+    if float(c.get("signal_mean", "0")) != 0.0:
+        sys.exit("soap with signal_mean != 0 is not covered")
+    text = c.find("descriptor").text.strip()
+    if text.startswith("angle_3b") or text.startswith("bispectrum_so4"):
+        theta = np.array([float(t) for t in c.find("theta").text.split()])
+        cov = lambda a, b: delta**2 * np.exp(-0.5 * (((a[:, None, :] - b[None, :, :]) / theta) ** 2).sum(-1))  # noqa: E731
+    else:
+        cov = lambda a, b: delta**2 * (a @ b.T) ** zeta  # noqa: E731
+    kmm = cov(xs, xs) * fcs[:, None] * fcs[None, :] + REG**2 * np.eye(n)
+    return dict(kind="soap", text=text, xs=xs, fcs=fcs, cov=cov,
+                delta=delta, zeta=zeta, kmm=kmm, rc=0.0)
+
+
+def soap_local_variance(at, d, out):
+    from quippy.descriptors import Descriptor
+    r = Descriptor(d["text"]).calc(at, grad=False)
+    if "data" not in r:
+        return
+    xs_all = np.atleast_2d(r["data"])
+    ci_all = np.asarray(r["ci"]).reshape(len(xs_all), -1)  # one row per instance
+    w_all = np.atleast_1d(r.get("covariance_cutoff", np.ones(len(xs_all))))
+    for x, ci, w in zip(xs_all, ci_all, w_all):
+        k = d["cov"](x[None, :], d["xs"])[0] * d["fcs"]
+        var = d["delta"] ** 2 + REG**2 - k @ np.linalg.solve(d["kmm"], k)
+        for a in ci:
+            out[a - 1] += w**2 * var / len(ci)  # quippy's ci are 1-based
+
+
 def local_variance(at, descs):
     from ase.neighborlist import neighbor_list
+    out = np.zeros(len(at))
+    for d in descs:
+        if d.get("kind") == "soap":
+            soap_local_variance(at, d, out)
+    descs = [d for d in descs if d.get("kind") != "soap"]
+    if not descs:
+        return out
     rc = max(d["rc"] for d in descs)
     ii, jj, dd = neighbor_list("ijd", at, rc)
-    out = np.zeros(len(at))
     for i, j, r in zip(ii, jj, dd):
         zi, zj = at.numbers[i], at.numbers[j]
         for d in descs:

@@ -147,8 +147,65 @@ GapSoapBasis gap_soap_basis(const GapSoap& s) {
   return b;
 }
 
-GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed)
-    : model_(std::move(model)), type_z_host_(std::move(type_z)), forces_(ctx), mixed_(mixed) {
+// L^-1 of K_mm + reg^2 I (column-major, Cholesky in double) for the predictive variance of
+// one descriptor; cov(s, t) = K_st, the covariance of sparse points s and t with both sparse
+// cutoffs. Empty with a message in `why` when the matrix is not positive definite.
+template <class Cov>
+static std::vector<double> gap_variance_linv(const GapCoordinates& g, double reg2, Cov&& cov,
+                                             std::string& why) {
+  const int m = g.n_sparse;
+  std::vector<double> a(static_cast<std::size_t>(m) * m);
+  for (int s = 0; s < m; ++s)
+    for (int t = 0; t < m; ++t) a[static_cast<std::size_t>(s) * m + t] = cov(s, t) + (s == t ? reg2 : 0.0);
+  std::vector<double> l(a.size(), 0.0), x(a.size(), 0.0);
+  for (int j = 0; j < m; ++j) {  // Cholesky A = L L^T
+    double d = a[static_cast<std::size_t>(j) * m + j];
+    for (int c = 0; c < j; ++c) d -= l[static_cast<std::size_t>(j) * m + c] * l[static_cast<std::size_t>(j) * m + c];
+    if (!(d > 0.0)) {
+      why = "the sparse covariance K_mm + r^2 I of descriptor \"" + g.label +
+            "\" is not positive definite (raise [potential] variance_regularisation)";
+      return {};
+    }
+    l[static_cast<std::size_t>(j) * m + j] = std::sqrt(d);
+    for (int i = j + 1; i < m; ++i) {
+      double v = a[static_cast<std::size_t>(i) * m + j];
+      for (int c = 0; c < j; ++c) v -= l[static_cast<std::size_t>(i) * m + c] * l[static_cast<std::size_t>(j) * m + c];
+      l[static_cast<std::size_t>(i) * m + j] = v / l[static_cast<std::size_t>(j) * m + j];
+    }
+  }
+  for (int col = 0; col < m; ++col)  // L X = I, X lower; stored column-major
+    for (int i = col; i < m; ++i) {
+      double v = i == col ? 1.0 : 0.0;
+      for (int c = col; c < i; ++c) v -= l[static_cast<std::size_t>(i) * m + c] * x[static_cast<std::size_t>(col) * m + c];
+      x[static_cast<std::size_t>(col) * m + i] = v / l[static_cast<std::size_t>(i) * m + i];
+    }
+  return x;
+}
+
+// gap_variance_linv for an ard_se descriptor (distance_2b, angle_3b, bispectrum_so4):
+// K_st = (delta^2 exp(-|(x_s - x_t)/theta|^2 / 2) + f0^2) fc_s fc_t.
+static std::vector<double> gap_ard_se_variance_linv(const GapCoordinates& g, double reg2,
+                                                    std::string& why) {
+  const int dim = g.dimensions;
+  return gap_variance_linv(
+      g, reg2,
+      [&](int s, int t) {
+        double uu = 0.0;
+        for (int c = 0; c < dim; ++c) {
+          const double u = (g.sparse_x[static_cast<std::size_t>(s) * dim + c] -
+                            g.sparse_x[static_cast<std::size_t>(t) * dim + c]) / g.theta[c];
+          uu += u * u;
+        }
+        return (g.delta * g.delta * std::exp(-0.5 * uu) + g.f0 * g.f0) * g.sparse_cutoff[s] *
+               g.sparse_cutoff[t];
+      },
+      why);
+}
+
+GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed,
+                           double variance_regularisation)
+    : model_(std::move(model)), type_z_host_(std::move(type_z)), forces_(ctx), mixed_(mixed),
+      d2b_linv_(ctx, 0), a3b_linv_(ctx, 0), variance_reg2_(variance_regularisation * variance_regularisation) {
   for (auto* a : {&e0_, &d2b_exp_, &d2b_theta_, &d2b_x_, &d2b_alpha_, &d2b_fc_, &e_atom_,
                   &a3b_theta_, &a3b_x_, &a3b_alpha_, &a3b_fc_})
     a->bind(ctx);
@@ -159,8 +216,23 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
   std::vector<double> ex, it, xs, af, fcs;
   std::vector<Gap3bDesc> desc3;
   std::vector<double> th3, xs3, af3, fcs3;
+  std::vector<double> linv, linv3;
+  const char* kind_name[] = {"distance_2b", "soap", "bispectrum_so4", "angle_3b"};
   for (const GapCoordinates& g : model_.coords) {
     cutoff_ = std::max(cutoff_, g.cutoff());
+    if (variance_unsupported_.empty() && g.n_sparse > 4096) {
+      variance_unsupported_ = std::string("gap: predictive variance ([uncertainty]) of a \"") +
+                              kind_name[static_cast<int>(g.kind)] + "\" descriptor (label " +
+                              g.label + ") with more than 4096 sparse points is not supported "
+                              "(its kernel vector lives in team scratch)";
+      variance_line_ = g.line;
+    }
+    if (variance_unsupported_.empty() && g.f0 != 0.0) {
+      variance_unsupported_ = "gap: predictive variance ([uncertainty]) with signal_mean (f0) != 0 "
+                              "is not supported (its convention is unverified against quippy); "
+                              "descriptor label " + g.label;
+      variance_line_ = g.line;
+    }
     if (g.kind == GapDescriptorKind::Angle3b) {
       if (g.covariance != GapCovariance::ArdSe || g.dimensions != 3)
         throw InputError(model_.path, g.line, "gap: angle_3b needs ard_se covariance and 3 dimensions");
@@ -175,6 +247,12 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       d.width = g.a3b.width;
       d.delta2 = g.delta * g.delta;
       d.f0sq = g.f0 * g.f0;
+      d.off_l = static_cast<int>(linv3.size());
+      if (variance_unsupported_.empty()) {
+        const std::vector<double> li = gap_ard_se_variance_linv(g, variance_reg2_, variance_unsupported_);
+        if (!variance_unsupported_.empty()) variance_line_ = g.line;
+        linv3.insert(linv3.end(), li.begin(), li.end());
+      }
       th3.insert(th3.end(), g.theta.begin(), g.theta.end());
       for (int s = 0; s < g.n_sparse; ++s)
         for (int c = 0; c < 3; ++c) xs3.push_back(g.sparse_x[static_cast<std::size_t>(s) * 3 + c] / g.theta[c]);
@@ -199,6 +277,12 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       d.width = g.d2b.width;
       d.delta2 = g.delta * g.delta;
       d.f0sq = g.f0 * g.f0;
+      d.off_l = static_cast<int>(linv.size());
+      if (variance_unsupported_.empty()) {
+        const std::vector<double> li = gap_ard_se_variance_linv(g, variance_reg2_, variance_unsupported_);
+        if (!variance_unsupported_.empty()) variance_line_ = g.line;
+        linv.insert(linv.end(), li.begin(), li.end());
+      }
       for (int c = 0; c < g.dimensions; ++c) {
         ex.push_back(g.d2b.exponents[c]);
         it.push_back(g.theta[c]);
@@ -231,6 +315,11 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
       upload(ctx, xt, sd.sparse_xt);
       upload(ctx, g.alpha, sd.alpha);
       upload(ctx, g.sparse_cutoff, sd.sparse_cutoff);
+      if (variance_unsupported_.empty()) {
+        const std::vector<double> li = gap_ard_se_variance_linv(g, variance_reg2_, variance_unsupported_);
+        if (!variance_unsupported_.empty()) variance_line_ = g.line;
+        upload(ctx, li, sd.linv);
+      }
       GapSo4View& v = sd.view;
       v.j_max = o.j_max;
       v.n_u = tb.n_u;
@@ -286,6 +375,20 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
     }
     upload(ctx, g.alpha, sd.alpha);
     upload(ctx, g.sparse_cutoff, sd.sparse_cutoff);
+    if (variance_unsupported_.empty()) {
+      const int dim = g.dimensions;
+      const std::vector<double> li = gap_variance_linv(
+          g, variance_reg2_,
+          [&](int p, int q) {  // delta^2 (x_p . x_q)^zeta fc_p fc_q
+            double dot = 0.0;
+            for (int c = 0; c < dim; ++c)
+              dot += g.sparse_x[static_cast<std::size_t>(p) * dim + c] * g.sparse_x[static_cast<std::size_t>(q) * dim + c];
+            return g.delta * g.delta * std::pow(dot, g.zeta) * g.sparse_cutoff[p] * g.sparse_cutoff[q];
+          },
+          variance_unsupported_);
+      if (!variance_unsupported_.empty()) variance_line_ = g.line;
+      upload(ctx, li, sd.linv);
+    }
     GapSoapView& v = sd.view;
     v.n_max = so.n_max;
     v.l_max = so.l_max;
@@ -314,12 +417,14 @@ GapPotential::GapPotential(Context& ctx, GapModel model, std::vector<int> type_z
   upload(ctx, xs, d2b_x_);
   upload(ctx, af, d2b_alpha_);
   upload(ctx, fcs, d2b_fc_);
+  if (variance_unsupported_.empty()) upload(ctx, linv, d2b_linv_);
   n_3b_ = static_cast<int>(desc3.size());
   upload(ctx, desc3, a3b_desc_);
   upload(ctx, th3, a3b_theta_);
   upload(ctx, xs3, a3b_x_);
   upload(ctx, af3, a3b_alpha_);
   upload(ctx, fcs3, a3b_fc_);
+  if (variance_unsupported_.empty()) upload(ctx, linv3, a3b_linv_);
   std::vector<double> e0(model_.e0.begin(), model_.e0.end());
   upload(ctx, e0, e0_);
   upload(ctx, type_z_host_, type_z_);
@@ -420,6 +525,50 @@ void GapPotential::compute(Context& ctx, const SystemView& sys, const NeighborVi
   }
   if (req.energy) parallel_for(ctx, n, GapStoreEnergy{e_atom_.data(), out});
   forces_.gather(ctx, sys, nl, out, req.virial);
+}
+
+void GapPotential::atom_uncertainty(Context& ctx, const SystemView& sys, const NeighborView& nl,
+                                    double* std_out) {
+  if (!variance_unsupported_.empty()) throw InputError(model_.path, variance_line_, variance_unsupported_);
+  if (static_cast<Index>(type_z_host_.size()) < sys.n_types)
+    throw Error("gap: the potential maps fewer types than the system has");
+  int m_max = 1;
+  for (const GapCoordinates& g : model_.coords) m_max = std::max(m_max, g.n_sparse);
+  const Gap2bView v2{n_2b_,          d2b_desc_.data(),  d2b_exp_.data(), d2b_theta_.data(),
+                     d2b_x_.data(), d2b_alpha_.data(), d2b_fc_.data()};
+  const Index n = sys.n_local;
+  if ((!soap_.empty() || !so4_.empty()) && n != n_alloc_)
+    throw Error("gap: atom_uncertainty needs the descriptors of a compute() of this system");
+  const std::size_t scratch = sizeof(double) * static_cast<std::size_t>(m_max);
+  parallel_for_team(ctx, n, 32, scratch,
+                    Gap2bVarianceKernel{sys, nl, v2, d2b_linv_.data(), variance_reg2_,
+                                        type_z_.data(), std_out});
+  if (n_3b_ > 0) {
+    const Gap3bView v3{n_3b_, cutoff_3b_, a3b_desc_.data(), a3b_theta_.data(), a3b_x_.data(),
+                       a3b_alpha_.data(), a3b_fc_.data()};
+    parallel_for_team(ctx, n, 32, scratch,
+                      Gap3bVarianceKernel{sys, nl, v3, a3b_linv_.data(), variance_reg2_,
+                                          type_z_.data(), std_out});
+  }
+  // SOAP: the descriptors of the last compute() (the monitor runs right after the forces)
+  for (SoapData& s : soap_) {
+    GapSoapView v = s.view;
+    v.sparse_x = s.sparse_x.data();
+    v.sparse_cutoff = s.sparse_cutoff.data();
+    parallel_for_team(ctx, n, 32, scratch,
+                      GapSoapVarianceKernel{v, s.x.data(), s.norm.data(), s.linv.data(),
+                                            variance_reg2_, std_out});
+  }
+  for (So4Data& s : so4_) {
+    GapSo4View v = s.view;
+    v.theta = s.theta.data();
+    v.sparse_xt = s.sparse_xt.data();
+    v.sparse_cutoff = s.sparse_cutoff.data();
+    parallel_for_team(ctx, n, 32, scratch,
+                      GapSo4VarianceKernel{v, s.x.data(), s.centre.data(), s.linv.data(),
+                                           variance_reg2_, std_out});
+  }
+  parallel_for(ctx, n, GapVarianceToStd{std_out});
 }
 
 }  // namespace md

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/potential.hpp"
+#include "engine/uncertainty.hpp"
 #include "kernels/many_body.hpp"
 #include "models/gap/gap_angle3b.hpp"
 #include "models/gap/gap_kernels.hpp"
@@ -36,12 +37,14 @@ struct GapSo4Tables {
 };
 GapSo4Tables gap_so4_tables(int j_max);
 
-class GapPotential : public Potential {
+class GapPotential : public Potential, public UncertaintyProvider {
  public:
   // type_z: atomic number of each system type (every one must be covered by a descriptor).
   // mixed: the SOAP dot-product kernel multiplies in float and sums in double (the sparse
-  // matrix stored in float); everything else stays double.
-  GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed = false);
+  // matrix stored in float); everything else stays double. variance_regularisation: quippy's
+  // gap_variance_regularisation r of the predictive variance (K_mm + r^2 I).
+  GapPotential(Context& ctx, GapModel model, std::vector<int> type_z, bool mixed = false,
+               double variance_regularisation = 0.001);
   std::string style() const override { return "gap"; }
   double cutoff() const override { return cutoff_; }
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
@@ -51,25 +54,37 @@ class GapPotential : public Potential {
   // expansion's pair order: kernels/density_expansion.hpp) of SOAP descriptor k.
   const DeviceArray<double>& soap_descriptors(int k) const { return soap_[k].x; }
 
+  // Predictive variance (quippy's local_gap_variance, models/gap/README.md) of distance_2b,
+  // angle_3b, soap and bispectrum_so4: std_out[i] = sqrt(local_gap_variance_i) in eV (SOAP and
+  // SO4 from the descriptors of the last compute()). GAP needs no extra files, so
+  // has_uncertainty() is true; a model mdgpu has no variance for (signal_mean f0 != 0, more
+  // than 4096 sparse points) makes atom_uncertainty throw an InputError naming gap.xml and the
+  // descriptor's line (variance_unsupported() gives that message beforehand; empty if none).
+  bool has_uncertainty() const override { return true; }
+  void atom_uncertainty(Context& ctx, const SystemView& sys, const NeighborView& nl,
+                        double* std_out) override;
+  const std::string& variance_unsupported() const { return variance_unsupported_; }
+
  private:
   struct SoapData {
     explicit SoapData(Context& ctx)
         : species_z(ctx, 0), r_basis(ctx, 0), transform(ctx, 0), central(ctx, 0),
           sparse_x(ctx, 0), alpha(ctx, 0), sparse_cutoff(ctx, 0), sparse_xf(ctx, 0), species_of_type(ctx, 0), c(ctx, 0), x(ctx, 0),
-          dedx(ctx, 0), norm(ctx, 0), partials(ctx) {}
+          dedx(ctx, 0), norm(ctx, 0), linv(ctx, 0), partials(ctx) {}
     GapSoapView view{};
     DeviceArray<int> species_z;
     DeviceArray<double> r_basis, transform, central, sparse_x, alpha, sparse_cutoff;
     DeviceArray<float> sparse_xf;
     DeviceArray<int> species_of_type;  // [n_types] SOAP species channel, -1: none
     DeviceArray<double> c, x, dedx, norm;
+    DeviceArray<double> linv;  // predictive variance: L^-1 of K_mm + r^2 I, column-major
     PairPartials partials;  // this descriptor's pair partials (the shared expansion stores them)
   };
   struct So4Data {
     explicit So4Data(Context& ctx)
         : u_block(ctx, 0), species_z(ctx, 0), term_first(ctx, 0), adj_first(ctx, 0),
           terms(ctx, 0), adj(ctx, 0), w(ctx, 0), theta(ctx, 0), sparse_xt(ctx, 0), alpha(ctx, 0),
-          sparse_cutoff(ctx, 0), u(ctx, 0), x(ctx, 0), dedx(ctx, 0), centre(ctx, 0) {}
+          sparse_cutoff(ctx, 0), u(ctx, 0), x(ctx, 0), dedx(ctx, 0), centre(ctx, 0), linv(ctx, 0) {}
     GapSo4View view{};
     DeviceArray<int> u_block, species_z, term_first, adj_first;
     DeviceArray<GapSo4Term> terms;
@@ -77,6 +92,7 @@ class GapPotential : public Potential {
     DeviceArray<double> w, theta, sparse_xt, alpha, sparse_cutoff;
     DeviceArray<double> u, x, dedx;
     DeviceArray<int> centre;
+    DeviceArray<double> linv;  // predictive variance: L^-1 of K_mm + r^2 I, column-major
   };
   void ensure_capacity(Index n);
 
@@ -98,6 +114,11 @@ class GapPotential : public Potential {
   ManyBodyForces forces_;
   Index n_alloc_ = -1;
   bool mixed_ = false;
+  // predictive variance: L^-1 of K_mm + r^2 I per distance_2b descriptor (Gap2bDesc::off_l)
+  DeviceArray<double> d2b_linv_, a3b_linv_;  // (Gap2bDesc / Gap3bDesc::off_l)
+  double variance_reg2_ = 0;
+  std::string variance_unsupported_;
+  long variance_line_ = 0;
 };
 
 }  // namespace md

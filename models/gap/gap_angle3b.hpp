@@ -18,6 +18,7 @@ struct Gap3bDesc {
   int n_sparse;
   int off_x;           // into sparse_x ([n_sparse][3]) and theta ([3] at 3 * index)
   int off_s;           // into alpha, sparse_cutoff
+  int off_l;           // into the variance's L^-1 ([n_sparse]^2, column-major)
   double cutoff, width, delta2, f0sq;
 };
 
@@ -32,6 +33,26 @@ struct Gap3bView {
 };
 
 MD_INLINE bool gap_z_matches(int want, int z) { return want == 0 || want == z; }
+
+// Whether a centre zi with neighbours (zj, zk) is an instance of ds (the or-rule; a pair
+// matching both ways counts once).
+MD_INLINE bool gap_3b_matches(const Gap3bDesc& ds, int zi, int zj, int zk) {
+  return gap_z_matches(ds.z, zi) &&
+         ((gap_z_matches(ds.z1, zj) && gap_z_matches(ds.z2, zk)) ||
+          (gap_z_matches(ds.z2, zj) && gap_z_matches(ds.z1, zk)));
+}
+
+// ard_se covariance of x with sparse point s of ds, without f0 and the sparse cutoff:
+// delta^2 exp(-|u|^2 / 2), u_c = x_s,c / theta_c - x_c / theta_c (returned). Shared by the
+// energy (Gap3bKernel) and the variance (Gap3bVarianceKernel).
+MD_INLINE double gap_3b_covariance(const Gap3bView& v, const Gap3bDesc& ds, int s, const double* x,
+                                   const double* th, double& u0, double& u1, double& u2) {
+  const double* xs = v.sparse_x + ds.off_x + 3 * static_cast<Index>(s);
+  u0 = xs[0] - x[0] / th[0];
+  u1 = xs[1] - x[1] / th[1];
+  u2 = xs[2] - x[2] / th[2];
+  return ds.delta2 * exp(-0.5 * (u0 * u0 + u1 * u1 + u2 * u2));
+}
 
 // Team per local atom i, lanes over neighbour slots a (the pair's first member j): the lane
 // sums eps(a, b) over every other slot b and collects g_a = dE_i/dd_a, where d_a = r_j - r_i.
@@ -69,20 +90,15 @@ struct Gap3bKernel {
         double de_dra = 0.0, de_drjk = 0.0;  // d eps(a, b) / d r_ij and / d r_jk, all descriptors
         for (int d = 0; d < v.n_desc; ++d) {
           const Gap3bDesc& ds = v.desc[d];
-          if (ra >= ds.cutoff || rb >= ds.cutoff || !gap_z_matches(ds.z, zi)) continue;
-          if (!((gap_z_matches(ds.z1, zj) && gap_z_matches(ds.z2, zk)) ||
-                (gap_z_matches(ds.z2, zj) && gap_z_matches(ds.z1, zk))))
-            continue;
+          if (ra >= ds.cutoff || rb >= ds.cutoff || !gap_3b_matches(ds, zi, zj, zk)) continue;
           double dfa, dfb;
           const double fa = gap_fcut(ra, ds.cutoff, ds.width, dfa);
           const double fb = gap_fcut(rb, ds.cutoff, ds.width, dfb);
           const double* th = v.theta + 3 * d;
           double sum = 0.0, dq0 = 0.0, dq1 = 0.0, dq2 = 0.0;  // sum_s alpha_s k fc_s and d/dx
           for (int s = 0; s < ds.n_sparse; ++s) {
-            const double* xs = v.sparse_x + ds.off_x + 3 * static_cast<Index>(s);
-            const double u0 = xs[0] - x[0] / th[0], u1 = xs[1] - x[1] / th[1],
-                         u2 = xs[2] - x[2] / th[2];
-            const double kq = ds.delta2 * exp(-0.5 * (u0 * u0 + u1 * u1 + u2 * u2));
+            double u0, u1, u2;
+            const double kq = gap_3b_covariance(v, ds, s, x, th, u0, u1, u2);
             const double al = v.alpha[ds.off_s + s], fcs = v.sparse_cutoff[ds.off_s + s];
             sum += al * ((kq + ds.f0sq) * fcs);
             const double w = al * kq * fcs;
@@ -109,6 +125,69 @@ struct Gap3bKernel {
     });
     const double e = team_sum<double>(t, t.size, [&](int) { return mine; });
     team_single(t, [&] { e_atom[i] += e; });
+  }
+};
+
+// Predictive variance of angle_3b (quippy's local_gap_variance; models/gap/README.md): a team
+// per local atom i, lanes over sparse points. Per instance (ordered neighbour pair (j, k),
+// matching descriptor) k_s = (cov(x, x_s) + f0^2) fc_s in scratch, q = |L^-1 k|^2, and the
+// centre collects (fcut(r_ij) fcut(r_ik))^2 (delta^2 + f0^2 + reg^2 - q); added to std_out[i]
+// (eV^2; GapVarianceToStd takes the root). Scratch: max n_sparse doubles. The instances run
+// one after another (count^2 team steps): simple, not fast.
+struct Gap3bVarianceKernel {
+  SystemView sys;
+  NeighborView nl;
+  Gap3bView v;
+  const double* linv;  // per descriptor [n_sparse][n_sparse], column-major
+  double reg2;
+  const int* type_z;
+  double* std_out;
+
+  MD_HD void operator()(const Team& t) const {
+    const Index i = t.item;
+    const int zi = type_z[sys.type[i]];
+    double* k = t.scratch_as<double>();
+    double var = 0.0;
+    const AtomEnv env(sys, nl, i);
+    for (int a = 0; a < env.count; ++a) {
+      const NeighborSlot pa = env.neighbor(a);
+      const double ra = sqrt(pa.rsq);
+      if (ra >= v.cutoff_max) continue;
+      const int zj = type_z[sys.type[pa.j]];
+      for (int b = 0; b < env.count; ++b) {
+        if (b == a) continue;
+        const NeighborSlot pb = env.neighbor(b);
+        if (pb.rsq >= v.cutoff_max * v.cutoff_max) continue;
+        const double rb = sqrt(pb.rsq);
+        const int zk = type_z[sys.type[pb.j]];
+        const double ex = pb.dx - pa.dx, ey = pb.dy - pa.dy, ez = pb.dz - pa.dz;
+        const double dr = ra - rb;
+        const double x[3] = {ra + rb, dr * dr, sqrt(ex * ex + ey * ey + ez * ez)};
+        for (int d = 0; d < v.n_desc; ++d) {
+          const Gap3bDesc& ds = v.desc[d];
+          if (ra >= ds.cutoff || rb >= ds.cutoff || !gap_3b_matches(ds, zi, zj, zk)) continue;
+          const int m = ds.n_sparse;
+          const double* th = v.theta + 3 * d;
+          team_for(t, m, [&](int s) {
+            double u0, u1, u2;
+            k[s] = (gap_3b_covariance(v, ds, s, x, th, u0, u1, u2) + ds.f0sq) *
+                   v.sparse_cutoff[ds.off_s + s];
+          });
+          team_barrier(t);
+          const double* l = linv + ds.off_l;
+          const double q = team_sum<double>(t, m, [&](int r) {
+            double y = 0.0;
+            for (int c = 0; c <= r; ++c) y += l[static_cast<Index>(c) * m + r] * k[c];
+            return y * y;
+          });
+          team_barrier(t);  // k is rewritten by the next instance
+          double dfa, dfb;
+          const double fab = gap_fcut(ra, ds.cutoff, ds.width, dfa) * gap_fcut(rb, ds.cutoff, ds.width, dfb);
+          var += fab * fab * (ds.delta2 + ds.f0sq + reg2 - q);
+        }
+      }
+    }
+    team_single(t, [&] { std_out[i] += var; });
   }
 };
 

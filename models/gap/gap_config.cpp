@@ -1,6 +1,7 @@
 // [potential] style = "gap": a QUIP/GAP gap.xml (its sparseX files next to it) and the element
 // of each system type (default: the type names). Every system species must be covered by a
-// descriptor of the model; e0 is taken per atomic number.
+// descriptor of the model; e0 is taken per atomic number. variance_regularisation (default
+// 0.001, quippy's gap_variance_regularisation) enters the predictive variance of [uncertainty].
 #include "engine/config.hpp"
 #include "engine/error.hpp"
 #include "models/gap/gap.hpp"
@@ -49,6 +50,11 @@ std::unique_ptr<Potential> make_gap(Section& s, const PotentialSetup& setup) {
                            std::to_string(elements.size()));
   bool mixed = false;
   if (s.has("precision")) mixed = s.get_choice("precision", {"double", "mixed"}) == "mixed";
+  double reg = 0.001;  // quippy's default gap_variance_regularisation
+  if (s.has("variance_regularisation")) {
+    reg = s.get_double("variance_regularisation");
+    if (!(reg > 0.0)) s.fail("variance_regularisation", "must be > 0 (quippy's default: 0.001)");
+  }
   s.finish();
   GapModel model = read_gap_model(path);
   std::vector<int> type_z;
@@ -63,7 +69,8 @@ std::unique_ptr<Potential> make_gap(Section& s, const PotentialSetup& setup) {
                       ") is not in the GAP model " + path + " (no descriptor covers it)");
     type_z.push_back(z);
   }
-  return std::make_unique<GapPotential>(setup.ctx, std::move(model), std::move(type_z), mixed);
+  return std::make_unique<GapPotential>(setup.ctx, std::move(model), std::move(type_z), mixed,
+                                        reg);
 }
 
 }  // namespace md

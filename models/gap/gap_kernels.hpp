@@ -40,6 +40,7 @@ struct Gap2bDesc {
   int off_theta;       // into exponents / inv_theta
   int off_x;           // into sparse_x ([n_sparse][dim])
   int off_s;           // into alpha, sparse_cutoff
+  int off_l;           // into the variance's L^-1 ([n_sparse]^2, column-major)
   double cutoff, width, delta2, f0sq;
 };
 
@@ -52,6 +53,36 @@ struct Gap2bView {
   const double* alpha;          // per descriptor [n_sparse]
   const double* sparse_cutoff;  // per descriptor [n_sparse]
 };
+
+// Whether the pair (Z_i, Z_j) is an instance of descriptor ds ({z1, z2} either way; 0 = any).
+MD_INLINE bool gap_2b_matches(const Gap2bDesc& ds, int zi, int zj) {
+  const bool i1 = ds.z1 == 0 || zi == ds.z1, i2 = ds.z2 == 0 || zi == ds.z2;
+  const bool j1 = ds.z1 == 0 || zj == ds.z1, j2 = ds.z2 == 0 || zj == ds.z2;
+  return (i1 && j2) || (i2 && j1);
+}
+
+// ard_se covariance of pair distance r with sparse point s of ds, without f0 and the sparse
+// cutoff: delta^2 exp(-|(x - x_s)/theta|^2 / 2), x_c = r^exponent_c; dq = d/dr of the
+// exponent. Shared by the energy (Gap2bKernel) and the variance (Gap2bVarianceKernel).
+MD_INLINE double gap_2b_covariance(const Gap2bView& v, const Gap2bDesc& ds, int s, double r,
+                                   double& dq) {
+  const double* ex = v.exponents + ds.off_theta;
+  const double* th = v.theta + ds.off_theta;
+  // x_s / theta is stored (sparse_x); u = x_s/theta - x/theta, as the energy sum is
+  // ill-conditioned (alphas of 1e4-1e5 cancel) the same operation order as the reference
+  // keeps the rounding close to it
+  const double* xs = v.sparse_x + ds.off_x + static_cast<Index>(s) * ds.dim;
+  double uu = 0.0;  // |(x_s - x)/theta|^2
+  dq = 0.0;
+  for (int c = 0; c < ds.dim; ++c) {
+    const double x = pow(r, ex[c]);
+    const double dx = ex[c] * x / r;
+    const double u = xs[c] - x / th[c];
+    uu += u * u;
+    dq += u * dx / th[c];
+  }
+  return ds.delta2 * exp(-0.5 * uu);
+}
 
 // One thread per local atom i: E_i = e0(Z_i) + sum over list neighbours j and matching
 // descriptors of eps(r_ij) (QUIP counts i->j and j->i, half of each to each end: i collects
@@ -76,29 +107,13 @@ struct Gap2bKernel {
       double de = 0.0;
       for (int d = 0; d < v.n_desc; ++d) {
         const Gap2bDesc& ds = v.desc[d];
-        if (r >= ds.cutoff) continue;
-        const bool i1 = ds.z1 == 0 || zi == ds.z1, i2 = ds.z2 == 0 || zi == ds.z2;
-        const bool j1 = ds.z1 == 0 || zj == ds.z1, j2 = ds.z2 == 0 || zj == ds.z2;
-        if (!((i1 && j2) || (i2 && j1))) continue;
+        if (r >= ds.cutoff || !gap_2b_matches(ds, zi, zj)) continue;
         double dfc;
         const double fc = gap_fcut(r, ds.cutoff, ds.width, dfc);
         double sum = 0.0, dsum = 0.0;  // sum_s alpha_s k(x, x_s) fc_s, d/dr
-        const double* ex = v.exponents + ds.off_theta;
-        const double* th = v.theta + ds.off_theta;
         for (int s = 0; s < ds.n_sparse; ++s) {
-          // x_s / theta is stored (sparse_x); u = x_s/theta - x/theta, as the sum is
-          // ill-conditioned (alphas of 1e4-1e5 cancel) the same operation order as the
-          // reference keeps the rounding close to it
-          const double* xs = v.sparse_x + ds.off_x + static_cast<Index>(s) * ds.dim;
-          double uu = 0.0, dq = 0.0;  // |(x_s - x)/theta|^2 and d/dr of -uu/2
-          for (int c = 0; c < ds.dim; ++c) {
-            const double x = pow(r, ex[c]);
-            const double dx = ex[c] * x / r;
-            const double u = xs[c] - x / th[c];
-            uu += u * u;
-            dq += u * dx / th[c];
-          }
-          const double ex_q = ds.delta2 * exp(-0.5 * uu);
+          double dq;
+          const double ex_q = gap_2b_covariance(v, ds, s, r, dq);
           const double a = v.alpha[ds.off_s + s], fcs = v.sparse_cutoff[ds.off_s + s];
           sum += a * ((ex_q + ds.f0sq) * fcs);
           dsum += a * (ex_q * dq * fcs);
@@ -110,6 +125,57 @@ struct Gap2bKernel {
       g.store(p.slot, s * p.dx, s * p.dy, s * p.dz);
     }
     e_atom[i] = e;
+  }
+};
+
+// Predictive variance of distance_2b (quippy's local_gap_variance; models/gap/README.md): a
+// team per local atom i, lanes over sparse points. Per instance (neighbour j, matching
+// descriptor) k_s = (cov(r_ij, x_s) + f0^2) fc_s in team scratch, then
+// q = k^T (K_mm + reg^2 I)^-1 k = |L^-1 k|^2 (lanes over rows of L^-1), and atom i collects
+// fc(r_ij)^2 (delta^2 + f0^2 + reg^2 - q) once per neighbour (instances i->j and j->i, half
+// to each atom). std_out[i] = that sum (eV^2; the other descriptors add to it, then
+// GapVarianceToStd). Scratch: max n_sparse doubles.
+struct Gap2bVarianceKernel {
+  SystemView sys;
+  NeighborView nl;
+  Gap2bView v;
+  const double* linv;  // per descriptor [n_sparse][n_sparse], column-major: linv[t*M + s] = (L^-1)_st
+  double reg2;         // gap_variance_regularisation^2
+  const int* type_z;
+  double* std_out;     // [n_local]
+
+  MD_HD void operator()(const Team& t) const {
+    const Index i = t.item;
+    const int zi = type_z[sys.type[i]];
+    double* k = t.scratch_as<double>();
+    double var = 0.0;
+    const AtomEnv env(sys, nl, i);
+    for (int nb = 0; nb < env.count; ++nb) {
+      const NeighborSlot p = env.neighbor(nb);
+      const int zj = type_z[sys.type[p.j]];
+      const double r = sqrt(p.rsq);
+      for (int d = 0; d < v.n_desc; ++d) {
+        const Gap2bDesc& ds = v.desc[d];
+        if (r >= ds.cutoff || !gap_2b_matches(ds, zi, zj)) continue;
+        const int m = ds.n_sparse;
+        team_for(t, m, [&](int s) {
+          double dq;
+          k[s] = (gap_2b_covariance(v, ds, s, r, dq) + ds.f0sq) * v.sparse_cutoff[ds.off_s + s];
+        });
+        team_barrier(t);
+        const double* l = linv + ds.off_l;
+        const double q = team_sum<double>(t, m, [&](int s) {
+          double y = 0.0;
+          for (int c = 0; c <= s; ++c) y += l[static_cast<Index>(c) * m + s] * k[c];
+          return y * y;
+        });
+        team_barrier(t);  // k is rewritten by the next instance
+        double dfc;
+        const double fc = gap_fcut(r, ds.cutoff, ds.width, dfc);
+        var += fc * fc * (ds.delta2 + ds.f0sq + reg2 - q);
+      }
+    }
+    team_single(t, [&] { std_out[i] = var; });
   }
 };
 
@@ -277,6 +343,53 @@ struct GapSoapDescriptorKernel {
   }
 };
 
+// dot_product covariance of a SOAP descriptor with sparse point of product `dot` and sparse
+// cutoff fc: delta^2 dot^zeta fc. Shared by the energy (GapDotProductKernel) and the variance.
+MD_INLINE double gap_soap_covariance(const GapSoapView& s, double dot, double fc) {
+  return s.delta2 * pow(dot, s.zeta) * fc;
+}
+
+// Predictive variance of one SOAP descriptor (quippy's local_gap_variance; one instance per
+// centre atom, covariance cutoff 1): a team per local atom, lanes over sparse points:
+// k_q = delta^2 (x.x_q)^zeta fc_q in scratch, then std_out[i] += delta^2 + reg^2 - |L^-1 k|^2
+// (a variance; GapVarianceToStd takes the root after all descriptors). Atoms that are not
+// centres of this descriptor (norm 0) add nothing.
+struct GapSoapVarianceKernel {
+  GapSoapView s;
+  const double* x;     // [n][dim] descriptors of the last compute
+  const double* norm;  // [n], 0: not a centre
+  const double* linv;  // [n_sparse][n_sparse] column-major
+  double reg2;
+  double* std_out;
+
+  MD_HD void operator()(const Team& t) const {
+    const Index i = t.item;
+    if (norm[i] == 0.0) return;  // the whole team leaves: no barrier is skipped by a lane
+    const int m = s.n_sparse, d = s.dim;
+    double* k = t.scratch_as<double>();
+    const double* xi = x + i * d;
+    team_for(t, m, [&](int q) {
+      const double* xq = s.sparse_x + static_cast<Index>(q) * d;
+      double dot = 0.0;
+      for (int c = 0; c < d; ++c) dot += xi[c] * xq[c];
+      k[q] = gap_soap_covariance(s, dot, s.sparse_cutoff[q]);
+    });
+    team_barrier(t);
+    const double qf = team_sum<double>(t, m, [&](int r) {
+      double y = 0.0;
+      for (int c = 0; c <= r; ++c) y += linv[static_cast<Index>(c) * m + r] * k[c];
+      return y * y;
+    });
+    team_single(t, [&] { std_out[i] += s.delta2 + reg2 - qf; });
+  }
+};
+
+// std_out[i] = sqrt(variance_i) (negative rounding clamped to 0).
+struct GapVarianceToStd {
+  double* v;
+  MD_HD void operator()(Index i) const { v[i] = sqrt(v[i] > 0.0 ? v[i] : 0.0); }
+};
+
 // Tile of `tile` (<= kGapTile) atoms per team against the sparse set, in chunks of
 // kGapSparseChunk sparse points:
 // k_as = delta^2 (x_a . x_s)^zeta; eps_a = sum_s alpha_s fc_s k_as is added to e_atom, and
@@ -329,7 +442,7 @@ struct GapDotProductKernel {
         const double al = s.sparse_alpha[s0 + q], fc = s.sparse_cutoff[s0 + q];
         const bool on = a < na && w.norm[i0 + a] != 0.0;
         // the reference's operation order: k = delta^2 (x.x_s)^zeta fc_s, eps = sum alpha k
-        mine[a] += on ? al * (s.delta2 * pow(dot, s.zeta) * fc) : 0.0;
+        mine[a] += on ? al * gap_soap_covariance(s, dot, fc) : 0.0;
         wt[a * kGapSparseChunk + q] = on ? al * s.delta2 * s.zeta * pow(dot, s.zeta - 1.0) * fc : 0.0;
       });
       team_barrier(t);

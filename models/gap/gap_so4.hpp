@@ -225,6 +225,49 @@ struct GapSo4DescriptorKernel {
   }
 };
 
+// ard_se covariance of the descriptor x with sparse point q, without f0 and the sparse cutoff:
+// delta^2 exp(-|x_q/theta - x/theta|^2 / 2). Shared by the energy (GapArdSeKernel) and the
+// variance (GapSo4VarianceKernel).
+MD_INLINE double gap_so4_covariance(const GapSo4View& s, int q, const double* x) {
+  const int d = s.n_b;
+  const double* xs = s.sparse_xt + static_cast<Index>(q) * d;
+  double uu = 0.0;
+  for (int c = 0; c < d; ++c) {
+    const double uc = xs[c] - x[c] / s.theta[c];
+    uu += uc * uc;
+  }
+  return s.delta2 * exp(-0.5 * uu);
+}
+
+// Predictive variance of one bispectrum_so4 descriptor (quippy's local_gap_variance; one
+// instance per centre atom, covariance cutoff 1): a team per local atom, lanes over sparse
+// points: k_q = (cov + f0^2) fc_q in scratch, std_out[i] += delta^2 + f0^2 + reg^2 - |L^-1 k|^2
+// (GapVarianceToStd takes the root after all descriptors). Non-centres add nothing.
+struct GapSo4VarianceKernel {
+  GapSo4View s;
+  const double* x;     // [n][n_b] descriptors of the last compute
+  const int* centre;   // [n] nonzero: a centre of this descriptor
+  const double* linv;  // [n_sparse][n_sparse] column-major
+  double reg2;
+  double* std_out;
+
+  MD_HD void operator()(const Team& t) const {
+    const Index i = t.item;
+    if (!centre[i]) return;  // the whole team leaves
+    const int m = s.n_sparse;
+    double* k = t.scratch_as<double>();
+    const double* xi = x + i * static_cast<Index>(s.n_b);
+    team_for(t, m, [&](int q) { k[q] = (gap_so4_covariance(s, q, xi) + s.f0sq) * s.sparse_cutoff[q]; });
+    team_barrier(t);
+    const double qf = team_sum<double>(t, m, [&](int r) {
+      double y = 0.0;
+      for (int c = 0; c <= r; ++c) y += linv[static_cast<Index>(c) * m + r] * k[c];
+      return y * y;
+    });
+    team_single(t, [&] { std_out[i] += s.delta2 + s.f0sq + reg2 - qf; });
+  }
+};
+
 // Team per local atom: eps = sum_s alpha_s (delta^2 exp(-|x_s/theta - x/theta|^2 / 2) + f0^2)
 // fc_s added to e_atom; dE/dx_d = sum_s alpha_s fc_s delta^2 exp(..) (x_s/theta - x/theta)_d
 // / theta_d into w.dedx. Scratch: weights of a chunk of kGapSo4Chunk sparse points.
@@ -247,13 +290,7 @@ struct GapArdSeKernel {
       const int ns = s.n_sparse - s0 < kGapSo4Chunk ? s.n_sparse - s0 : kGapSo4Chunk;
       team_barrier(t);
       team_for(t, ns, [&](int q) {
-        const double* xs = s.sparse_xt + static_cast<Index>(s0 + q) * d;
-        double uu = 0.0;
-        for (int c = 0; c < d; ++c) {
-          const double uc = xs[c] - x[c] / s.theta[c];
-          uu += uc * uc;
-        }
-        const double ex = s.delta2 * exp(-0.5 * uu);
+        const double ex = gap_so4_covariance(s, s0 + q, x);
         const double al = s.sparse_alpha[s0 + q], fc = s.sparse_cutoff[s0 + q];
         mine += al * ((ex + s.f0sq) * fc);
         wt[q] = al * ex * fc;
