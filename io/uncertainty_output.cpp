@@ -20,8 +20,8 @@ std::optional<UncertaintySettings> read_uncertainty_input(Section& root, Potenti
   if (!p)
     throw InputError(root.file(), root.line_of("uncertainty"),
                      fmt::format("[uncertainty]: potential style \"{}\" has no per-atom "
-                                 "uncertainty (only style \"flare\" with l_inv and sparse_desc "
-                                 "files); remove the [uncertainty] table",
+                                 "uncertainty (styles \"flare\" with l_inv and sparse_desc files, "
+                                 "and \"gap\"); remove the [uncertainty] table",
                                  pot.style()));
   if (!p->has_uncertainty())
     throw InputError(root.file(), root.line_of("uncertainty"),
