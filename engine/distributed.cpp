@@ -1,0 +1,525 @@
+#include "engine/distributed.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <unordered_map>
+
+#include "engine/error.hpp"
+#include "kernels/launch.hpp"
+#include "kernels/neighbor_kernels.hpp"
+
+namespace md {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+// Positions of the copies other ranks import: owner position + lattice shift, the formula of
+// the one-rank ghost refresh (RefreshGhosts), so the bits agree on every executor.
+struct PackImages {
+  const Box* box;
+  const int* idx;
+  const int* img;
+  const double *x, *y, *z;
+  double* out;
+  MD_HD void operator()(Index k) const {
+    const int o = idx[k];
+    double t[3];
+    box->image_shift(img[3 * k], img[3 * k + 1], img[3 * k + 2], t);
+    out[3 * k + 0] = x[o] + t[0];
+    out[3 * k + 1] = y[o] + t[1];
+    out[3 * k + 2] = z[o] + t[2];
+  }
+};
+struct UnpackImages {
+  Index first;
+  const double* in;
+  double *x, *y, *z;
+  MD_HD void operator()(Index k) const {
+    x[first + k] = in[3 * k + 0];
+    y[first + k] = in[3 * k + 1];
+    z[first + k] = in[3 * k + 2];
+  }
+};
+struct AdvanceCounter {
+  long* step;
+  MD_HD void operator()(Index) const { *step += 1; }
+};
+struct SetCounter {
+  long* step;
+  long value;
+  MD_HD void operator()(Index) const { *step = value; }
+};
+}  // namespace
+
+namespace {
+// What a rank that imports a copy learns at a rebuild.
+struct ImportRecord {
+  std::int64_t id;
+  int type;
+  int n[3];
+  double s[3];  // fractional position of the copy (sizes the local cell)
+};
+}  // namespace
+
+DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global,
+                               const Units& units, Potential& pot, Integrator& integ, double dt,
+                               double skin, std::array<int, 3> grid, double import_distance)
+    : comm_(&comm), ctx_(&ctx), units_(units), pot_(&pot), integ_(&integ), dt_(dt), skin_(skin),
+      dec_(global.box, grid, import_distance), proto_(global), reducer_(comm),
+      energy_(ctx, 0), virial_(ctx, 0), x0_(ctx, 0), y0_(ctx, 0), z0_(ctx, 0), disp2_(ctx, 1),
+      pack_(ctx, 0), unpack_(ctx, 0), step_dev_(ctx, 1), gbox_(ctx, 1), wrap_status_(ctx, 1),
+      send_idx_(ctx, 0), send_img_(ctx, 0) {
+  if (dec_.ranks() != comm.size())
+    throw Error("internal: decomposition grid does not match the number of ranks");
+  proto_.x.clear();
+  proto_.y.clear();
+  proto_.z.clear();
+  proto_.vx.clear();
+  proto_.vy.clear();
+  proto_.vz.clear();
+  proto_.ix.clear();
+  proto_.iy.clear();
+  proto_.iz.clear();
+  proto_.type.clear();  // proto_.id keeps the input order of the ids
+  ctx.to_device(std::vector<Box>{global.box}, gbox_);
+  NeighborStatus st{};
+  st.rebuild = 1;
+  ctx.to_device(std::vector<NeighborStatus>{st}, wrap_status_);
+  // Start: rank r takes every size()-th atom of the input; the first rebuild wraps them and
+  // sends each to its owner.
+  std::vector<Atom> mine;
+  const std::size_t n = global.size();
+  if (n < static_cast<std::size_t>(comm.size()))
+    throw InputError("", 0, std::to_string(comm.size()) + " ranks for " + std::to_string(n) +
+                                " atoms: use at most one rank per atom");
+  for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < n;
+       i += static_cast<std::size_t>(comm.size())) {
+    Atom a{};
+    a.id = global.id[i];
+    a.type = global.type[i];
+    a.ix = global.ix.size() == n ? global.ix[i] : 0;
+    a.iy = global.iy.size() == n ? global.iy[i] : 0;
+    a.iz = global.iz.size() == n ? global.iz[i] : 0;
+    a.x = global.x[i];
+    a.y = global.y[i];
+    a.z = global.z[i];
+    if (global.has_velocities) {
+      a.vx = global.vx[i];
+      a.vy = global.vy[i];
+      a.vz = global.vz[i];
+    }
+    mine.push_back(a);
+  }
+  initial_ = std::move(mine);
+}
+
+DistributedRun::~DistributedRun() = default;
+
+std::vector<DistributedRun::Atom> DistributedRun::download_owned(bool wrap) {
+  const Index n = n_owned_;
+  System& sys = *sys_;
+  if (wrap) {  // the one-rank rebuild's wrap (WrapAtoms), with the global cell
+    if (x0_.size() < static_cast<std::size_t>(n)) {
+      x0_.resize(static_cast<std::size_t>(n));
+      y0_.resize(static_cast<std::size_t>(n));
+      z0_.resize(static_cast<std::size_t>(n));
+    }
+    parallel_for(*ctx_, n, WrapAtoms{wrap_status_.data(), gbox_.data(), sys.x.data(),
+                                     sys.y.data(), sys.z.data(), x0_.data(), y0_.data(),
+                                     z0_.data(), sys.ix.data(), sys.iy.data(), sys.iz.data()});
+  }
+  const std::size_t m = static_cast<std::size_t>(n);
+  std::vector<double> x, y, z, vx, vy, vz;
+  std::vector<int> type, ix, iy, iz;
+  std::vector<std::int64_t> id;
+  std::vector<HostCopy> batch;
+  add_host_copy(batch, x, sys.x, m);
+  add_host_copy(batch, y, sys.y, m);
+  add_host_copy(batch, z, sys.z, m);
+  add_host_copy(batch, vx, sys.vx, m);
+  add_host_copy(batch, vy, sys.vy, m);
+  add_host_copy(batch, vz, sys.vz, m);
+  add_host_copy(batch, type, sys.type, m);
+  add_host_copy(batch, id, sys.id, m);
+  add_host_copy(batch, ix, sys.ix, m);
+  add_host_copy(batch, iy, sys.iy, m);
+  add_host_copy(batch, iz, sys.iz, m);
+  if (m) ctx_->copy_d2h_batch(batch);
+  std::vector<Atom> out(m);
+  for (std::size_t i = 0; i < m; ++i)
+    out[i] = Atom{id[i], type[i], ix[i], iy[i], iz[i], x[i], y[i], z[i], vx[i], vy[i], vz[i]};
+  return out;
+}
+
+void DistributedRun::rebuild(std::vector<Atom> candidates) {
+  const auto t0 = Clock::now();
+  Comm& comm = *comm_;
+  const int me = comm.rank(), nr = comm.size();
+  const Box& gbox = proto_.box;
+  const long sent0 = comm.bytes_sent;
+
+  // 1. migration: every atom to the owner of its (wrapped) fractional position
+  std::vector<std::vector<std::uint8_t>> out(static_cast<std::size_t>(nr));
+  for (const Atom& a : candidates) {
+    double s[3];
+    gbox.to_fractional(a.x, a.y, a.z, s);
+    put(out[static_cast<std::size_t>(dec_.owner(s))], a);
+  }
+  const auto in = comm.all_to_all(out);
+  std::vector<Atom> owned;
+  for (const auto& buf : in)
+    for (std::size_t at = 0; at < buf.size();) owned.push_back(get<Atom>(buf, at));
+  std::sort(owned.begin(), owned.end(), [](const Atom& a, const Atom& b) { return a.id < b.id; });
+
+  // 2. import lists: every image of an owned atom inside another (or this) rank's expanded
+  // sub-domain; ordered by rank, then id, then image
+  std::vector<std::vector<std::uint8_t>> imp(static_cast<std::size_t>(nr));
+  std::vector<std::vector<int>> idx(static_cast<std::size_t>(nr)), img(static_cast<std::size_t>(nr));
+  for (std::size_t k = 0; k < owned.size(); ++k) {
+    const Atom& a = owned[k];
+    double s[3];
+    gbox.to_fractional(a.x, a.y, a.z, s);
+    dec_.for_each_import(s, me, [&](int r, int n0, int n1, int n2) {
+      const ImportRecord rec{a.id, a.type, {n0, n1, n2}, {s[0] + n0, s[1] + n1, s[2] + n2}};
+      put(imp[static_cast<std::size_t>(r)], rec);
+      idx[static_cast<std::size_t>(r)].push_back(static_cast<int>(k));
+      for (int v : {n0, n1, n2}) img[static_cast<std::size_t>(r)].push_back(v);
+    });
+  }
+  const auto imports_in = comm.all_to_all(imp);
+  std::vector<ImportRecord> imports;
+  recv_count_.assign(static_cast<std::size_t>(nr), 0);
+  for (int r = 0; r < nr; ++r) {
+    const auto& buf = imports_in[static_cast<std::size_t>(r)];
+    for (std::size_t at = 0; at < buf.size();) imports.push_back(get<ImportRecord>(buf, at));
+    recv_count_[static_cast<std::size_t>(r)] =
+        static_cast<long>(buf.size() / sizeof(ImportRecord));
+  }
+  send_count_.assign(static_cast<std::size_t>(nr), 0);
+  std::vector<int> all_idx, all_img;
+  for (int r = 0; r < nr; ++r) {
+    send_count_[static_cast<std::size_t>(r)] = static_cast<long>(idx[static_cast<std::size_t>(r)].size());
+    all_idx.insert(all_idx.end(), idx[static_cast<std::size_t>(r)].begin(), idx[static_cast<std::size_t>(r)].end());
+    all_img.insert(all_img.end(), img[static_cast<std::size_t>(r)].begin(), img[static_cast<std::size_t>(r)].end());
+  }
+
+  // 3. the rank's open sub-system: owned atoms, then the copies
+  long counts[3] = {static_cast<long>(owned.size()), -static_cast<long>(owned.size()),
+                    static_cast<long>(imports.size())};
+  long empty = owned.empty() && imports.empty() ? 1 : 0;
+  comm.max(&empty, 1);
+  comm.max(counts, 3);
+  if (empty)
+    throw Error("a rank has neither atoms nor copies in its sub-domain (more ranks than the "
+                "system's extent allows): use fewer ranks or set [parallel] grid");
+  stats_.owned_max = counts[0];
+  stats_.owned_min = -counts[1];
+  stats_.imported_max = counts[2];
+  Structure loc;
+  loc.type_names = proto_.type_names;
+  loc.type_masses = proto_.type_masses;
+  loc.has_velocities = true;
+  double smin[3] = {1e300, 1e300, 1e300}, smax[3] = {-1e300, -1e300, -1e300};
+  auto extend = [&](const double s[3]) {
+    for (int d = 0; d < 3; ++d) {
+      smin[d] = std::min(smin[d], s[d]);
+      smax[d] = std::max(smax[d], s[d]);
+    }
+  };
+  image_.clear();
+  for (const Atom& a : owned) {
+    double s[3];
+    gbox.to_fractional(a.x, a.y, a.z, s);
+    extend(s);
+    loc.id.push_back(a.id);
+    loc.type.push_back(a.type);
+    loc.x.push_back(a.x);
+    loc.y.push_back(a.y);
+    loc.z.push_back(a.z);
+    loc.vx.push_back(a.vx);
+    loc.vy.push_back(a.vy);
+    loc.vz.push_back(a.vz);
+    loc.ix.push_back(a.ix);
+    loc.iy.push_back(a.iy);
+    loc.iz.push_back(a.iz);
+    for (int d = 0; d < 3; ++d) image_.push_back(0);
+  }
+  for (const ImportRecord& c : imports) {
+    extend(c.s);
+    double r[3];
+    gbox.to_cartesian(c.s, r);  // approximate; exact positions arrive below
+    loc.id.push_back(c.id);
+    loc.type.push_back(c.type);
+    loc.x.push_back(r[0]);
+    loc.y.push_back(r[1]);
+    loc.z.push_back(r[2]);
+    loc.vx.push_back(0.0);
+    loc.vy.push_back(0.0);
+    loc.vz.push_back(0.0);
+    loc.ix.push_back(0);
+    loc.iy.push_back(0);
+    loc.iz.push_back(0);
+    for (int d = 0; d < 3; ++d) image_.push_back(c.n[d]);
+  }
+  if (loc.x.empty()) {  // a rank with no atoms at all cannot happen (checked above)
+    throw Error("internal: empty sub-system");
+  }
+  loc.box = dec_.local_box(me, smin, smax);
+
+  nlist_.reset();
+  sys_.reset();
+  sys_ = std::make_unique<System>(*ctx_, loc, units_);
+  n_owned_ = static_cast<Index>(owned.size());
+  sys_->set_n_owned(n_owned_);
+  sys_->set_cross_rank(&reducer_);
+  const std::size_t nl = loc.x.size();
+  energy_.resize(nl);
+  virial_.resize(6 * nl);
+  ctx_->reserve_scratch(reduction_scratch_bytes(*ctx_, std::max<Index>(static_cast<Index>(nl), 1)));
+  upload(*ctx_, all_idx, send_idx_);
+  upload(*ctx_, all_img, send_img_);
+  copy_device(*ctx_, sys_->x, x0_, static_cast<std::size_t>(n_owned_));
+  copy_device(*ctx_, sys_->y, y0_, static_cast<std::size_t>(n_owned_));
+  copy_device(*ctx_, sys_->z, z0_, static_cast<std::size_t>(n_owned_));
+  stats_.rebuild_bytes = comm.bytes_sent - sent0;
+  stats_.comm_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+  refresh_imports();
+  nlist_ = std::make_unique<NeighborList>(*sys_, pot_->cutoff(), skin_);
+  nlist_->build_now(*sys_);
+  ++rebuilds_;
+}
+
+void DistributedRun::refresh_imports() {
+  const auto t0 = Clock::now();
+  Comm& comm = *comm_;
+  const int nr = comm.size();
+  const long sent0 = comm.bytes_sent;
+  long total_send = 0, total_recv = 0;
+  for (int r = 0; r < nr; ++r) {
+    total_send += send_count_[static_cast<std::size_t>(r)];
+    total_recv += recv_count_[static_cast<std::size_t>(r)];
+  }
+  if (pack_.size() < static_cast<std::size_t>(3 * total_send + 1))
+    pack_.resize(static_cast<std::size_t>(3 * total_send + 1));
+  System& sys = *sys_;
+  parallel_for(*ctx_, static_cast<Index>(total_send),
+               PackImages{gbox_.data(), send_idx_.data(), send_img_.data(), sys.x.data(),
+                          sys.y.data(), sys.z.data(), pack_.data()});
+  const std::vector<double> packed = ctx_->to_host(pack_, static_cast<std::size_t>(3 * total_send));
+  std::vector<std::vector<std::uint8_t>> out(static_cast<std::size_t>(nr));
+  std::size_t at = 0;
+  for (int r = 0; r < nr; ++r) {
+    const std::size_t bytes = static_cast<std::size_t>(3 * send_count_[static_cast<std::size_t>(r)]) * sizeof(double);
+    auto& b = out[static_cast<std::size_t>(r)];
+    b.resize(bytes);
+    if (bytes) std::memcpy(b.data(), packed.data() + at, bytes);
+    at += static_cast<std::size_t>(3 * send_count_[static_cast<std::size_t>(r)]);
+  }
+  const auto in = comm.all_to_all(out);
+  std::vector<double> recv(static_cast<std::size_t>(3 * total_recv));
+  at = 0;
+  for (int r = 0; r < nr; ++r) {
+    const auto& b = in[static_cast<std::size_t>(r)];
+    if (b.size() != static_cast<std::size_t>(3 * recv_count_[static_cast<std::size_t>(r)]) * sizeof(double))
+      throw Error("internal: position exchange size mismatch");
+    if (!b.empty()) std::memcpy(recv.data() + at, b.data(), b.size());
+    at += b.size() / sizeof(double);
+  }
+  if (total_recv > 0) {
+    ctx_->to_device(recv, unpack_);
+    parallel_for(*ctx_, static_cast<Index>(total_recv),
+                 UnpackImages{n_owned_, unpack_.data(), sys.x.data(), sys.y.data(), sys.z.data()});
+  }
+  stats_.step_bytes = comm.bytes_sent - sent0;
+  stats_.comm_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+bool DistributedRun::rebuild_due() {
+  // The one-rank decision (DecideRebuild with a fixed cell): max |x - x0|^2 > (skin/2)^2.
+  reduce(*ctx_, n_owned_,
+         Displacement2{sys_->x.data(), sys_->y.data(), sys_->z.data(), x0_.data(), y0_.data(),
+                       z0_.data()},
+         MaxOp{}, 0.0, disp2_.data());
+  double d2 = n_owned_ > 0 ? ctx_->to_host(disp2_, 1)[0] : 0.0;
+  comm_->max(&d2, 1);
+  const double delta = 0.5 * (skin_ - 0.0);
+  return d2 > delta * delta;
+}
+
+void DistributedRun::compute_forces(bool energy) {
+  ForceOut out{sys_->fx.data(), sys_->fy.data(), sys_->fz.data(),
+               energy ? energy_.data() : nullptr, energy ? virial_.data() : nullptr, false};
+  pot_->compute(*ctx_, sys_->view(), nlist_->view(), out, ForceRequest{energy, energy});
+  energy_current_ = energy;
+}
+
+void DistributedRun::setup() {
+  // A first sub-system of the initial share, to wrap on the device as the one-rank build does.
+  Structure loc;
+  loc.type_names = proto_.type_names;
+  loc.type_masses = proto_.type_masses;
+  loc.box = proto_.box;
+  loc.has_velocities = true;
+  for (const Atom& a : initial_) {
+    loc.id.push_back(a.id);
+    loc.type.push_back(a.type);
+    loc.x.push_back(a.x);
+    loc.y.push_back(a.y);
+    loc.z.push_back(a.z);
+    loc.vx.push_back(a.vx);
+    loc.vy.push_back(a.vy);
+    loc.vz.push_back(a.vz);
+    loc.ix.push_back(a.ix);
+    loc.iy.push_back(a.iy);
+    loc.iz.push_back(a.iz);
+  }
+  sys_ = std::make_unique<System>(*ctx_, loc, units_);
+  n_owned_ = static_cast<Index>(initial_.size());
+  initial_.clear();
+  rebuild(download_owned(true));
+  compute_forces(true);
+  parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
+  setup_done_ = true;
+}
+
+ThermoSample DistributedRun::thermo() {
+  if (!setup_done_) setup();
+  if (!energy_current_) compute_forces(true);
+  const std::size_t n = static_cast<std::size_t>(n_owned_), nl = static_cast<std::size_t>(sys_->n_local());
+  std::vector<double> vx, vy, vz, e, w;
+  std::vector<int> type;
+  std::vector<HostCopy> batch;
+  add_host_copy(batch, vx, sys_->vx, n);
+  add_host_copy(batch, vy, sys_->vy, n);
+  add_host_copy(batch, vz, sys_->vz, n);
+  add_host_copy(batch, type, sys_->type, n);
+  add_host_copy(batch, e, energy_, n);
+  add_host_copy(batch, w, virial_, 6 * nl);
+  ctx_->copy_d2h_batch(batch);
+  // Exact sums over the owned atoms (the terms of ThermoCompute), then over ranks.
+  FVec<13> sum = FVec<13>::zero();
+  for (std::size_t i = 0; i < n; ++i) {
+    ThermoSums t;
+    mvv_tensor(proto_.type_masses[static_cast<std::size_t>(type[i])], vx[i], vy[i], vz[i], t.v);
+    t.v[6] = e[i];
+    for (int c = 0; c < 6; ++c) t.v[7 + c] = w[static_cast<std::size_t>(c) * nl + i];
+    sum += to_fixed(t);
+  }
+  // Reservoir energies (Langevin heat) per rank, summed exactly.
+  FVec<1> res = FVec<1>::zero();
+  DVec<1> r1;
+  r1.v[0] = integ_->reservoir_energy(*ctx_, *sys_);
+  res += to_fixed(r1);
+  std::vector<Fixed128> words;
+  for (int k = 0; k < 13; ++k) words.push_back(sum.v[k]);
+  words.push_back(sum.rejected);
+  words.push_back(res.v[0]);
+  words.push_back(res.rejected);
+  comm_->sum(words.data(), static_cast<int>(words.size()));
+  for (int k = 0; k < 13; ++k) sum.v[k] = words[static_cast<std::size_t>(k)];
+  sum.rejected = words[13];
+  res.v[0] = words[14];
+  res.rejected = words[15];
+  const ThermoSums s = to_double(sum);
+  const Units& u = units_;
+  ThermoSample t;
+  t.step = step_;
+  t.time = static_cast<double>(step_) * dt_;
+  t.natoms = static_cast<Index>(proto_.id.size());
+  t.volume = proto_.box.volume();
+  const double mvv = s.v[0] + s.v[1] + s.v[2];
+  t.ke = 0.5 * mvv * u.mvv2e;
+  const double dof = 3.0 * static_cast<double>(t.natoms) - 3.0;
+  t.temp = dof > 0 ? mvv * u.mvv2e / (dof * u.boltz) : 0.0;
+  t.pe = s.v[6];
+  t.etotal = t.pe + t.ke;
+  for (int c = 0; c < 6; ++c) {
+    t.virial[c] = s.v[7 + c];
+    t.ptensor[c] = (s.v[c] * u.mvv2e + s.v[7 + c]) / t.volume * u.nktv2p;
+  }
+  t.press = (dof * u.boltz * t.temp + s.v[7] + s.v[8] + s.v[9]) / 3.0 / t.volume * u.nktv2p;
+  t.enthalpy = t.etotal + t.press * t.volume / u.nktv2p;
+  t.box = proto_.box;
+  t.econserve = t.etotal + to_double(res).v[0];
+  if (!std::isfinite(t.pe) || !std::isfinite(t.ke) || !std::isfinite(t.press))
+    throw Error("step " + std::to_string(step_) +
+                ": non-finite energy or pressure (atoms overlapping, timestep too large?)");
+  return t;
+}
+
+DistributedStats DistributedRun::run(long nsteps, long thermo_every,
+                                     const std::function<void(const ThermoSample&)>& on_thermo) {
+  if (nsteps < 0) throw Error("[run] steps must be non-negative");
+  if (!setup_done_) setup();
+  const bool first_run = !started_;
+  started_ = true;
+  const auto t0 = Clock::now();
+  const long first = step_, end = step_ + nsteps;
+  const long rebuilds0 = rebuilds_;
+  stats_.comm_seconds = 0;
+  parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
+  if (first_run && on_thermo) on_thermo(thermo());
+  while (step_ < end) {
+    const bool out = on_thermo && ((thermo_every > 0 && (step_ + 1) % thermo_every == 0) ||
+                                   step_ + 1 == end);
+    const StepData d1{dt_, step_, energy_.data(), virial_.data(), step_dev_.data()};
+    integ_->step_one(*ctx_, *sys_, d1);
+    if (rebuild_due())
+      rebuild(download_owned(true));
+    else
+      refresh_imports();
+    compute_forces(out || integ_->needs_virial());
+    const StepData d2{dt_, step_, energy_.data(), virial_.data(), step_dev_.data()};
+    integ_->step_two(*ctx_, *sys_, d2);
+    parallel_for(*ctx_, 1, AdvanceCounter{step_dev_.data()});
+    ++step_;
+    if (out) on_thermo(thermo());
+  }
+  (void)first;
+  DistributedStats st = stats_;
+  st.steps = nsteps;
+  st.rebuilds = rebuilds_ - rebuilds0;
+  st.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return st;
+}
+
+Structure DistributedRun::gather() {
+  std::vector<Atom> mine = download_owned(false);
+  std::vector<std::uint8_t> bytes;
+  for (const Atom& a : mine) put(bytes, a);
+  const auto all = comm_->all_gather(bytes);
+  Structure s = proto_;
+  if (comm_->rank() != 0) {
+    s.id.clear();
+    return s;
+  }
+  std::unordered_map<std::int64_t, Atom> by_id;
+  for (const auto& buf : all)
+    for (std::size_t at = 0; at < buf.size();) {
+      const Atom a = get<Atom>(buf, at);
+      by_id[a.id] = a;
+    }
+  if (by_id.size() != proto_.id.size())
+    throw Error("internal: gathered " + std::to_string(by_id.size()) + " atoms of " +
+                std::to_string(proto_.id.size()));
+  s.has_velocities = true;
+  for (std::int64_t id : proto_.id) {
+    const auto it = by_id.find(id);
+    if (it == by_id.end()) throw Error("internal: atom id " + std::to_string(id) + " lost");
+    const Atom& a = it->second;
+    s.type.push_back(a.type);
+    s.x.push_back(a.x);
+    s.y.push_back(a.y);
+    s.z.push_back(a.z);
+    s.vx.push_back(a.vx);
+    s.vy.push_back(a.vy);
+    s.vz.push_back(a.vz);
+    s.ix.push_back(a.ix);
+    s.iy.push_back(a.iy);
+    s.iz.push_back(a.iz);
+  }
+  return s;
+}
+
+}  // namespace md
