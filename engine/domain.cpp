@@ -47,7 +47,7 @@ std::array<int, 3> choose_grid(int ranks, const Box& box, double min_width, std:
   if (best[0] == 0 && why)
     *why = "the cell (plane spacings " + std::to_string(w[0]) + ", " + std::to_string(w[1]) +
            ", " + std::to_string(w[2]) + ") allows at most " +
-           std::to_string(max_ranks(box, min_width)) + " ranks: every sub-domain must be at least " +
+           std::to_string(max_ranks(box, min_width)) + " rank(s): every sub-domain must be at least " +
            std::to_string(min_width) + " thick (half the neighbour-list radius)";
   return best;
 }
