@@ -14,21 +14,18 @@ namespace md {
 namespace {
 using Clock = std::chrono::steady_clock;
 
-// Positions of the copies other ranks import: owner position + lattice shift, the formula of
-// the one-rank ghost refresh (RefreshGhosts), so the bits agree on every executor.
-struct PackImages {
-  const Box* box;
+// Positions of the atoms other ranks import: the owner's stored (wrapped) position, copied
+// bit for bit; the importer's periodic ghosts of them are then made by its own neighbour list
+// exactly as the one-rank ghost refresh makes them.
+struct PackPositions {
   const int* idx;
-  const int* img;
   const double *x, *y, *z;
   double* out;
   MD_HD void operator()(Index k) const {
     const int o = idx[k];
-    double t[3];
-    box->image_shift(img[3 * k], img[3 * k + 1], img[3 * k + 2], t);
-    out[3 * k + 0] = x[o] + t[0];
-    out[3 * k + 1] = y[o] + t[1];
-    out[3 * k + 2] = z[o] + t[2];
+    out[3 * k + 0] = x[o];
+    out[3 * k + 1] = y[o];
+    out[3 * k + 2] = z[o];
   }
 };
 struct UnpackImages {
@@ -52,24 +49,13 @@ struct SetCounter {
 };
 }  // namespace
 
-namespace {
-// What a rank that imports a copy learns at a rebuild.
-struct ImportRecord {
-  std::int64_t id;
-  int type;
-  int n[3];
-  double s[3];  // fractional position of the copy (sizes the local cell)
-};
-}  // namespace
-
 DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global,
                                const Units& units, Potential& pot, Integrator& integ, double dt,
                                double skin, std::array<int, 3> grid, double import_distance)
     : comm_(&comm), ctx_(&ctx), units_(units), pot_(&pot), integ_(&integ), dt_(dt), skin_(skin),
       dec_(global.box, grid, import_distance), proto_(global), reducer_(comm),
-      energy_(ctx, 0), virial_(ctx, 0), x0_(ctx, 0), y0_(ctx, 0), z0_(ctx, 0), disp2_(ctx, 1),
-      pack_(ctx, 0), unpack_(ctx, 0), step_dev_(ctx, 1), gbox_(ctx, 1), wrap_status_(ctx, 1),
-      send_idx_(ctx, 0), send_img_(ctx, 0) {
+      energy_(ctx, 0), virial_(ctx, 0), disp2_(ctx, 1), pack_(ctx, 0), unpack_(ctx, 0),
+      step_dev_(ctx, 1), send_idx_(ctx, 0) {
   if (dec_.ranks() != comm.size())
     throw Error("internal: decomposition grid does not match the number of ranks");
   proto_.x.clear();
@@ -82,10 +68,6 @@ DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global
   proto_.iy.clear();
   proto_.iz.clear();
   proto_.type.clear();  // proto_.id keeps the input order of the ids
-  ctx.to_device(std::vector<Box>{global.box}, gbox_);
-  NeighborStatus st{};
-  st.rebuild = 1;
-  ctx.to_device(std::vector<NeighborStatus>{st}, wrap_status_);
   // Start: rank r takes every size()-th atom of the input; the first rebuild wraps them and
   // sends each to its owner.
   std::vector<Atom> mine;
@@ -116,19 +98,9 @@ DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global
 
 DistributedRun::~DistributedRun() = default;
 
-std::vector<DistributedRun::Atom> DistributedRun::download_owned(bool wrap) {
+std::vector<DistributedRun::Atom> DistributedRun::download_owned() {
   const Index n = n_owned_;
   System& sys = *sys_;
-  if (wrap) {  // the one-rank rebuild's wrap (WrapAtoms), with the global cell
-    if (x0_.size() < static_cast<std::size_t>(n)) {
-      x0_.resize(static_cast<std::size_t>(n));
-      y0_.resize(static_cast<std::size_t>(n));
-      z0_.resize(static_cast<std::size_t>(n));
-    }
-    parallel_for(*ctx_, n, WrapAtoms{wrap_status_.data(), gbox_.data(), sys.x.data(),
-                                     sys.y.data(), sys.z.data(), x0_.data(), y0_.data(),
-                                     z0_.data(), sys.ix.data(), sys.iy.data(), sys.iz.data()});
-  }
   const std::size_t m = static_cast<std::size_t>(n);
   std::vector<double> x, y, z, vx, vy, vz;
   std::vector<int> type, ix, iy, iz;
@@ -159,7 +131,8 @@ void DistributedRun::rebuild(std::vector<Atom> candidates) {
   const Box& gbox = proto_.box;
   const long sent0 = comm.bytes_sent;
 
-  // 1. migration: every atom to the owner of its (wrapped) fractional position
+  // 1. migration: every atom to the owner of its fractional position (wrapped on the host for
+  // the decision only; the atoms travel as they are, the new owner's list build wraps them)
   std::vector<std::vector<std::uint8_t>> out(static_cast<std::size_t>(nr));
   for (const Atom& a : candidates) {
     double s[3];
@@ -172,101 +145,71 @@ void DistributedRun::rebuild(std::vector<Atom> candidates) {
     for (std::size_t at = 0; at < buf.size();) owned.push_back(get<Atom>(buf, at));
   std::sort(owned.begin(), owned.end(), [](const Atom& a, const Atom& b) { return a.id < b.id; });
 
-  // 2. import lists: every image of an owned atom inside another (or this) rank's expanded
-  // sub-domain; ordered by rank, then id, then image
+  // 2. imports: each owned atom goes (once) to every other rank whose expanded sub-domain
+  // holds one of its periodic images; ordered by rank, then id
   std::vector<std::vector<std::uint8_t>> imp(static_cast<std::size_t>(nr));
-  std::vector<std::vector<int>> idx(static_cast<std::size_t>(nr)), img(static_cast<std::size_t>(nr));
+  std::vector<std::vector<int>> idx(static_cast<std::size_t>(nr));
   for (std::size_t k = 0; k < owned.size(); ++k) {
     const Atom& a = owned[k];
     double s[3];
     gbox.to_fractional(a.x, a.y, a.z, s);
-    dec_.for_each_import(s, me, [&](int r, int n0, int n1, int n2) {
-      const ImportRecord rec{a.id, a.type, {n0, n1, n2}, {s[0] + n0, s[1] + n1, s[2] + n2}};
-      put(imp[static_cast<std::size_t>(r)], rec);
+    for (int d = 0; d < 3; ++d)
+      if (gbox.periodic[d]) s[d] -= std::floor(s[d]);
+    int last = -1;
+    dec_.for_each_import(s, me, [&](int r, int, int, int) {
+      if (r == me || r == last) return;  // own images: this rank's periodic ghosts
+      last = r;
+      put(imp[static_cast<std::size_t>(r)], a);
       idx[static_cast<std::size_t>(r)].push_back(static_cast<int>(k));
-      for (int v : {n0, n1, n2}) img[static_cast<std::size_t>(r)].push_back(v);
     });
   }
   const auto imports_in = comm.all_to_all(imp);
-  std::vector<ImportRecord> imports;
+  std::vector<Atom> imports;
   recv_count_.assign(static_cast<std::size_t>(nr), 0);
   for (int r = 0; r < nr; ++r) {
     const auto& buf = imports_in[static_cast<std::size_t>(r)];
-    for (std::size_t at = 0; at < buf.size();) imports.push_back(get<ImportRecord>(buf, at));
-    recv_count_[static_cast<std::size_t>(r)] =
-        static_cast<long>(buf.size() / sizeof(ImportRecord));
+    for (std::size_t at = 0; at < buf.size();) imports.push_back(get<Atom>(buf, at));
+    recv_count_[static_cast<std::size_t>(r)] = static_cast<long>(buf.size() / sizeof(Atom));
   }
   send_count_.assign(static_cast<std::size_t>(nr), 0);
-  std::vector<int> all_idx, all_img;
+  std::vector<int> all_idx;
   for (int r = 0; r < nr; ++r) {
-    send_count_[static_cast<std::size_t>(r)] = static_cast<long>(idx[static_cast<std::size_t>(r)].size());
-    all_idx.insert(all_idx.end(), idx[static_cast<std::size_t>(r)].begin(), idx[static_cast<std::size_t>(r)].end());
-    all_img.insert(all_img.end(), img[static_cast<std::size_t>(r)].begin(), img[static_cast<std::size_t>(r)].end());
+    const auto& v = idx[static_cast<std::size_t>(r)];
+    send_count_[static_cast<std::size_t>(r)] = static_cast<long>(v.size());
+    all_idx.insert(all_idx.end(), v.begin(), v.end());
   }
 
-  // 3. the rank's open sub-system: owned atoms, then the copies
+  // 3. the rank's sub-system: owned atoms, then the imported ones, in the global cell
   long counts[3] = {static_cast<long>(owned.size()), -static_cast<long>(owned.size()),
                     static_cast<long>(imports.size())};
   long empty = owned.empty() && imports.empty() ? 1 : 0;
   comm.max(&empty, 1);
   comm.max(counts, 3);
   if (empty)
-    throw Error("a rank has neither atoms nor copies in its sub-domain (more ranks than the "
-                "system's extent allows): use fewer ranks or set [parallel] grid");
+    throw Error("a rank has neither owned nor imported atoms (more ranks than the system's "
+                "extent allows): use fewer ranks or set [parallel] grid");
   stats_.owned_max = counts[0];
   stats_.owned_min = -counts[1];
   stats_.imported_max = counts[2];
   Structure loc;
   loc.type_names = proto_.type_names;
   loc.type_masses = proto_.type_masses;
+  loc.box = gbox;
   loc.has_velocities = true;
-  double smin[3] = {1e300, 1e300, 1e300}, smax[3] = {-1e300, -1e300, -1e300};
-  auto extend = [&](const double s[3]) {
-    for (int d = 0; d < 3; ++d) {
-      smin[d] = std::min(smin[d], s[d]);
-      smax[d] = std::max(smax[d], s[d]);
+  for (const std::vector<Atom>* part : {&owned, &imports})
+    for (const Atom& a : *part) {
+      loc.id.push_back(a.id);
+      loc.type.push_back(a.type);
+      loc.x.push_back(a.x);
+      loc.y.push_back(a.y);
+      loc.z.push_back(a.z);
+      loc.vx.push_back(a.vx);
+      loc.vy.push_back(a.vy);
+      loc.vz.push_back(a.vz);
+      loc.ix.push_back(a.ix);
+      loc.iy.push_back(a.iy);
+      loc.iz.push_back(a.iz);
     }
-  };
-  image_.clear();
-  for (const Atom& a : owned) {
-    double s[3];
-    gbox.to_fractional(a.x, a.y, a.z, s);
-    extend(s);
-    loc.id.push_back(a.id);
-    loc.type.push_back(a.type);
-    loc.x.push_back(a.x);
-    loc.y.push_back(a.y);
-    loc.z.push_back(a.z);
-    loc.vx.push_back(a.vx);
-    loc.vy.push_back(a.vy);
-    loc.vz.push_back(a.vz);
-    loc.ix.push_back(a.ix);
-    loc.iy.push_back(a.iy);
-    loc.iz.push_back(a.iz);
-    for (int d = 0; d < 3; ++d) image_.push_back(0);
-  }
-  for (const ImportRecord& c : imports) {
-    extend(c.s);
-    double r[3];
-    gbox.to_cartesian(c.s, r);  // approximate; exact positions arrive below
-    loc.id.push_back(c.id);
-    loc.type.push_back(c.type);
-    loc.x.push_back(r[0]);
-    loc.y.push_back(r[1]);
-    loc.z.push_back(r[2]);
-    loc.vx.push_back(0.0);
-    loc.vy.push_back(0.0);
-    loc.vz.push_back(0.0);
-    loc.ix.push_back(0);
-    loc.iy.push_back(0);
-    loc.iz.push_back(0);
-    for (int d = 0; d < 3; ++d) image_.push_back(c.n[d]);
-  }
-  if (loc.x.empty()) {  // a rank with no atoms at all cannot happen (checked above)
-    throw Error("internal: empty sub-system");
-  }
-  loc.box = dec_.local_box(me, smin, smax);
-
   nlist_.reset();
   sys_.reset();
   sys_ = std::make_unique<System>(*ctx_, loc, units_);
@@ -278,15 +221,29 @@ void DistributedRun::rebuild(std::vector<Atom> candidates) {
   virial_.resize(6 * nl);
   ctx_->reserve_scratch(reduction_scratch_bytes(*ctx_, std::max<Index>(static_cast<Index>(nl), 1)));
   upload(*ctx_, all_idx, send_idx_);
-  upload(*ctx_, all_img, send_img_);
-  copy_device(*ctx_, sys_->x, x0_, static_cast<std::size_t>(n_owned_));
-  copy_device(*ctx_, sys_->y, y0_, static_cast<std::size_t>(n_owned_));
-  copy_device(*ctx_, sys_->z, z0_, static_cast<std::size_t>(n_owned_));
   stats_.rebuild_bytes = comm.bytes_sent - sent0;
   stats_.comm_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
-  refresh_imports();
+
+  // 4. the list: one wrap of every local atom (owned and imported alike, so the imported
+  // positions equal their owners' bit for bit), periodic ghosts, cells, Verlet list. A
+  // capacity retry starts again from the unwrapped state, so each atom is wrapped once.
   nlist_ = std::make_unique<NeighborList>(*sys_, pot_->cutoff(), skin_);
-  nlist_->build_now(*sys_);
+  System& sys = *sys_;
+  for (int attempt = 0;; ++attempt) {
+    nlist_->request_rebuild();
+    nlist_->update(sys);
+    const NeighborStatus st = nlist_->read_status();
+    if (!nlist_->overflowed(st, sys)) break;
+    if (attempt == 16)
+      throw Error("neighbour list capacities did not converge (atoms overlapping?)");
+    nlist_->grow(sys, st);
+    ctx_->to_device(loc.x, sys.x);
+    ctx_->to_device(loc.y, sys.y);
+    ctx_->to_device(loc.z, sys.z);
+    ctx_->to_device(loc.ix, sys.ix);
+    ctx_->to_device(loc.iy, sys.iy);
+    ctx_->to_device(loc.iz, sys.iz);
+  }
   ++rebuilds_;
 }
 
@@ -304,8 +261,8 @@ void DistributedRun::refresh_imports() {
     pack_.resize(static_cast<std::size_t>(3 * total_send + 1));
   System& sys = *sys_;
   parallel_for(*ctx_, static_cast<Index>(total_send),
-               PackImages{gbox_.data(), send_idx_.data(), send_img_.data(), sys.x.data(),
-                          sys.y.data(), sys.z.data(), pack_.data()});
+               PackPositions{send_idx_.data(), sys.x.data(), sys.y.data(), sys.z.data(),
+                             pack_.data()});
   const std::vector<double> packed = ctx_->to_host(pack_, static_cast<std::size_t>(3 * total_send));
   std::vector<std::vector<std::uint8_t>> out(static_cast<std::size_t>(nr));
   std::size_t at = 0;
@@ -338,8 +295,8 @@ void DistributedRun::refresh_imports() {
 bool DistributedRun::rebuild_due() {
   // The one-rank decision (DecideRebuild with a fixed cell): max |x - x0|^2 > (skin/2)^2.
   reduce(*ctx_, n_owned_,
-         Displacement2{sys_->x.data(), sys_->y.data(), sys_->z.data(), x0_.data(), y0_.data(),
-                       z0_.data()},
+         Displacement2{sys_->x.data(), sys_->y.data(), sys_->z.data(), nlist_->x0.data(),
+                       nlist_->y0.data(), nlist_->z0.data()},
          MaxOp{}, 0.0, disp2_.data());
   double d2 = n_owned_ > 0 ? ctx_->to_host(disp2_, 1)[0] : 0.0;
   comm_->max(&d2, 1);
@@ -355,29 +312,9 @@ void DistributedRun::compute_forces(bool energy) {
 }
 
 void DistributedRun::setup() {
-  // A first sub-system of the initial share, to wrap on the device as the one-rank build does.
-  Structure loc;
-  loc.type_names = proto_.type_names;
-  loc.type_masses = proto_.type_masses;
-  loc.box = proto_.box;
-  loc.has_velocities = true;
-  for (const Atom& a : initial_) {
-    loc.id.push_back(a.id);
-    loc.type.push_back(a.type);
-    loc.x.push_back(a.x);
-    loc.y.push_back(a.y);
-    loc.z.push_back(a.z);
-    loc.vx.push_back(a.vx);
-    loc.vy.push_back(a.vy);
-    loc.vz.push_back(a.vz);
-    loc.ix.push_back(a.ix);
-    loc.iy.push_back(a.iy);
-    loc.iz.push_back(a.iz);
-  }
-  sys_ = std::make_unique<System>(*ctx_, loc, units_);
-  n_owned_ = static_cast<Index>(initial_.size());
+  std::vector<Atom> share = std::move(initial_);
   initial_.clear();
-  rebuild(download_owned(true));
+  rebuild(std::move(share));
   compute_forces(true);
   parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
   setup_done_ = true;
@@ -465,10 +402,15 @@ DistributedStats DistributedRun::run(long nsteps, long thermo_every,
                                    step_ + 1 == end);
     const StepData d1{dt_, step_, energy_.data(), virial_.data(), step_dev_.data()};
     integ_->step_one(*ctx_, *sys_, d1);
-    if (rebuild_due())
-      rebuild(download_owned(true));
-    else
+    // The one-rank list update, decided for all ranks: a rebuild migrates and rebuilds the
+    // sub-systems; otherwise imported positions are refreshed and the local update (which
+    // cannot decide to rebuild: its atoms moved no more than their owners) refreshes ghosts.
+    if (rebuild_due()) {
+      rebuild(download_owned());
+    } else {
       refresh_imports();
+      nlist_->update(*sys_);
+    }
     compute_forces(out || integ_->needs_virial());
     const StepData d2{dt_, step_, energy_.data(), virial_.data(), step_dev_.data()};
     integ_->step_two(*ctx_, *sys_, d2);
@@ -485,7 +427,7 @@ DistributedStats DistributedRun::run(long nsteps, long thermo_every,
 }
 
 Structure DistributedRun::gather() {
-  std::vector<Atom> mine = download_owned(false);
+  std::vector<Atom> mine = download_owned();
   std::vector<std::uint8_t> bytes;
   for (const Atom& a : mine) put(bytes, a);
   const auto all = comm_->all_gather(bytes);

@@ -1,14 +1,15 @@
 // The time loop of a decomposed run (several ranks): each rank owns the atoms whose wrapped
-// fractional position lies in its sub-domain (engine/domain.hpp) and runs an open sub-system:
-// its owned atoms (sorted by global id) followed by copies of every atom image within the
-// import distance of the sub-domain, in a non-periodic cell. At each neighbour rebuild
-// (decided globally: max displacement of owned atoms > skin/2 on any rank) owned atoms are
-// wrapped exactly as the one-rank rebuild wraps them, migrate to their new owners, and the
-// import lists are rebuilt; every step the owners send their copies' positions (owner
-// position + Box::image_shift, the one-rank ghost refresh formula). Integrators act on all
-// local atoms (copies are overwritten each step); thermo sums are exact fixed-point sums
-// over owned atoms. Host-staged: Comm (engine/comm.hpp) moves host buffers. Called by
-// io/parallel_config.cpp (run_parallel_job).
+// fractional position lies in its sub-domain (engine/domain.hpp) and runs a sub-system in the
+// global periodic cell: its owned atoms (sorted by global id), then every atom of which some
+// periodic image lies within the import distance of the sub-domain (imported once, at its
+// owner's position); its own neighbour list wraps them and makes their periodic images as
+// ghosts exactly as the one-rank list does, so every local atom (owned or imported) sits at
+// the one-rank position and sees the one-rank neighbours and ghost images. At each rebuild
+// (decided for all ranks: max displacement of owned atoms > skin/2 on any rank) atoms migrate
+// to their owners and the import lists are rebuilt; every step the owners send the imported
+// atoms' positions (bit copies). Integrators act on all local atoms (imported ones are
+// overwritten each step); thermo sums are exact fixed-point sums over owned atoms.
+// Host-staged: Comm (engine/comm.hpp) moves host buffers. Called by io/parallel_config.cpp.
 #pragma once
 
 #include <array>
@@ -70,7 +71,7 @@ class DistributedRun {
     double x, y, z, vx, vy, vz;
   };
   void rebuild(std::vector<Atom> candidates);
-  std::vector<Atom> download_owned(bool wrap);
+  std::vector<Atom> download_owned();
   void refresh_imports();
   void compute_forces(bool energy);
   bool rebuild_due();
@@ -87,12 +88,9 @@ class DistributedRun {
   std::unique_ptr<System> sys_;
   std::unique_ptr<NeighborList> nlist_;
   Index n_owned_ = 0;
-  std::vector<int> image_;  // per local atom: lattice shift of the copy (3 ints; 0 for owned)
-  DeviceArray<double> energy_, virial_, x0_, y0_, z0_, disp2_, pack_, unpack_;
+  DeviceArray<double> energy_, virial_, disp2_, pack_, unpack_;
   DeviceArray<long> step_dev_;
-  DeviceArray<Box> gbox_;
-  DeviceArray<NeighborStatus> wrap_status_;
-  DeviceArray<int> send_idx_, send_img_;
+  DeviceArray<int> send_idx_;
   std::vector<long> send_count_, recv_count_;  // per rank, entries (positions) per step
   long step_ = 0;
   long rebuilds_ = 0;

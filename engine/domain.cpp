@@ -58,7 +58,8 @@ Decomposition::Decomposition(const Box& box, std::array<int, 3> grid, double imp
   box.perpendicular_widths(w);
   for (int d = 0; d < 3; ++d) {
     if (grid_[d] < 1) throw Error("internal: a decomposition grid needs positive counts");
-    margin_[d] = import_distance / w[d];
+    // (slightly widened: host and device roundings of a position must not decide an import)
+    margin_[d] = import_distance * (1.0 + 1e-9) / w[d];
     hops_[d] = box.periodic[d] ? static_cast<int>(std::ceil(margin_[d])) + 1 : 0;
   }
 }
@@ -99,28 +100,6 @@ bool Decomposition::in_expanded(int r, const double s[3]) const {
   for (int d = 0; d < 3; ++d)
     if (s[d] < lo[d] - margin_[d] || s[d] > hi[d] + margin_[d]) return false;
   return true;
-}
-
-Box Decomposition::local_box(int r, const double smin[3], const double smax[3]) const {
-  double lo[3], hi[3];
-  bounds(r, lo, hi);
-  double a[3], b[3];
-  for (int d = 0; d < 3; ++d) {
-    a[d] = std::max(lo[d] - margin_[d], -1e6);
-    b[d] = std::min(hi[d] + margin_[d], 1e6);
-    a[d] = std::min(a[d], smin[d]) - 1e-3 * margin_[d];
-    b[d] = std::max(b[d], smax[d]) + 1e-3 * margin_[d];
-  }
-  Box l;
-  box_.to_cartesian(a, l.lo);
-  for (int d = 0; d < 3; ++d) l.periodic[d] = 0;
-  l.l[0] = (b[0] - a[0]) * box_.l[0];
-  l.l[1] = (b[1] - a[1]) * box_.l[1];
-  l.l[2] = (b[2] - a[2]) * box_.l[2];
-  l.xy = (b[1] - a[1]) * box_.xy;
-  l.xz = (b[2] - a[2]) * box_.xz;
-  l.yz = (b[2] - a[2]) * box_.yz;
-  return l;
 }
 
 }  // namespace md

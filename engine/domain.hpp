@@ -57,9 +57,6 @@ class Decomposition {
           }
   }
 
-  // A non-periodic cell of the global cell's shape enclosing rank r's expanded sub-domain and
-  // the fractional extent [smin, smax] of its atoms (matters on non-periodic axes).
-  Box local_box(int r, const double smin[3], const double smax[3]) const;
 
  private:
   Box box_;
