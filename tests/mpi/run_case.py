@@ -59,6 +59,46 @@ steps = {steps}
 thermo = {{ every = 100 }}
 data = {{ file = "out.data" }}
 '''
+SNAP = '''units = "metal"
+[system]
+lattice = {{ kind = "bcc", a = 3.316, repeat = [4, 4, 4], elements = ["Ta"] }}
+[velocity]
+temperature = 600.0
+seed = 4928459
+[potential]
+style = "snap"
+coeff = "{src}/inputs/snap/Ta06A.snapcoeff"
+param = "{src}/inputs/snap/Ta06A.snapparam"
+elements = ["Ta"]
+[neighbor]
+skin = 1.0
+[run]
+{ensemble}
+timestep = 0.0005
+steps = {steps}
+[output]
+thermo = {{ every = 50 }}
+data = {{ file = "out.data" }}
+'''
+DEEPMD = '''units = "metal"
+[system]
+lattice = {{ kind = "fcc", a = 3.61, repeat = [4, 4, 4], elements = ["Cu"] }}
+[velocity]
+temperature = 600.0
+seed = 2024
+[potential]
+style = "deepmd"
+file = "{src}/inputs/deepmd/cu_small.dp"
+[neighbor]
+skin = 1.0
+[run]
+{ensemble}
+timestep = 0.001
+steps = {steps}
+[output]
+thermo = {{ every = 50 }}
+data = {{ file = "out.data" }}
+'''
 NVE = 'ensemble = "nve"'
 LANGEVIN_LJ = 'ensemble = "nvt"\nthermostat = { kind = "langevin", temperature = 0.8, tdamp = 0.5, seed = 4242 }'
 LANGEVIN_EAM = 'ensemble = "nvt"\nthermostat = { kind = "langevin", temperature = 1200.0, tdamp = 0.1, seed = 4242 }'
@@ -99,6 +139,8 @@ CASES = {
     # four sub-domains 2.1 sigma thick along z, thinner than the import distance 2.8
     'lj_slabs_grid': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=NVE, steps=s)
                                 + '[parallel]\ngrid = [1, 1, 4]\n', False),
+    'snap_nve': lambda s: (SNAP.format(src=SRC, ensemble=NVE, steps=s), False),
+    'deepmd_langevin': lambda s: (DEEPMD.format(src=SRC, ensemble=LANGEVIN_EAM.replace('1200.0', '600.0'), steps=s), False),
     'eam_nve': lambda s: (EAM.format(pot=POT, ensemble=NVE, steps=s), False),
     'eam_langevin': lambda s: (EAM.format(pot=POT, ensemble=LANGEVIN_EAM, steps=s), False),
 }
