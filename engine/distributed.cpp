@@ -385,8 +385,9 @@ ThermoSample DistributedRun::thermo() {
   return t;
 }
 
-DistributedStats DistributedRun::run(long nsteps, long thermo_every,
-                                     const std::function<void(const ThermoSample&)>& on_thermo) {
+DistributedStats DistributedRun::run(
+    long nsteps, long thermo_every, const std::function<void(const ThermoSample&)>& on_thermo,
+    long frame_every, const std::function<void(const ThermoSample&, const Structure&)>& on_frame) {
   if (nsteps < 0) throw Error("[run] steps must be non-negative");
   if (!setup_done_) setup();
   const bool first_run = !started_;
@@ -396,10 +397,24 @@ DistributedStats DistributedRun::run(long nsteps, long thermo_every,
   const long rebuilds0 = rebuilds_;
   stats_.comm_seconds = 0;
   parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
-  if (first_run && on_thermo) on_thermo(thermo());
+  // Output as Simulation::run emits it (thermo at the first step, every thermo_every and at
+  // the end; frames every frame_every and at the end).
+  auto emit = [&](bool thermo_due, bool frame_due) {
+    if (!thermo_due && !frame_due) return;
+    const ThermoSample t = thermo();
+    if (thermo_due) on_thermo(t);
+    if (frame_due) on_frame(t, gather());
+  };
+  auto frame_at = [&](long step) {
+    return on_frame && frame_every > 0 && (step % frame_every == 0 || step == end);
+  };
+  if (first_run) emit(static_cast<bool>(on_thermo), frame_at(step_));
   while (step_ < end) {
-    const bool out = on_thermo && ((thermo_every > 0 && (step_ + 1) % thermo_every == 0) ||
-                                   step_ + 1 == end);
+    const long next = step_ + 1;
+    const bool thermo_due =
+        on_thermo && ((thermo_every > 0 && next % thermo_every == 0) || next == end);
+    const bool frame_due = frame_at(next);
+    const bool out = thermo_due || frame_due;
     const StepData d1{dt_, step_, energy_.data(), virial_.data(), step_dev_.data()};
     integ_->step_one(*ctx_, *sys_, d1);
     // The one-rank list update, decided for all ranks: a rebuild migrates and rebuilds the
@@ -416,7 +431,7 @@ DistributedStats DistributedRun::run(long nsteps, long thermo_every,
     integ_->step_two(*ctx_, *sys_, d2);
     parallel_for(*ctx_, 1, AdvanceCounter{step_dev_.data()});
     ++step_;
-    if (out) on_thermo(thermo());
+    emit(thermo_due, frame_due);
   }
   (void)first;
   DistributedStats st = stats_;

@@ -50,9 +50,13 @@ class DistributedRun {
   // Distributes the atoms, builds the lists, computes forces (collective).
   void setup();
   // Runs n steps; on_thermo (every rank calls it; the sample is global) at step 0 of the
-  // first run, every thermo_every steps and at the end.
+  // first run, every thermo_every steps and at the end; on_frame (every rank; the structure,
+  // gathered in input order, is complete on rank 0 and empty elsewhere) likewise every
+  // frame_every steps (0: never).
   DistributedStats run(long nsteps, long thermo_every,
-                       const std::function<void(const ThermoSample&)>& on_thermo);
+                       const std::function<void(const ThermoSample&)>& on_thermo,
+                       long frame_every = 0,
+                       const std::function<void(const ThermoSample&, const Structure&)>& on_frame = {});
   // Global thermodynamic state now (collective; recomputes energy and virial).
   ThermoSample thermo();
   // The owned atoms of every rank, in the order of the input structure's ids, on rank 0

@@ -1,5 +1,7 @@
 #include "io/parallel_config.hpp"
 
+#include <numeric>
+
 #include <fmt/format.h>
 
 #include "engine/comm.hpp"
@@ -8,6 +10,7 @@
 #include "io/app.hpp"
 #include "io/lammps_data.hpp"
 #include "io/thermo_output.hpp"
+#include "io/trajectory.hpp"
 
 namespace md {
 
@@ -91,7 +94,10 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
                                             "changes every step); run on one rank");
   if (ens != "nve" && ens != "nvt-langevin")
     refuse(job, "[run] ensemble \"" + ens + "\" (several ranks run nve and langevin)");
-  if (!job.trajectories.empty()) refuse(job, "[output] trajectory");
+  for (const auto& t : job.trajectories)
+    if (t.forces || t.energies || t.uncertainty)
+      refuse(job, "[output] trajectory \"" + t.file + "\" with per-atom forces, energies or "
+                  "uncertainty (positions and velocities are)");
   if (job.checkpoint_every > 0 || job.checkpoint_at_end) refuse(job, "[output] checkpoint");
   if (!job.restart_file.empty()) refuse(job, "--restart");
   if (job.minimize) refuse(job, "[minimize]");
@@ -114,11 +120,27 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
                backend_name(job.ctx->backend()));
   run.setup();
   std::unique_ptr<ThermoOutput> thermo;
-  if (comm.rank() == 0) thermo = std::make_unique<ThermoOutput>(job.thermo_file, job.thermo_norm, terminal);
-  const DistributedStats st = run.run(job.steps, job.thermo_every, [&](const ThermoSample& t) {
-    if (thermo) thermo->write(t);
-  });
+  std::vector<std::unique_ptr<TrajectoryWriter>> trajs;
+  long frame_every = 0;
+  if (comm.rank() == 0) {
+    thermo = std::make_unique<ThermoOutput>(job.thermo_file, job.thermo_norm, terminal);
+    for (const auto& spec : job.trajectories) trajs.push_back(open_trajectory(spec, job.units));
+  }
+  for (const auto& spec : job.trajectories) frame_every = std::gcd(frame_every, spec.every);
+  const DistributedStats st = run.run(
+      job.steps, job.thermo_every,
+      [&](const ThermoSample& t) {
+        if (thermo) thermo->write(t);
+      },
+      frame_every,
+      [&](const ThermoSample& t, const Structure& s) {  // frames gathered on rank 0
+        for (auto& w : trajs) {
+          if (t.step % w->spec().every != 0 && t.step != job.steps) continue;
+          w->write(Frame{&s, t.step, t.time, t.pe});
+        }
+      });
   if (thermo) thermo->flush();
+  for (auto& w : trajs) w->sync();
   const Structure s = run.gather();
   if (comm.rank() == 0 && !job.data_file.empty())
     write_lammps_data(job.data_file, s, "units " + job.units.name);
