@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <string>
 
 #include "engine/error.hpp"
 #include "kernels/neighbor_kernels.hpp"
@@ -51,7 +52,7 @@ std::uint64_t next_list_id() {
 
 NeighborList::NeighborList(System& sys, double cutoff, double skin)
     : status(sys.ctx(), 1), neigh(sys.ctx(), 0), num_neigh(sys.ctx(), sys.n_local()),
-      ghost_owner(sys.ctx(), 0), ghost_image(sys.ctx(), 0),
+      ghost_owner(sys.ctx(), 0), ghost_image(sys.ctx(), 0), key(sys.ctx(), 0),
       ghost_count(sys.ctx(), sys.n_local()), ghost_offset(sys.ctx(), sys.n_local()),
       scan_work(sys.ctx(), 0), atom_cell(sys.ctx(), 0), cell_count(sys.ctx(), 0),
       cell_start(sys.ctx(), 0), cell_fill(sys.ctx(), 0), cell_atoms(sys.ctx(), 0),
@@ -92,9 +93,15 @@ NeighborList::NeighborList(System& sys, double cutoff, double skin)
 }
 
 void NeighborList::ensure_cell_arrays(const System& sys) {
+  // Ghost images must fit the packed image keys (pack_image, engine/views.hpp).
+  for (int d = 0; d < 3; ++d)
+    if (grid_.image_range[d] > kMaxPackedImage / 2)
+      throw Error("the cell is thinner than 1/" + std::to_string(kMaxPackedImage / 2) +
+                  " of the neighbour list radius along one axis");
   const std::size_t atoms = static_cast<std::size_t>(sys.n_local() + sys.ghost_capacity());
   atom_cell.resize(atoms);
   cell_atoms.resize(atoms);
+  key.resize(atoms);
   // Room for box fluctuations: the device grid never exceeds cell_capacity_ (it coarsens).
   cell_capacity_ = std::max(cell_capacity_, grid_.total() + grid_.total() / 4 + 27);
   const std::size_t cells = static_cast<std::size_t>(cell_capacity_);
@@ -147,6 +154,8 @@ void NeighborList::update(System& sys, bool wrap) {
                                    sys.z.data(), ghost_offset.data(), ghost_owner.data(),
                                    ghost_image.data(), sys.type.data()});
   parallel_for(ctx, 1, CommitGhostCount{st, cap});
+  parallel_for(ctx, n + cap, ComputeSlotKeys{st, n, sys.id.data(), sys.image_key.data(),
+                                             ghost_owner.data(), ghost_image.data(), key.data()});
   // 4. ghost positions from their owners (every step)
   refresh_ghosts(sys);
   // 5. cell list (counting sort) and Verlet list
@@ -164,8 +173,8 @@ void NeighborList::update(System& sys, bool wrap) {
                                      cell_atoms.data()});
   parallel_for(ctx, n, BuildVerlet{st, grid, n, max_neigh_, r * r, sys.x.data(), sys.y.data(),
                                    sys.z.data(), atom_cell.data(), cell_start.data(),
-                                   cell_count.data(), cell_atoms.data(), neigh.data(),
-                                   num_neigh.data()});
+                                   cell_count.data(), cell_atoms.data(), key.data(),
+                                   neigh.data(), num_neigh.data()});
   parallel_for(ctx, 1, FinishBuild{st, box, box_at_build.data()});
 }
 
@@ -226,6 +235,23 @@ void NeighborList::reserve(System& sys, Index ghost_capacity, int max_neigh) {
   }
 }
 
+void NeighborList::rebuild_for_new_order(System& sys) {
+  const std::size_t n = static_cast<std::size_t>(sys.n_local());
+  for (DeviceArray<double>* a : {&keep_x_, &keep_y_, &keep_z_}) a->bind(*ctx_);
+  keep_box_.bind(*ctx_);
+  keep_box_.resize(1);
+  copy_device(*ctx_, sys.x, keep_x_, n);
+  copy_device(*ctx_, sys.y, keep_y_, n);
+  copy_device(*ctx_, sys.z, keep_z_, n);
+  ctx_->copy_d2d(keep_box_.data(), sys.box_device(), sizeof(Box));
+  rebuild_from_reference(sys);
+  copy_device(*ctx_, keep_x_, sys.x, n);
+  copy_device(*ctx_, keep_y_, sys.y, n);
+  copy_device(*ctx_, keep_z_, sys.z, n);
+  ctx_->copy_d2d(sys.box_device(), keep_box_.data(), sizeof(Box));
+  refresh_ghosts(sys);
+}
+
 void NeighborList::rebuild_from_reference(System& sys) {
   const std::size_t n = static_cast<std::size_t>(sys.n_local());
   for (int attempt = 0; attempt < 16; ++attempt) {
@@ -252,7 +278,8 @@ NeighborView NeighborList::view() const {
                       ghost_offset.data(),
                       ghost_count.data(),
                       status.data(),
-                      id_};
+                      id_,
+                      key.data()};
 }
 
 }  // namespace md

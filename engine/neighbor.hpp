@@ -38,6 +38,12 @@ class NeighborList {
   // neighbour order equal those of the build that recorded it. Leaves sys positions and device
   // box set to the reference; the caller restores the current ones and refreshes ghosts.
   void rebuild_from_reference(System& sys);
+  // After the local atoms were permuted in storage (x0/y0/z0 with them; Simulation::sort_atoms):
+  // ghosts, cells and list for the new order, built from the build reference without wrapping,
+  // so the list holds the same pairs in the same canonical order and the rebuild schedule is
+  // unchanged (sorting leaves the trajectory bitwise as it was). Keeps the current positions
+  // and cell; synchronises (sync points only).
+  void rebuild_for_new_order(System& sys);
   // Capacities to restore (checkpoints): at least these ghost slots and neighbours per atom.
   void reserve(System& sys, Index ghost_capacity, int max_neigh);
   // Makes the next update() rebuild regardless of displacements (no host transfer).
@@ -65,6 +71,7 @@ class NeighborList {
   DeviceArray<NeighborStatus> status;
   DeviceArray<int> neigh, num_neigh;
   DeviceArray<int> ghost_owner, ghost_image;  // ghost_image packs 3 ints per ghost
+  DeviceArray<SlotKey> key;  // [n_local + ghost capacity] canonical slot keys of the last build
   DeviceArray<int> ghost_count, ghost_offset, scan_work;
   DeviceArray<int> atom_cell, cell_count, cell_start, cell_fill, cell_atoms;
   DeviceArray<double> x0, y0, z0;  // positions at the last build
@@ -74,6 +81,8 @@ class NeighborList {
  private:
   void ensure_cell_arrays(const System& sys);
   void update(System& sys, bool wrap);
+  DeviceArray<double> keep_x_, keep_y_, keep_z_;  // rebuild_for_new_order's saved positions
+  DeviceArray<Box> keep_box_;
   Context* ctx_;
   std::uint64_t id_;
   double cutoff_, skin_;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "engine/error.hpp"
+#include "engine/exact_sum.hpp"
 #include "kernels/launch.hpp"
 
 namespace md {
@@ -109,14 +110,14 @@ void Simulation::sort_atoms() {
                                  &sys.fy, &sys.fz, &nl.x0, &nl.y0, &nl.z0, &energy_})
     permute(ctx, a->data(), sort_real_, perm, n);
   for (int c = 0; c < 6; ++c) permute(ctx, virial_.data() + c * n, sort_real_, perm, n);
-  for (DeviceArray<int>* a : {&sys.ix, &sys.iy, &sys.iz, &sys.type})
+  for (DeviceArray<int>* a : {&sys.ix, &sys.iy, &sys.iz, &sys.type, &sys.image_key})
     permute(ctx, a->data(), sort_int_, perm, n);
   permute(ctx, sys.id.data(), sort_id_, perm, n);
   permuted_ = true;
   ++n_sorts_;
-  // New ghost map, cells and list for the new order (from the current positions, wrapped);
-  // forces from it, so a restart that rebuilds from this reference continues bitwise.
-  nl.build_now(sys);
+  // New ghost map, cells and list for the new order (from the build reference, unwrapped: the
+  // same pairs in the same canonical order, the rebuild schedule unchanged); forces from it.
+  nl.rebuild_for_new_order(sys);
   compute_forces({true, true});
 }
 
@@ -173,7 +174,8 @@ void Simulation::compute_forces(ForceRequest req) {
 void Simulation::reserve_workspace() {
   // Reductions over atoms (thermo, integrators, safety, minimiser) reuse one workspace:
   // sized here so that no step reallocates it (counted in Counters::allocations).
-  ctx_->reserve_scratch(reduction_scratch_bytes(*ctx_, std::max<Index>(sys_->n_local(), 1)));
+  const Index n = std::max<Index>(sys_->n_local(), 1);
+  ctx_->reserve_scratch(std::max(reduction_scratch_bytes(*ctx_, n), exact_sum_scratch_bytes(*ctx_, n)));
 }
 
 void Simulation::setup() {
@@ -371,6 +373,7 @@ RunStats Simulation::run(long nsteps, const Observers& obs) {
       nlist_->grow(*sys_, st);
       restore_snapshot();
       nlist_->build_now(*sys_);
+      compute_forces({true, true});  // per-atom energy/virial (barostats) from the full list
       ++stats.rollbacks;
       stats.stopped = false;
       continue;

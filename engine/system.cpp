@@ -10,7 +10,7 @@ namespace md {
 System::System(Context& ctx, const Structure& s, const Units& units)
     : x(ctx, 0), y(ctx, 0), z(ctx, 0), vx(ctx, 0), vy(ctx, 0), vz(ctx, 0), fx(ctx, 0),
       fy(ctx, 0), fz(ctx, 0), type(ctx, 0), id(ctx, 0), ix(ctx, 0), iy(ctx, 0), iz(ctx, 0),
-      mass_of_type(ctx, 0), ctx_(&ctx), n_local_(static_cast<Index>(s.size())),
+      image_key(ctx, 0), mass_of_type(ctx, 0), ctx_(&ctx), n_local_(static_cast<Index>(s.size())),
       type_names_(s.type_names), type_masses_(s.type_masses), units_(units), box_(s.box),
       box_dev_(ctx, 1) {
   if (n_local_ == 0) throw Error("the system has no atoms");
@@ -41,6 +41,7 @@ System::System(Context& ctx, const Structure& s, const Units& units)
   ctx.to_device(s.ix.size() == n ? s.ix : izero, ix);
   ctx.to_device(s.iy.size() == n ? s.iy : izero, iy);
   ctx.to_device(s.iz.size() == n ? s.iz : izero, iz);
+  ctx.to_device(izero, image_key);
   ctx.to_device(type_masses_, mass_of_type);
   set_box(box_);
 }

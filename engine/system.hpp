@@ -61,6 +61,12 @@ class System {
   DeviceArray<int> type;
   DeviceArray<std::int64_t> id;
   DeviceArray<int> ix, iy, iz;  // image flags
+  // [n_local] packed periodic image (pack_image, engine/views.hpp) of each local atom relative
+  // to its owner's stored position: 0 for owned atoms and on one rank; the domain layer sets
+  // it for the copies it imports (positions = owner position + that lattice shift). With the
+  // id it forms the canonical key (SlotKey) that orders every neighbour list; permuted with the
+  // atoms by Simulation::sort_atoms.
+  DeviceArray<int> image_key;
   DeviceArray<double> mass_of_type;
 
  private:

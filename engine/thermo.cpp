@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "engine/exact_sum.hpp"
 #include "kernels/launch.hpp"
 
 namespace md {
@@ -19,6 +20,7 @@ struct ThermoTerms {
     mvv_tensor(mass_of_type[type[i]], vx[i], vy[i], vz[i], s.v);
     s.v[6] = energy[i];
     for (int c = 0; c < 6; ++c) s.v[7 + c] = virial[c * n + i];
+    s.v[13] = 1.0;
     return s;
   }
 };
@@ -26,10 +28,10 @@ struct ThermoTerms {
 
 void ThermoCompute::enqueue(Context& ctx, const System& sys, const double* energy,
                             const double* virial) {
-  reduce_sum(ctx, sys.n_local(),
-             ThermoTerms{sys.type.data(), sys.mass_of_type.data(), sys.vx.data(), sys.vy.data(),
-                         sys.vz.data(), energy, virial, sys.n_local()},
-             sums_.data());
+  exact_sum<14>(ctx, sys,
+               ThermoTerms{sys.type.data(), sys.mass_of_type.data(), sys.vx.data(),
+                           sys.vy.data(), sys.vz.data(), energy, virial, sys.n_local()},
+               work_.data(), sums_.data());
 }
 
 void cell_parameters(const Box& b, double abc[3], double angles[3]) {
@@ -50,7 +52,8 @@ ThermoSample ThermoCompute::fetch(Context& ctx, const System& sys, long step, do
   ThermoSample t;
   t.step = step;
   t.time = time;
-  t.natoms = sys.n_local();
+  // All ranks' owned atoms (exact: a sum of ones); n_local() if the sums are not finite.
+  t.natoms = std::isfinite(s.v[13]) ? static_cast<Index>(std::llround(s.v[13])) : sys.n_local();
   t.volume = sys.box().volume();
   const double mvv = s.v[0] + s.v[1] + s.v[2];
   t.ke = 0.5 * mvv * u.mvv2e;

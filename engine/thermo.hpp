@@ -8,6 +8,7 @@
 #include <array>
 
 #include "engine/backend.hpp"
+#include "engine/fixed_point.hpp"
 #include "engine/system.hpp"
 #include "engine/views.hpp"
 
@@ -39,12 +40,14 @@ MD_INLINE void mvv_tensor(double m, double u, double v, double w, double* s) {
   s[5] = m * v * w;
 }
 
-// K = 13: m v v tensor (6), potential energy (1), virial (6).
-using ThermoSums = DVec<13>;
+// K = 14: m v v tensor (6), potential energy (1), virial (6), owned-atom count (1). Summed
+// exactly over the owned atoms of every rank (engine/exact_sum.hpp): the bits do not depend
+// on the atoms' order, the threads or the decomposition.
+using ThermoSums = DVec<14>;
 
 class ThermoCompute {
  public:
-  explicit ThermoCompute(Context& ctx) : sums_(ctx, 1) {}
+  explicit ThermoCompute(Context& ctx) : sums_(ctx, 1), work_(ctx, 1) {}
   // Enqueues the reductions (no transfer). energy/virial: per-atom device arrays.
   void enqueue(Context& ctx, const System& sys, const double* energy, const double* virial);
   // Transfers the sums (one counted transfer) and converts them.
@@ -52,6 +55,7 @@ class ThermoCompute {
 
  private:
   DeviceArray<ThermoSums> sums_;
+  DeviceArray<FVec<14>> work_;
 };
 
 }  // namespace md

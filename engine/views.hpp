@@ -48,6 +48,27 @@ struct NeighborStatus {
   double max_disp2;   // largest squared displacement since the last build
 };
 
+// Canonical identity of an atom slot (local atom or ghost), independent of storage order and
+// of the decomposition: the global id of the atom and its periodic image relative to the
+// owner's stored position, packed by pack_image. Each atom's neighbours are listed in
+// increasing key (engine/neighbor.hpp), so every per-atom sum over neighbours runs in an
+// order given by the neighbours' identity.
+struct SlotKey {
+  std::int64_t id;
+  int image;  // pack_image(n0, n1, n2)
+  int pad;
+};
+
+// Image triple -> one int: n0 + 1024 n1 + 1024^2 n2 for |n_d| < 512. Balanced radix: 0 is the
+// zero image, packed keys add like the triples, and their integer order is the lexicographic
+// order of (n2, n1, n0), which a common shift of every image does not change.
+MD_INLINE int pack_image(int n0, int n1, int n2) { return n0 + 1024 * n1 + 1048576 * n2; }
+constexpr int kMaxPackedImage = 511;  // largest |n_d| pack_image represents
+
+MD_INLINE bool key_less(const SlotKey& a, const SlotKey& b) {
+  return a.id < b.id || (a.id == b.id && a.image < b.image);
+}
+
 // What force kernels read.
 struct NeighborView {
   Index n_local;
@@ -61,6 +82,7 @@ struct NeighborView {
   const int* ghost_count;  // [n_local] contiguous); ghosts per owner at the last rebuild
   const NeighborStatus* status;  // device status (n_ghost, n_builds); kernels read, never the host
   std::uint64_t list_id;   // host-side identity of the NeighborList (unique per instance)
+  const SlotKey* key;      // [n_local + ghost capacity]: canonical key of every atom slot
   MD_HD int owner(int j) const { return j < n_local ? j : ghost_owner[j - n_local]; }
 };
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/error.hpp"
+#include "engine/exact_sum.hpp"
 #include "engine/random.hpp"
 #include "engine/system.hpp"
 #include "engine/thermo.hpp"
@@ -37,11 +38,14 @@ struct MvvVirialTerms {
   }
 };
 
-inline void reduce_mvv_virial(Context& ctx, const System& sys, const double* virial, Sums12* out) {
-  reduce_sum(ctx, sys.n_local(),
-             MvvVirialTerms{sys.type.data(), sys.mass_of_type.data(), sys.vx.data(),
-                            sys.vy.data(), sys.vz.data(), virial, sys.n_local()},
-             out);
+// Exact sums over the owned atoms of every rank (engine/exact_sum.hpp): the same bits for any
+// atom order, thread count or decomposition. work: device FVec workspace of the caller.
+inline void reduce_mvv_virial(Context& ctx, const System& sys, const double* virial,
+                              FVec<12>* work, Sums12* out) {
+  exact_sum<12>(ctx, sys,
+                MvvVirialTerms{sys.type.data(), sys.mass_of_type.data(), sys.vx.data(),
+                               sys.vy.data(), sys.vz.data(), virial, sys.n_local()},
+                work, out);
 }
 
 // Sum of m v^2 (mass * velocity^2).
@@ -56,11 +60,11 @@ struct MvvTerm {
   }
 };
 
-inline void reduce_mvv(Context& ctx, const System& sys, DVec<1>* out) {
-  reduce_sum(ctx, sys.n_local(),
-             MvvTerm{sys.type.data(), sys.mass_of_type.data(), sys.vx.data(), sys.vy.data(),
-                     sys.vz.data()},
-             out);
+inline void reduce_mvv(Context& ctx, const System& sys, FVec<1>* work, DVec<1>* out) {
+  exact_sum<1>(ctx, sys,
+               MvvTerm{sys.type.data(), sys.mass_of_type.data(), sys.vx.data(), sys.vy.data(),
+                       sys.vz.data()},
+               work, out);
 }
 
 // v *= *factor (a device scalar computed by a previous kernel).

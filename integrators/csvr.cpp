@@ -39,7 +39,8 @@ struct CsvrResample {
 }  // namespace
 
 Csvr::Csvr(Context& ctx, const CsvrParams& p, long run_steps)
-    : p_(p), run_steps_(run_steps), state_(ctx, 1), saved_(ctx, 1), mvv_(ctx, 1) {
+    : p_(p), run_steps_(run_steps), state_(ctx, 1), saved_(ctx, 1), mvv_(ctx, 1),
+      mvv_work_(ctx, 1) {
   ctx.to_device(std::vector<CsvrState>{CsvrState{1.0, 0.0, p.temp.start}}, state_);
 }
 
@@ -56,7 +57,7 @@ void Csvr::step_two(Context& ctx, System& sys, const StepData& d) {
                Kick{0.5 * d.dt * p_.ftm2v, sys.type.data(), sys.mass_of_type.data(),
                     sys.fx.data(), sys.fy.data(), sys.fz.data(), sys.vx.data(), sys.vy.data(),
                     sys.vz.data()});
-  reduce_mvv(ctx, sys, mvv_.data());
+  reduce_mvv(ctx, sys, mvv_work_.data(), mvv_.data());
   if (begin_ < 0) begin_ = d.step;
   parallel_for(ctx, 1,
                CsvrResample{p_.tdof, p_.boltz, std::exp(-d.dt / p_.tdamp), p_.mvv2e, p_.temp,

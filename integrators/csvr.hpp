@@ -41,6 +41,7 @@ class Csvr : public Integrator {
   long run_steps_, begin_ = -1, saved_begin_ = -1;
   DeviceArray<CsvrState> state_, saved_;
   DeviceArray<DVec<1>> mvv_;
+  DeviceArray<FVec<1>> mvv_work_;  // exact-sum workspace
 };
 
 }  // namespace md

@@ -66,7 +66,8 @@ struct AccumulateHeat {
 }  // namespace
 
 Langevin::Langevin(Context& ctx, const LangevinParams& p, long run_steps)
-    : p_(p), run_steps_(run_steps), state_(ctx, 1), saved_(ctx, 1), dke_(ctx, 1) {
+    : p_(p), run_steps_(run_steps), state_(ctx, 1), saved_(ctx, 1), dke_(ctx, 1),
+      dke_work_(ctx, 1) {
   ctx.to_device(std::vector<LangevinState>{LangevinState{0.0}}, state_);
 }
 
@@ -84,7 +85,7 @@ void Langevin::step_one(Context& ctx, System& sys, const StepData& d) {
                      sys.type.data(), sys.mass_of_type.data(), sys.fx.data(), sys.fy.data(),
                      sys.fz.data(), sys.vx.data(), sys.vy.data(), sys.vz.data(), sys.x.data(),
                      sys.y.data(), sys.z.data(), dke_atom_.data()});
-  reduce_sum(ctx, n, SumHeat{dke_atom_.data()}, dke_.data());
+  exact_sum<1>(ctx, sys, SumHeat{dke_atom_.data()}, dke_work_.data(), dke_.data());
   parallel_for(ctx, 1, AccumulateHeat{state_.data(), dke_.data()});
 }
 

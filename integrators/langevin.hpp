@@ -39,6 +39,7 @@ class Langevin : public Integrator {
   long run_steps_, begin_ = -1, saved_begin_ = -1;
   DeviceArray<LangevinState> state_, saved_;
   DeviceArray<DVec<1>> dke_;
+  DeviceArray<FVec<1>> dke_work_;  // exact-sum workspace
   DeviceArray<double> dke_atom_;  // per-atom O-step energy change, summed into dke_
 };
 

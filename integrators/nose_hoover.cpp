@@ -479,7 +479,7 @@ struct NHSecondAtoms {
 
 NoseHoover::NoseHoover(Context& ctx, const NHParams& p, std::uint64_t run_steps)
     : p_(p), run_steps_(static_cast<long>(run_steps)), state_(ctx, 1), saved_(ctx, 1),
-      sums_(ctx, 1) {
+      sums_(ctx, 1), sums_work_(ctx, 1) {
   if (p_.tchain < 1 || p_.tchain > kMaxChain || p_.pchain < 0 || p_.pchain > kMaxChain)
     throw Error("nose-hoover: chain length must be between 1 and " + std::to_string(kMaxChain));
   const NHState zero{};
@@ -490,7 +490,7 @@ void NoseHoover::step_one(Context& ctx, System& sys, const StepData& d) {
   if (begin_ < 0) begin_ = d.step;
   NHParams p = p_;
   p.dt = d.dt;
-  reduce_mvv_virial(ctx, sys, p.pstat ? d.virial : nullptr, sums_.data());
+  reduce_mvv_virial(ctx, sys, p.pstat ? d.virial : nullptr, sums_work_.data(), sums_.data());
   parallel_for(ctx, 1, NHFirstHalf{p, DeviceRamp{d.step_dev, begin_, run_steps_}, state_.data(), sums_.data(), sys.box_device()});
   parallel_for(ctx, sys.n_local(),
                NHFirstAtoms{p.tstat, p.pstat, p.pstyle == kNHTri, 0.5 * d.dt * p.ftm2v, d.dt,
@@ -508,7 +508,7 @@ void NoseHoover::step_two(Context& ctx, System& sys, const StepData& d) {
                              state_.data(), sys.type.data(), sys.mass_of_type.data(),
                              sys.fx.data(), sys.fy.data(), sys.fz.data(), sys.vx.data(),
                              sys.vy.data(), sys.vz.data()});
-  reduce_mvv_virial(ctx, sys, p.pstat ? d.virial : nullptr, sums_.data());
+  reduce_mvv_virial(ctx, sys, p.pstat ? d.virial : nullptr, sums_work_.data(), sums_.data());
   parallel_for(ctx, 1, NHSecondHalf{p, state_.data(), sums_.data(), sys.box_device()});
   if (p.tstat) {
     const double* factor = &state_.data()->factor_eta;

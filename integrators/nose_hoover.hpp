@@ -77,6 +77,7 @@ class NoseHoover : public Integrator {
   long begin_ = -1;
   DeviceArray<NHState> state_, saved_;
   DeviceArray<Sums12> sums_;
+  DeviceArray<FVec<12>> sums_work_;  // exact-sum workspace
   long saved_begin_ = -1;
 };
 

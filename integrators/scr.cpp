@@ -87,7 +87,7 @@ StochasticCellRescaling::StochasticCellRescaling(Context& ctx, const ScrParams& 
                                                  std::unique_ptr<Integrator> thermostat,
                                                  long run_steps)
     : p_(p), inner_(std::move(thermostat)), run_steps_(run_steps), state_(ctx, 1),
-      saved_(ctx, 1), sums_(ctx, 1) {
+      saved_(ctx, 1), sums_(ctx, 1), sums_work_(ctx, 1) {
   if (!(p_.compressibility > 0.0) || !(p_.tau > 0.0))
     throw Error("scr barostat: compressibility and pdamp must be positive");
   const ScrState zero{};
@@ -96,7 +96,7 @@ StochasticCellRescaling::StochasticCellRescaling(Context& ctx, const ScrParams& 
 
 void StochasticCellRescaling::step_one(Context& ctx, System& sys, const StepData& d) {
   if (begin_ < 0) begin_ = d.step;
-  reduce_mvv_virial(ctx, sys, d.virial, sums_.data());
+  reduce_mvv_virial(ctx, sys, d.virial, sums_work_.data(), sums_.data());
   parallel_for(ctx, 1,
                ScrCellStep{p_, DeviceRamp{d.step_dev, begin_, run_steps_}, d.dt, state_.data(),
                            sums_.data(), sys.box_device()});

@@ -56,6 +56,7 @@ class StochasticCellRescaling : public Integrator {
   long run_steps_, begin_ = -1, saved_begin_ = -1;
   DeviceArray<ScrState> state_, saved_;
   DeviceArray<Sums12> sums_;
+  DeviceArray<FVec<12>> sums_work_;  // exact-sum workspace
 };
 
 }  // namespace md

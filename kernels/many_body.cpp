@@ -60,15 +60,31 @@ struct ReverseFill {
   }
 };
 
-// Orders row a by (i, k) (insertion sort: rows are about max_neigh long, rebuilds are rare),
-// so the map does not depend on the order in which the atomics handed out positions.
+// Orders row a canonically (insertion sort: rows are about max_neigh long, rebuilds are rare),
+// so the map depends neither on the order in which the atomics handed out positions nor on
+// the storage order of the atoms: entry (i, k), whose neighbour j is an image of a, is keyed
+// by atom i seen from a, (id of i, image of i - image of j) (views.hpp SlotKey); a tie (no
+// keys, or equal keys) falls back to the slot order (i, k).
 struct ReverseSortRows {
   const int* gate;
   Index n_local;
+  const int* neigh;
+  const SlotKey* key;  // may be null: (i, k) order
   const int* first;
   Index* slot;
-  MD_HD static bool before(Index s, Index t, int n) {
+  MD_HD SlotKey seen_from_owner(Index s) const {
+    SlotKey k = key[static_cast<int>(s) % static_cast<int>(n_local)];
+    k.image -= key[neigh[s]].image;
+    return k;
+  }
+  MD_HD bool before(Index s, Index t) const {
+    if (key) {
+      const SlotKey ks = seen_from_owner(s), kt = seen_from_owner(t);
+      if (key_less(ks, kt)) return true;
+      if (key_less(kt, ks)) return false;
+    }
     // slots < 2^31 (checked at allocation): 32-bit remainders
+    const int n = static_cast<int>(n_local);
     const int is = static_cast<int>(s) % n, it = static_cast<int>(t) % n;
     return is < it || (is == it && s < t);
   }
@@ -79,7 +95,7 @@ struct ReverseSortRows {
     for (int p = 1; p < m; ++p) {
       const Index v = row[p];
       int q = p - 1;
-      while (q >= 0 && before(v, row[q], static_cast<int>(n_local))) {
+      while (q >= 0 && before(v, row[q])) {
         row[q + 1] = row[q];
         --q;
       }
@@ -126,7 +142,7 @@ void ReverseSlots::update(Context& ctx, const NeighborView& nl) {
   exclusive_scan_gated(ctx, gate, n, cursor.data(), first.data(), first.data() + n,
                        scan_work.data());
   parallel_for(ctx, n, ReverseFill{gate, nl, first.data(), cursor.data(), slot.data()});
-  parallel_for(ctx, n, ReverseSortRows{gate, n, first.data(), slot.data()});
+  parallel_for(ctx, n, ReverseSortRows{gate, n, nl.neigh, nl.key, first.data(), slot.data()});
   parallel_for(ctx, 1, ReverseCommit{nl.status, state.data()});
 }
 

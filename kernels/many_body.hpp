@@ -104,7 +104,8 @@ MD_INLINE void tally_virial(double v[6], double dx, double dy, double dz, const 
 // ---------------------------------------------------------------- reverse-slot map
 
 // Row a (a local atom) lists the slots (i, k) whose neighbour j = neigh[k * n_local + i] has
-// owner(j) == a, as slot indices k * n_local + i sorted by (i, k): entries first[a] ..
+// owner(j) == a, as slot indices k * n_local + i sorted canonically by atom i as seen from a
+// (id of i, image of i - image of j; NeighborView::key), else by (i, k): entries first[a] ..
 // first[a+1]-1 of `slot`. Rows of a full list hold num_neigh[a] entries each when the list is
 // symmetric, but nothing here assumes it.
 struct ReverseSlotsView {
@@ -141,7 +142,7 @@ class ReverseSlots {
 // One thread per local atom a: F_a and W_a from the partials (formula at the top), written
 // through store_force / store_virial (so ForceOut::accumulate is honoured). Energies are the
 // model's (store_energy in its own pass). Deterministic: a fixed summation order per atom
-// (own slots in list order, then reverse entries in (i, k) order), no atomics.
+// (own slots in list order, then reverse entries in the row's canonical order), no atomics.
 struct GatherPairForces {
   SystemView sys;
   NeighborView nl;

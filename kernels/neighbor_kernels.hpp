@@ -1,6 +1,6 @@
 // MD_HD functors of the neighbour build (called by engine/neighbor.cpp): displacement check,
-// wrapping into the box, ghost counting/writing/refresh, cell binning, per-cell ordering and
-// the full Verlet list. Each gated functor returns at once unless status->rebuild is set.
+// wrapping into the box, ghost counting/writing/refresh, canonical slot keys, cell binning,
+// per-cell ordering and the full Verlet list, each atom's neighbours sorted by key. Each gated functor returns at once unless status->rebuild is set.
 // Distances in the run's length unit.
 #pragma once
 
@@ -196,6 +196,55 @@ struct RefreshGhosts {
   }
 };
 
+// The canonical key of every atom slot in use (views.hpp SlotKey): local atom i -> (id[i],
+// image_key[i]); ghost g -> its owner's id and the owner's image key plus the ghost's image.
+struct ComputeSlotKeys {
+  const NeighborStatus* st;
+  Index n_local;
+  const std::int64_t* id;
+  const int* image_key;  // [n_local]
+  const int* ghost_owner;
+  const int* ghost_image;
+  SlotKey* key;
+  MD_HD void operator()(Index a) const {
+    if (!st->rebuild || a >= n_local + st->n_ghost) return;
+    SlotKey k;
+    k.pad = 0;
+    if (a < n_local) {
+      k.id = id[a];
+      k.image = image_key[a];
+    } else {
+      const Index g = a - n_local;
+      const int o = ghost_owner[g];
+      k.id = id[o];
+      k.image = image_key[o] +
+                pack_image(ghost_image[3 * g], ghost_image[3 * g + 1], ghost_image[3 * g + 2]);
+    }
+    key[a] = k;
+  }
+};
+
+// Sorts list[0..m) (stride apart) by key[list[.]]: Shell sort with Ciura's gaps, in place
+// (no scratch), about m^1.3 comparisons. Keys are distinct (one per atom image).
+MD_INLINE void sort_by_key(int* list, Index stride, int m, const SlotKey* key) {
+  for (int step = 0; step < 6; ++step) {
+    const int gap = step == 0 ? 132 : step == 1 ? 57 : step == 2 ? 23 : step == 3 ? 10 : step == 4 ? 4 : 1;
+    if (gap >= m) continue;
+    for (int p = gap; p < m; ++p) {
+      const int v = list[static_cast<Index>(p) * stride];
+      const SlotKey kv = key[v];
+      int q = p;
+      while (q >= gap) {
+        const int u = list[static_cast<Index>(q - gap) * stride];
+        if (!key_less(kv, key[u])) break;
+        list[static_cast<Index>(q) * stride] = u;
+        q -= gap;
+      }
+      list[static_cast<Index>(q) * stride] = v;
+    }
+  }
+}
+
 MD_INLINE int cell_of(const Box& box, const CellGrid& g, double x, double y, double z) {
   double s[3];
   box.to_fractional(x, y, z, s);
@@ -281,6 +330,7 @@ struct BuildVerlet {
   const int* cell_start;
   const int* cell_count;
   const int* cell_atoms;
+  const SlotKey* key;  // canonical slot keys (ComputeSlotKeys)
   int* neigh;
   int* num_neigh;
   MD_HD void operator()(Index i) const {
@@ -307,6 +357,9 @@ struct BuildVerlet {
         }
     num_neigh[i] = count < max_neigh ? count : max_neigh;
     atomic_max(&st->neigh_needed, count);
+    // Canonical order: by the neighbours' identity, not by storage or cell order (a
+    // truncated list is an overflow, rebuilt after growth: nothing to order).
+    if (count <= max_neigh) sort_by_key(neigh + i, n_local, count, key);
   }
 };
 
