@@ -55,7 +55,7 @@ DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global
     : comm_(&comm), ctx_(&ctx), units_(units), pot_(&pot), integ_(&integ), dt_(dt), skin_(skin),
       dec_(global.box, grid, import_distance), proto_(global), reducer_(comm),
       energy_(ctx, 0), virial_(ctx, 0), disp2_(ctx, 1), pack_(ctx, 0), unpack_(ctx, 0),
-      step_dev_(ctx, 1), send_idx_(ctx, 0) {
+      step_dev_(ctx, 1), send_idx_(ctx, 0), thermo_(ctx) {
   if (dec_.ranks() != comm.size())
     throw Error("internal: decomposition grid does not match the number of ranks");
   proto_.x.clear();
@@ -323,62 +323,13 @@ void DistributedRun::setup() {
 ThermoSample DistributedRun::thermo() {
   if (!setup_done_) setup();
   if (!energy_current_) compute_forces(true);
-  const std::size_t n = static_cast<std::size_t>(n_owned_), nl = static_cast<std::size_t>(sys_->n_local());
-  std::vector<double> vx, vy, vz, e, w;
-  std::vector<int> type;
-  std::vector<HostCopy> batch;
-  add_host_copy(batch, vx, sys_->vx, n);
-  add_host_copy(batch, vy, sys_->vy, n);
-  add_host_copy(batch, vz, sys_->vz, n);
-  add_host_copy(batch, type, sys_->type, n);
-  add_host_copy(batch, e, energy_, n);
-  add_host_copy(batch, w, virial_, 6 * nl);
-  ctx_->copy_d2h_batch(batch);
-  // Exact sums over the owned atoms (the terms of ThermoCompute), then over ranks.
-  FVec<13> sum = FVec<13>::zero();
-  for (std::size_t i = 0; i < n; ++i) {
-    ThermoSums t;
-    mvv_tensor(proto_.type_masses[static_cast<std::size_t>(type[i])], vx[i], vy[i], vz[i], t.v);
-    t.v[6] = e[i];
-    for (int c = 0; c < 6; ++c) t.v[7 + c] = w[static_cast<std::size_t>(c) * nl + i];
-    sum += to_fixed(t);
-  }
-  // Reservoir energies (Langevin heat) per rank, summed exactly.
-  FVec<1> res = FVec<1>::zero();
-  DVec<1> r1;
-  r1.v[0] = integ_->reservoir_energy(*ctx_, *sys_);
-  res += to_fixed(r1);
-  std::vector<Fixed128> words;
-  for (int k = 0; k < 13; ++k) words.push_back(sum.v[k]);
-  words.push_back(sum.rejected);
-  words.push_back(res.v[0]);
-  words.push_back(res.rejected);
-  comm_->sum(words.data(), static_cast<int>(words.size()));
-  for (int k = 0; k < 13; ++k) sum.v[k] = words[static_cast<std::size_t>(k)];
-  sum.rejected = words[13];
-  res.v[0] = words[14];
-  res.rejected = words[15];
-  const ThermoSums s = to_double(sum);
-  const Units& u = units_;
-  ThermoSample t;
-  t.step = step_;
-  t.time = static_cast<double>(step_) * dt_;
-  t.natoms = static_cast<Index>(proto_.id.size());
-  t.volume = proto_.box.volume();
-  const double mvv = s.v[0] + s.v[1] + s.v[2];
-  t.ke = 0.5 * mvv * u.mvv2e;
-  const double dof = 3.0 * static_cast<double>(t.natoms) - 3.0;
-  t.temp = dof > 0 ? mvv * u.mvv2e / (dof * u.boltz) : 0.0;
-  t.pe = s.v[6];
-  t.etotal = t.pe + t.ke;
-  for (int c = 0; c < 6; ++c) {
-    t.virial[c] = s.v[7 + c];
-    t.ptensor[c] = (s.v[c] * u.mvv2e + s.v[7 + c]) / t.volume * u.nktv2p;
-  }
-  t.press = (dof * u.boltz * t.temp + s.v[7] + s.v[8] + s.v[9]) / 3.0 / t.volume * u.nktv2p;
-  t.enthalpy = t.etotal + t.press * t.volume / u.nktv2p;
-  t.box = proto_.box;
-  t.econserve = t.etotal + to_double(res).v[0];
+  // ThermoCompute sums the owned atoms exactly and combines the ranks through the System's
+  // CrossRankReducer (collective), so every rank gets the one-rank bits.
+  thermo_.enqueue(*ctx_, *sys_, energy_.data(), virial_.data());
+  ThermoSample t = thermo_.fetch(*ctx_, *sys_, step_, static_cast<double>(step_) * dt_);
+  // Thermostat reservoirs are global already (their sums run over owned atoms through
+  // System::cross_rank, engine/exact_sum.hpp): the same value on every rank.
+  t.econserve = t.etotal + integ_->reservoir_energy(*ctx_, *sys_);
   if (!std::isfinite(t.pe) || !std::isfinite(t.ke) || !std::isfinite(t.press))
     throw Error("step " + std::to_string(step_) +
                 ": non-finite energy or pressure (atoms overlapping, timestep too large?)");

@@ -8,7 +8,8 @@
 // (decided for all ranks: max displacement of owned atoms > skin/2 on any rank) atoms migrate
 // to their owners and the import lists are rebuilt; every step the owners send the imported
 // atoms' positions (bit copies). Integrators act on all local atoms (imported ones are
-// overwritten each step); thermo sums are exact fixed-point sums over owned atoms.
+// overwritten each step); thermo and thermostat sums are exact fixed-point sums over owned
+// atoms combined through System::cross_rank (engine/exact_sum.hpp).
 // Host-staged: Comm (engine/comm.hpp) moves host buffers. Called by io/parallel_config.cpp.
 #pragma once
 
@@ -95,6 +96,7 @@ class DistributedRun {
   DeviceArray<double> energy_, virial_, disp2_, pack_, unpack_;
   DeviceArray<long> step_dev_;
   DeviceArray<int> send_idx_;
+  ThermoCompute thermo_;
   std::vector<long> send_count_, recv_count_;  // per rank, entries (positions) per step
   long step_ = 0;
   long rebuilds_ = 0;

@@ -92,8 +92,8 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
     throw InputError(job.input_file, 0, "[run] ensemble: NPT barostats (" + ens +
                                             ") are refused on several ranks for now (the cell "
                                             "changes every step); run on one rank");
-  if (ens != "nve" && ens != "nvt-langevin")
-    refuse(job, "[run] ensemble \"" + ens + "\" (several ranks run nve and langevin)");
+  if (ens != "nve" && ens != "nvt-langevin" && ens != "nvt-csvr" && ens != "nvt-nose-hoover")
+    refuse(job, "[run] ensemble \"" + ens + "\" (several ranks run nve and nvt)");
   for (const auto& t : job.trajectories)
     if (t.forces || t.energies || t.uncertainty)
       refuse(job, "[output] trajectory \"" + t.file + "\" with per-atom forces, energies or "

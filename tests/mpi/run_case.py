@@ -102,6 +102,8 @@ data = {{ file = "out.data" }}
 '''
 NVE = 'ensemble = "nve"'
 LANGEVIN_LJ = 'ensemble = "nvt"\nthermostat = { kind = "langevin", temperature = 0.8, tdamp = 0.5, seed = 4242 }'
+CSVR_LJ = 'ensemble = "nvt"\nthermostat = { kind = "csvr", temperature = 0.8, tdamp = 0.5, seed = 4242 }'
+NH_EAM = 'ensemble = "nvt"\nthermostat = { kind = "nose-hoover", temperature = 1200.0, tdamp = 0.1 }'
 LANGEVIN_EAM = 'ensemble = "nvt"\nthermostat = { kind = "langevin", temperature = 1200.0, tdamp = 0.1, seed = 4242 }'
 
 
@@ -133,6 +135,7 @@ CASES = {
     # name: (input text, steps, writes cell.data)
     'lj_cubic_nve': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=NVE, steps=s), False),
     'lj_cubic_langevin': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=LANGEVIN_LJ, steps=s), False),
+    'lj_cubic_csvr': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=CSVR_LJ, steps=s), False),
     'lj_triclinic_nve': lambda s: (LJ.format(system=LJ_DATA, ensemble=NVE, steps=s), True),
     'lj_triclinic_langevin': lambda s: (LJ.format(system=LJ_DATA, ensemble=LANGEVIN_LJ, steps=s), True),
     # z is 1.68 sigma, shorter than the list radius 2.8: ghosts over several hops
@@ -143,6 +146,7 @@ CASES = {
     'snap_nve': lambda s: (SNAP.format(src=SRC, ensemble=NVE, steps=s), False),
     'deepmd_langevin': lambda s: (DEEPMD.format(src=SRC, ensemble=LANGEVIN_EAM.replace('1200.0', '600.0'), steps=s), False),
     'eam_nve': lambda s: (EAM.format(pot=POT, ensemble=NVE, steps=s), False),
+    'eam_nose_hoover': lambda s: (EAM.format(pot=POT, ensemble=NH_EAM, steps=s), False),
     'eam_langevin': lambda s: (EAM.format(pot=POT, ensemble=LANGEVIN_EAM, steps=s), False),
 }
 
@@ -241,12 +245,12 @@ def main():
             status |= p.returncode
             os.remove(os.path.join(tmp, 'out.data'))
             if os.path.exists(traj):  # frames gathered in input order on rank 0
-                def atom_lines(path):  # (header energies: one-rank sums differ until merged)
+                def atom_lines(path):  # every line, frame headers (energy) included
                     with open(path) as f:
-                        return [l for l in f if 'Lattice=' not in l]
+                        return f.readlines()
                 a, b = atom_lines(os.path.join(tmp, 'one.extxyz')), atom_lines(traj)
                 same = a == b
-                print(f'np {n} trajectory: {len(a)} lines, atom lines identical: {same}')
+                print(f'np {n} trajectory: {len(a)} lines, identical: {same}')
                 if not args.bound and not same:
                     status |= 1
                 if len(a) != len(b):
