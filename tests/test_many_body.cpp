@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -60,9 +61,16 @@ struct Setup {
 struct HostList {
   Index n = 0;
   int n_ghost = 0;
-  std::vector<int> neigh, num, owner;
+  std::vector<int> neigh, num, owner, ghost_image;
+  std::vector<std::int64_t> id;
   std::vector<double> x, y, z;
   int own(int j) const { return j < n ? j : owner[j - n]; }
+  // periodic image of atom slot j relative to its owner, packed (views.hpp pack_image)
+  int image(int j) const {
+    if (j < n) return 0;
+    const int g = j - n;
+    return pack_image(ghost_image[3 * g], ghost_image[3 * g + 1], ghost_image[3 * g + 2]);
+  }
 };
 
 HostList host_list(Setup& s) {
@@ -72,13 +80,17 @@ HostList host_list(Setup& s) {
   h.neigh = s.ctx.to_host(s.nl->neigh);
   h.num = s.ctx.to_host(s.nl->num_neigh);
   h.owner = s.ctx.to_host(s.nl->ghost_owner);
+  h.ghost_image = s.ctx.to_host(s.nl->ghost_image);
+  h.id = s.ctx.to_host(s.sys->id);
   h.x = s.ctx.to_host(s.sys->x);
   h.y = s.ctx.to_host(s.sys->y);
   h.z = s.ctx.to_host(s.sys->z);
   return h;
 }
 
-// Brute-force transpose: row a = slots (i, k) whose neighbour is owned by a, by (i, k).
+// Brute-force transpose: row a = slots (i, k) whose neighbour is owned by a, in canonical
+// order: by atom i as seen from a (id of i, image of i relative to a = -image of the
+// neighbour slot), then (i, k).
 std::vector<std::vector<Index>> brute_transpose(const HostList& h) {
   std::vector<std::vector<Index>> rows(h.n);
   for (Index i = 0; i < h.n; ++i)
@@ -86,7 +98,13 @@ std::vector<std::vector<Index>> brute_transpose(const HostList& h) {
       const Index s = k * h.n + i;
       rows[h.own(h.neigh[s])].push_back(s);
     }
-  return rows;  // pushed in (i, k) order already
+  for (auto& row : rows)
+    std::stable_sort(row.begin(), row.end(), [&](Index p, Index q) {
+      const std::int64_t ip = h.id[p % h.n], iq = h.id[q % h.n];
+      if (ip != iq) return ip < iq;
+      return -h.image(h.neigh[p]) < -h.image(h.neigh[q]);
+    });
+  return rows;
 }
 
 // Returns how many entries repeat the previous entry's atom (one atom seeing several images).
