@@ -1,8 +1,10 @@
 #include "engine/thermo.hpp"
 
 #include <cmath>
+#include <string>
 
 #include "engine/exact_sum.hpp"
+#include "engine/safety.hpp"
 #include "kernels/launch.hpp"
 
 namespace md {
@@ -48,6 +50,12 @@ void cell_parameters(const Box& b, double abc[3], double angles[3]) {
 
 ThermoSample ThermoCompute::fetch(Context& ctx, const System& sys, long step, double time) {
   const ThermoSums s = ctx.to_host(sums_, 1)[0];
+  // NaN only when a per-atom term was rejected by the exact sums (non-finite or |x| >= 2^62,
+  // engine/fixed_point.hpp): a blow-up, handled like a failed safety check (last good state).
+  if (std::isnan(s.v[13]))
+    throw SafetyError("step " + std::to_string(step) +
+                      ": a per-atom energy, virial or kinetic term is non-finite or beyond "
+                      "the exact-sum range |x| < 2^62 (atoms flying apart or overlapping?)");
   const Units& u = sys.units();
   ThermoSample t;
   t.step = step;

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/comm.hpp"
 #include "engine/error.hpp"
 #include "engine/velocity.hpp"
 #include "integrators/registry.hpp"
@@ -578,6 +579,7 @@ Job load_job_from(const toml::table& root_table, const std::string& input_file,
   job.integrator =
       make_integrator(*run, IntegratorSetup{*job.ctx, *job.system, job.units, job.dt, job.steps});
   run->finish();
+  job.parallel = read_parallel_section(root);
   root.finish();
   check_memory(job, skin, input_file);
   job.sim = std::make_unique<Simulation>(*job.ctx, *job.system, *job.potential, *job.integrator,
@@ -679,6 +681,7 @@ static void check_outputs_continue(const Checkpoint& c, const std::string& used)
 }
 
 int run_job(Job& job, const RunOverrides& ov) {
+  if (world().size() > 1) return run_parallel_job(job, ov);  // io/parallel_config.cpp
   const bool terminal = !ov.quiet;
   // One run per output set: a second run on the same outputs stops here.
   std::vector<std::string> locked;

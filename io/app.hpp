@@ -20,6 +20,7 @@
 #include "engine/uncertainty.hpp"
 #include "integrators/minimize.hpp"
 #include "io/output_files.hpp"
+#include "io/parallel_config.hpp"
 #include "io/trajectory.hpp"
 
 namespace md {
@@ -77,6 +78,7 @@ struct Job {
   std::string structure_file;                // [system] data / extxyz
   std::vector<std::string> potential_files;  // every file the potential read
   RunFiles files;                            // identities of all inputs and outputs
+  ParallelSettings parallel;                 // [parallel] (several ranks, io/parallel_config)
 };
 
 Job load_job(const std::string& input_file, const RunOverrides& ov);

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "engine/backend.hpp"
+#include "engine/comm.hpp"
 #include "engine/error.hpp"
 #include "integrators/registry.hpp"
 #include "io/app.hpp"
@@ -155,6 +156,7 @@ int cmd_run(int argc, char** argv, bool check_only) {
     return 0;
   }
   ov.handle_signals = true;
+  if (md::world().rank() != 0) ov.quiet = true;  // several ranks: rank 0 prints
   md::Job job = md::load_job(input, ov);
   if (!ov.quiet) {
     const md::Context& ctx = *job.ctx;
@@ -199,7 +201,7 @@ int cmd_python(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run_main(int argc, char** argv, bool parallel) {
   try {
     if (argc < 2) {
       std::fputs(kUsage, stderr);
@@ -222,13 +224,39 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mdgpu: unknown command \"%s\"\n%s", cmd.c_str(), kUsage);
     return 2;
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "mdgpu: %s\n", e.what());
+    if (md::world().rank() == 0) std::fprintf(stderr, "mdgpu: %s\n", e.what());
     return 2;
   } catch (const md::InputError& e) {
+    if (parallel) throw;
     std::fprintf(stderr, "mdgpu: error: %s\n", e.what());
     return 1;
   } catch (const std::exception& e) {
+    if (parallel) throw;
     std::fprintf(stderr, "mdgpu: error: %s\n", e.what());
     return 1;
   }
+}
+
+// Several ranks (engine/comm.hpp): MPI starts here when launched by mpirun. An input error
+// is found identically by every rank (rank 0 reports it, all finish normally); any other
+// error may be one rank's alone, so that rank reports it and stops every rank.
+int main(int argc, char** argv) {
+  md::init_world(&argc, &argv);
+  md::Comm& w = md::world();
+  if (w.size() == 1) {
+    const int rc = run_main(argc, argv, false);
+    md::finalize_world();
+    return rc;
+  }
+  int rc = 0;
+  try {
+    rc = run_main(argc, argv, true);
+  } catch (const md::InputError& e) {
+    if (w.rank() == 0) std::fprintf(stderr, "mdgpu: error: %s\n", e.what());
+    rc = 1;
+  } catch (const std::exception& e) {
+    w.abort(e.what(), 1);
+  }
+  md::finalize_world();
+  return rc;
 }

@@ -16,6 +16,7 @@ tests=0
 if [ $tests = 1 ]; then
   pkgs+=(lammps lammps-data python3 clang libclang-rt-14-dev libomp-dev python3-pip)
   pkgs+=(python3-dev python3-venv pybind11-dev)  # the Python package (io/python), its tests, pip check
+  pkgs+=(libopenmpi-dev openmpi-bin)  # several ranks (CMake MDGPU_MPI) and the ctest label mpi
   pkgs+=(ccache)  # CI: the pip install check and the CUDA build reuse the CPU build's objects
   pkgs+=(chromium fonts-liberation)  # headless screenshots of the run report and plots (test_report_screenshot, test_screenshots)
 fi

@@ -1,0 +1,68 @@
+// Spatial decomposition of the periodic cell into a px x py x pz grid of sub-domains in
+// fractional coordinates (triclinic cells included): which rank owns a position, each rank's
+// sub-domain expanded by the import distance D (margins in fractional units, D / plane
+// spacing), and the periodic images of an atom that other ranks import (several hops when a
+// sub-domain or the cell is thinner than D). Host code; used by engine/distributed.cpp and
+// io/parallel_config.cpp; lengths in the run's length unit.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "engine/box.hpp"
+
+namespace md {
+
+// The grid minimising the sub-domain surface (LAMMPS `processors * * *`) among the grids of
+// `ranks` sub-domains whose plane spacing is at least `min_width` along every axis; a
+// non-periodic axis is split only if that helps. Returns {0,0,0} and sets *why when none fits.
+std::array<int, 3> choose_grid(int ranks, const Box& box, double min_width, std::string* why);
+// The most ranks any grid allows with sub-domains at least min_width thick (a message's hint).
+long max_ranks(const Box& box, double min_width);
+
+class Decomposition {
+ public:
+  // grid: sub-domains per axis; import_distance D: an owned atom's force needs every atom
+  // within D of it (2 (cutoff + skin) for many-body models, cutoff + skin for pair styles).
+  Decomposition(const Box& box, std::array<int, 3> grid, double import_distance);
+
+  const Box& box() const { return box_; }
+  std::array<int, 3> grid() const { return grid_; }
+  int ranks() const { return grid_[0] * grid_[1] * grid_[2]; }
+  double margin(int d) const { return margin_[d]; }  // fractional
+  int hops(int d) const { return hops_[d]; }          // image range per axis (0: not periodic)
+
+  int rank_of_cell(const int c[3]) const { return (c[2] * grid_[1] + c[1]) * grid_[0] + c[0]; }
+  void cell_of_rank(int r, int c[3]) const;
+  // Owner of fractional position s (wrapped into [0,1) on periodic axes; clamped to the edge
+  // sub-domains on non-periodic axes).
+  int owner(const double s[3]) const;
+  // Sub-domain of rank r in fractional coordinates (non-periodic edges open: +-1e300).
+  void bounds(int r, double lo[3], double hi[3]) const;
+  // Whether fractional position s lies in rank r's sub-domain expanded by the margins.
+  bool in_expanded(int r, const double s[3]) const;
+
+  // Calls visit(rank, n0, n1, n2) for every rank whose expanded sub-domain contains the image
+  // s + n of a wrapped atom at fractional s (the atom itself at its owner excluded).
+  template <class Visit>
+  void for_each_import(const double s[3], int owner_rank, Visit&& visit) const {
+    const int h0 = hops_[0], h1 = hops_[1], h2 = hops_[2];
+    for (int r = 0; r < ranks(); ++r)
+      for (int n2 = -h2; n2 <= h2; ++n2)
+        for (int n1 = -h1; n1 <= h1; ++n1)
+          for (int n0 = -h0; n0 <= h0; ++n0) {
+            if (r == owner_rank && n0 == 0 && n1 == 0 && n2 == 0) continue;
+            const double t[3] = {s[0] + n0, s[1] + n1, s[2] + n2};
+            if (in_expanded(r, t)) visit(r, n0, n1, n2);
+          }
+  }
+
+
+ private:
+  Box box_;
+  std::array<int, 3> grid_;
+  double margin_[3];
+  int hops_[3];
+};
+
+}  // namespace md

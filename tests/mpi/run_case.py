@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Several ranks against one rank: runs a small case with `mdgpu run` (one rank, no mpirun) and
+with `mpirun -np N mdgpu run` for each N, and compares the final per-id state (data files,
+compare_data.py): bitwise equal by default; --bound only bounds the difference (--max-dx).
+Exit 77 (ctest SKIP_RETURN_CODE) when mpirun is absent or mdgpu was built without MPI.
+Usage: run_case.py --mdgpu BIN --case NAME [--ranks 2,4] [--bound --max-dx 1e-8]"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(os.path.dirname(HERE))
+POT = os.path.join(SRC, 'inputs', 'potentials')
+
+LJ = '''units = "lj"
+{system}
+[velocity]
+temperature = 1.44
+seed = 87287
+[potential]
+style = "lj"
+cutoff = 2.5
+pairs = [{{ types = ["A", "A"], epsilon = 1.0, sigma = 1.0 }}]
+[neighbor]
+skin = 0.3
+[run]
+{ensemble}
+timestep = 0.005
+steps = {steps}
+[output]
+thermo = {{ every = 100 }}
+data = {{ file = "out.data" }}
+trajectory = {{ every = 100, file = "t.extxyz", velocities = true }}
+'''
+LJ_LATTICE = '''[system]
+lattice = {{ kind = "fcc", a = 1.6795962, repeat = {repeat}, elements = ["A"] }}
+masses = {{ A = 1.0 }}'''
+LJ_DATA = '''[system]
+data = "cell.data"
+type_names = ["A"]'''
+EAM = '''units = "metal"
+[system]
+lattice = {{ kind = "fcc", a = 3.615, repeat = [4, 4, 4], elements = ["Cu"] }}
+[velocity]
+temperature = 1600.0
+seed = 20240611
+[potential]
+style = "eam"
+file = "{pot}/Cu_u3.eam"
+[neighbor]
+skin = 1.0
+[run]
+{ensemble}
+timestep = 0.001
+steps = {steps}
+[output]
+thermo = {{ every = 100 }}
+data = {{ file = "out.data" }}
+'''
+SNAP = '''units = "metal"
+[system]
+lattice = {{ kind = "bcc", a = 3.316, repeat = [4, 4, 4], elements = ["Ta"] }}
+[velocity]
+temperature = 600.0
+seed = 4928459
+[potential]
+style = "snap"
+coeff = "{src}/inputs/snap/Ta06A.snapcoeff"
+param = "{src}/inputs/snap/Ta06A.snapparam"
+elements = ["Ta"]
+[neighbor]
+skin = 1.0
+[run]
+{ensemble}
+timestep = 0.0005
+steps = {steps}
+[output]
+thermo = {{ every = 50 }}
+data = {{ file = "out.data" }}
+'''
+DEEPMD = '''units = "metal"
+[system]
+lattice = {{ kind = "fcc", a = 3.61, repeat = [4, 4, 4], elements = ["Cu"] }}
+[velocity]
+temperature = 600.0
+seed = 2024
+[potential]
+style = "deepmd"
+file = "{src}/inputs/deepmd/cu_small.dp"
+[neighbor]
+skin = 1.0
+[run]
+{ensemble}
+timestep = 0.001
+steps = {steps}
+[output]
+thermo = {{ every = 50 }}
+data = {{ file = "out.data" }}
+'''
+NVE = 'ensemble = "nve"'
+LANGEVIN_LJ = 'ensemble = "nvt"\nthermostat = { kind = "langevin", temperature = 0.8, tdamp = 0.5, seed = 4242 }'
+CSVR_LJ = 'ensemble = "nvt"\nthermostat = { kind = "csvr", temperature = 0.8, tdamp = 0.5, seed = 4242 }'
+NH_EAM = 'ensemble = "nvt"\nthermostat = { kind = "nose-hoover", temperature = 1200.0, tdamp = 0.1 }'
+LANGEVIN_EAM = 'ensemble = "nvt"\nthermostat = { kind = "langevin", temperature = 1200.0, tdamp = 0.1, seed = 4242 }'
+
+
+def triclinic_data(path):
+    """fcc 5x5x5 (a = 1.6796) in a sheared cell: xy, xz, yz tilts, atoms at the same fractions."""
+    a, n = 1.6795962, 5
+    lx = ly = lz = a * n
+    xy, xz, yz = 0.21 * lx, -0.13 * lx, 0.17 * ly
+    basis = [(0, 0, 0), (0.5, 0.5, 0), (0.5, 0, 0.5), (0, 0.5, 0.5)]
+    lines = []
+    k = 0
+    for i in range(n):
+        for j in range(n):
+            for m in range(n):
+                for b in basis:
+                    s = ((i + b[0]) / n, (j + b[1]) / n, (m + b[2]) / n)
+                    x = s[0] * lx + s[1] * xy + s[2] * xz
+                    y = s[1] * ly + s[2] * yz
+                    z = s[2] * lz
+                    k += 1
+                    lines.append(f'{k} 1 {x!r} {y!r} {z!r}')
+    with open(path, 'w') as f:
+        f.write(f'triclinic LJ test cell\n\n{k} atoms\n1 atom types\n\n'
+                f'0 {lx!r} xlo xhi\n0 {ly!r} ylo yhi\n0 {lz!r} zlo zhi\n{xy!r} {xz!r} {yz!r} xy xz yz\n\n'
+                'Masses\n\n1 1.0\n\nAtoms # atomic\n\n' + '\n'.join(lines) + '\n')
+
+
+CASES = {
+    # name: (input text, steps, writes cell.data)
+    'lj_cubic_nve': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=NVE, steps=s), False),
+    'lj_cubic_langevin': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=LANGEVIN_LJ, steps=s), False),
+    'lj_cubic_csvr': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=CSVR_LJ, steps=s), False),
+    'lj_triclinic_nve': lambda s: (LJ.format(system=LJ_DATA, ensemble=NVE, steps=s), True),
+    'lj_triclinic_langevin': lambda s: (LJ.format(system=LJ_DATA, ensemble=LANGEVIN_LJ, steps=s), True),
+    # z is 1.68 sigma, shorter than the list radius 2.8: ghosts over several hops
+    'lj_thin_nve': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[8, 8, 1]'), ensemble=NVE, steps=s), False),
+    # four sub-domains 2.1 sigma thick along z, thinner than the import distance 2.8
+    'lj_slabs_grid': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=NVE, steps=s)
+                                + '[parallel]\ngrid = [1, 1, 4]\n', False),
+    'snap_nve': lambda s: (SNAP.format(src=SRC, ensemble=NVE, steps=s), False),
+    'deepmd_langevin': lambda s: (DEEPMD.format(src=SRC, ensemble=LANGEVIN_EAM.replace('1200.0', '600.0'), steps=s), False),
+    'eam_nve': lambda s: (EAM.format(pot=POT, ensemble=NVE, steps=s), False),
+    'eam_nose_hoover': lambda s: (EAM.format(pot=POT, ensemble=NH_EAM, steps=s), False),
+    'eam_langevin': lambda s: (EAM.format(pot=POT, ensemble=LANGEVIN_EAM, steps=s), False),
+}
+
+
+BAD = [
+    # (extra input text, words the message must contain)
+    ('[parallel]\ngrid = [1, 1, 3]\n', ['in.toml', '[parallel] grid', '3 sub-domains', '2 ranks']),
+    ('[parallel]\ngrid = [1, 1, 2]\nspeed = 2\n', ['in.toml', 'speed']),
+    ('[parallel]\ngrid = [1, 1, 0]\n', ['in.toml', '[parallel] grid', 'positive']),
+]
+THIN = '[parallel]\ngrid = [1, 1, 2]\n'  # on a cell 1.68 sigma thick along z
+
+
+def bad_inputs(mdgpu, mpirun, env):
+    """Errors name the file and key; several ranks stop together with one message."""
+    status = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        base = LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=NVE, steps=10)
+        cases = [(base + extra, 2, words) for extra, words in BAD]
+        cases.append((base.replace(NVE, 'ensemble = "npt"\nthermostat = { kind = "nose-hoover", '
+                                   'temperature = 0.8, tdamp = 0.5 }\nbarostat = { pressure = 1.0, '
+                                   'pdamp = 5.0, coupling = "iso" }'), 2, ['NPT', 'refused', 'one rank']))
+        cases.append((base.replace('repeat = [5, 5, 5]', 'repeat = [5, 5, 1]') + THIN, 2,
+                      ['in.toml', '[parallel] grid', 'half the neighbour-list radius', 'at most 1']))
+        cases.append((base.replace('repeat = [5, 5, 5]', 'repeat = [1, 1, 1]'), 6,
+                      ['6 ranks', 'allows at most 1 rank']))
+        cases.append((base.replace('velocities = true', 'forces = true'),
+                      2, ['trajectory', 'forces', 'not supported on several ranks']))
+        for text, n, words in cases:
+            with open(os.path.join(tmp, 'in.toml'), 'w') as f:
+                f.write(text)
+            p = subprocess.run([mpirun, '--allow-run-as-root', '--oversubscribe', '-np', str(n), mdgpu,
+                                'run', 'in.toml', '-q'], cwd=tmp, env=env, capture_output=True,
+                               text=True, timeout=120)
+            err = [l for l in p.stderr.splitlines() if l.startswith('mdgpu:')]
+            ok = p.returncode != 0 and len(err) == 1 and all(w in err[0] for w in words)
+            print('ok ' if ok else 'BAD', n, 'ranks:', err, 'exit', p.returncode)
+            if not ok:
+                print(p.stdout[-1500:], p.stderr[-1500:])
+                status = 1
+    return status
+
+
+def run(cmd, cwd, env):
+    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        print(' '.join(cmd), '->', p.returncode)
+        print(p.stdout[-3000:], p.stderr[-3000:])
+        sys.exit(1)
+    return p.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--mdgpu', required=True)
+    ap.add_argument('--case', required=True, choices=sorted(CASES) + ['bad_inputs'])
+    ap.add_argument('--ranks', default='2,4')
+    ap.add_argument('--steps', type=int, default=200)
+    ap.add_argument('--bound', action='store_true', help='only bound the difference (--max-dx)')
+    ap.add_argument('--max-dx', default='1e-8')
+    args = ap.parse_args()
+    mpirun = shutil.which('mpirun') or shutil.which('mpiexec')
+    if not mpirun:
+        print('SKIP: mpirun not found (Debian: openmpi-bin, libopenmpi-dev)')
+        return 77
+    info = subprocess.run([args.mdgpu, 'info'], capture_output=True, text=True).stdout
+    env = dict(os.environ, OMP_NUM_THREADS='1', OMPI_MCA_mpi_yield_when_idle='1',
+               OMPI_MCA_rmaps_base_oversubscribe='1')
+    if args.case == 'bad_inputs':
+        return bad_inputs(args.mdgpu, mpirun, env)
+    text, data = CASES[args.case](args.steps)
+    with tempfile.TemporaryDirectory() as tmp:
+        if data:
+            triclinic_data(os.path.join(tmp, 'cell.data'))
+        with open(os.path.join(tmp, 'in.toml'), 'w') as f:
+            f.write(text)
+        run([args.mdgpu, 'run', 'in.toml', '-q'], tmp, env)
+        os.rename(os.path.join(tmp, 'out.data'), os.path.join(tmp, 'one.data'))
+        traj = os.path.join(tmp, 't.extxyz')
+        if os.path.exists(traj):
+            os.rename(traj, os.path.join(tmp, 'one.extxyz'))
+        status = 0
+        for n in [int(v) for v in args.ranks.split(',')]:
+            out = run([mpirun, '--allow-run-as-root', '--oversubscribe', '-np', str(n), args.mdgpu,
+                       'run', 'in.toml'], tmp, env)
+            if 'ranks (mpi)' not in out:
+                print('SKIP: mdgpu was built without MPI (MDGPU_MPI) or did not start several ranks')
+                print(out[-2000:], info[-500:])
+                return 77
+            summary = [l for l in out.splitlines() if l.startswith('mdgpu: ')]
+            print(f'np {n}:', ' | '.join(summary))
+            cmp = [sys.executable, os.path.join(HERE, 'compare_data.py'), 'one.data', 'out.data']
+            cmp += ['--max-dx', args.max_dx] if args.bound else ['--bitwise']
+            p = subprocess.run(cmp, cwd=tmp, capture_output=True, text=True)
+            print(f'np {n} vs one rank:', p.stdout.strip())
+            status |= p.returncode
+            os.remove(os.path.join(tmp, 'out.data'))
+            if os.path.exists(traj):  # frames gathered in input order on rank 0
+                def atom_lines(path):  # every line, frame headers (energy) included
+                    with open(path) as f:
+                        return f.readlines()
+                a, b = atom_lines(os.path.join(tmp, 'one.extxyz')), atom_lines(traj)
+                same = a == b
+                print(f'np {n} trajectory: {len(a)} lines, identical: {same}')
+                if not args.bound and not same:
+                    status |= 1
+                if len(a) != len(b):
+                    status |= 1
+                os.remove(traj)
+        return status
+
+
+if __name__ == '__main__':
+    sys.exit(main())
