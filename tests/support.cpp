@@ -122,4 +122,27 @@ double rel_err(double a, double b, double floor) {
   return std::abs(a - b) / scale;
 }
 
+QuietStepWatch::QuietStepWatch(const Context& ctx, long sync_every, bool check_allocations)
+    : ctx_(&ctx), every_(sync_every), allocations_(check_allocations), before_(ctx.counters()) {}
+
+void QuietStepWatch::step(long step) {
+  const Counters now = ctx_->counters();
+  if (every_ <= 0 || step % every_ != 0) {
+    ++quiet;
+    std::string why;
+    auto note = [&](const char* what, long d) {
+      if (d != 0) why += (why.empty() ? "" : ", ") + std::string(what) + " +" + std::to_string(d);
+    };
+    note("d2h", now.d2h - before_.d2h);
+    note("h2d", now.h2d - before_.h2d);
+    note("syncs", now.syncs - before_.syncs);
+    if (allocations_) note("allocations", now.allocations - before_.allocations);
+    if (now.launches <= before_.launches) why += (why.empty() ? "" : ", ") + std::string("no launch");
+    if (!why.empty()) {
+      if (bad++ == 0) first_failure = "step " + std::to_string(step) + ": " + why;
+    }
+  }
+  before_ = now;
+}
+
 }  // namespace md::test

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,28 @@ double rel_err(double a, double b, double floor = 1e-300);
 inline std::string temp_dir() {
   return std::string(MDGPU_TEST_TMP);
 }
+
+// The zero-round-trip contract, watched step by step: every step that is not a multiple of
+// `sync_every` (no output, no sync point) must make no host transfer in either direction, no
+// synchronisation and must enqueue work; with `check_allocations` also no device allocation.
+// Install with `obs.after_step = watch.observer()` or call step() from an observer of one's own.
+class QuietStepWatch {
+ public:
+  QuietStepWatch(const Context& ctx, long sync_every, bool check_allocations = false);
+  void step(long step);
+  std::function<void(long)> observer() {
+    return [this](long s) { step(s); };
+  }
+  long quiet = 0;             // steps checked
+  long bad = 0;               // of those, steps that broke the contract
+  std::string first_failure;  // "step N: d2h +1, syncs +1" for the first bad step
+
+ private:
+  const Context* ctx_;
+  long every_;
+  bool allocations_;
+  Counters before_;
+};
 
 }  // namespace md::test
 

@@ -236,22 +236,11 @@ TEST_SUITE("executor") {
       Observers obs;
       obs.thermo_every = 20;
       obs.on_thermo = [](const ThermoSample&) {};
-      Counters before = e.ctx.counters();
-      long quiet = 0;
-      bool clean = true;
-      obs.after_step = [&](long step) {
-        const Counters now = e.ctx.counters();
-        if (step % 20 != 0) {
-          ++quiet;
-          clean = clean && now.allocations == before.allocations && now.h2d == before.h2d &&
-                  now.d2h == before.d2h && now.syncs == before.syncs &&
-                  now.launches > before.launches;
-        }
-        before = now;
-      };
+      test::QuietStepWatch watch(e.ctx, 20, true);
+      obs.after_step = watch.observer();
       const RunStats st = e.sim->run(100, obs);
-      CHECK_MESSAGE(clean, run);
-      CHECK_MESSAGE(quiet == 95, run);
+      CHECK_MESSAGE(watch.bad == 0, run << ": " << watch.first_failure);
+      CHECK_MESSAGE(watch.quiet == 95, run);
       CHECK_MESSAGE(st.allocations == 0, run);
       CHECK(st.launches > 0);
     }

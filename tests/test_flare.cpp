@@ -354,10 +354,10 @@ TEST_SUITE("flare") {
     Observers obs;
     obs.thermo_every = 20;
     obs.on_thermo = [](const ThermoSample&) {};
-    long evaluations = 0, quiet = 0;
+    long evaluations = 0;
     std::vector<long> read_steps;
     std::vector<UncertaintyMonitor::Reading> readings;
-    Counters before = ctx.counters();
+    test::QuietStepWatch watch(ctx, 20);
     obs.after_forces = [&](long step) {
       if (mon.due(step)) ++evaluations;
     };
@@ -366,19 +366,11 @@ TEST_SUITE("flare") {
                          read_steps.push_back(step);
                          readings.push_back(r);
                        });
-    obs.after_step = [&](long step) {
-      const Counters now = ctx.counters();
-      if (step % 20 != 0) {
-        ++quiet;
-        CHECK(now.d2h == before.d2h);
-        CHECK(now.h2d == before.h2d);
-        CHECK(now.syncs == before.syncs);
-      }
-      before = now;
-    };
+    obs.after_step = watch.observer();
     sim.run(60, obs);
     CHECK(evaluations == 12);
-    CHECK(quiet == 57);
+    CHECK_MESSAGE(watch.bad == 0, watch.first_failure);
+    CHECK(watch.quiet == 57);
     CHECK(read_steps == std::vector<long>{20, 40, 60});
     for (const auto& r : readings) {
       CHECK(r.evaluations_since_read == 4);

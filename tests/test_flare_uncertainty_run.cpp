@@ -70,20 +70,11 @@ EXEC_TEST_CASE("flare [uncertainty] in the run pipeline: harvest at sync points,
   std::vector<std::vector<double>> values;
   obs.on_thermo = [&](const ThermoSample&) { values.push_back(unc.thermo_values()); };
   unc.attach(obs);
-  Counters before = ctx.counters();
-  long quiet = 0;
-  obs.after_step = [&](long step) {
-    const Counters now = ctx.counters();
-    if (step % 20 != 0) {
-      ++quiet;
-      CHECK(now.d2h == before.d2h);
-      CHECK(now.h2d == before.h2d);
-      CHECK(now.syncs == before.syncs);
-    }
-    before = now;
-  };
+  test::QuietStepWatch watch(ctx, 20);
+  obs.after_step = watch.observer();
   sim.run(40, obs);
-  CHECK(quiet == 38);
+  CHECK_MESSAGE(watch.bad == 0, watch.first_failure);
+  CHECK(watch.quiet == 38);
   REQUIRE(values.size() == 3);  // steps 0, 20, 40
   for (const auto& v : values) CHECK((std::isfinite(v[0]) && v[0] >= v[1] && v[1] > 0.0));
   CHECK(unc.harvested() == 2);  // sync points 20 and 40

@@ -316,19 +316,11 @@ TEST_SUITE("gap") {
     std::vector<std::vector<double>> values;
     obs.on_thermo = [&](const ThermoSample&) { values.push_back(unc.thermo_values()); };
     unc.attach(obs);
-    Counters before = ctx.counters();
-    long quiet = 0;
-    obs.after_step = [&](long step) {
-      const Counters now = ctx.counters();
-      if (step % 10 != 0) {
-        ++quiet;
-        CHECK(now.d2h == before.d2h);
-        CHECK(now.syncs == before.syncs);
-      }
-      before = now;
-    };
+    test::QuietStepWatch watch(ctx, 10);
+    obs.after_step = watch.observer();
     sim.run(20, obs);
-    CHECK(quiet == 18);
+    CHECK_MESSAGE(watch.bad == 0, watch.first_failure);
+    CHECK(watch.quiet == 18);
     REQUIRE(values.size() == 3);  // steps 0, 10, 20
     for (const auto& v : values) CHECK((std::isfinite(v[0]) && v[0] >= v[1] && v[1] > 1e-3));
   }

@@ -186,23 +186,13 @@ TEST_SUITE("thermostats") {
       Observers obs;
       obs.thermo_every = 50;
       obs.on_thermo = [](const ThermoSample&) {};
-      Counters before = e.ctx.counters();
-      long quiet = 0, bad = 0;
-      obs.after_step = [&](long step) {
-        const Counters now = e.ctx.counters();
-        if (step % 50 != 0) {
-          ++quiet;
-          if (now.d2h != before.d2h || now.h2d != before.h2d || now.syncs != before.syncs ||
-              now.launches <= before.launches)
-            ++bad;
-        }
-        before = now;
-      };
       const int builds0 = e.sim->neighbors().read_status().n_builds;
+      test::QuietStepWatch watch(e.ctx, 50);
+      obs.after_step = watch.observer();
       e.sim->run(300, obs);
       const int builds = e.sim->neighbors().read_status().n_builds - builds0;
-      CHECK_MESSAGE(quiet == 294, run);
-      CHECK_MESSAGE(bad == 0, run);
+      CHECK_MESSAGE(watch.quiet == 294, run);
+      CHECK_MESSAGE(watch.bad == 0, run << ": " << watch.first_failure);
       CHECK_MESSAGE(builds > 2, run);  // rebuilds happened inside quiet steps
     }
   }
