@@ -34,11 +34,7 @@ ParallelSettings read_parallel_section(Section& root) {
   return p;
 }
 
-double import_distance(const Potential& pot, double skin) {
-  const std::string s = pot.style();
-  const bool pair = s == "lj" || s == "morse" || s == "table" || s == "zbl";
-  return (pair ? 1.0 : 2.0) * (pot.cutoff() + skin);
-}
+double import_distance(const Potential& pot, double skin) { return pot.import_distance(skin); }
 
 std::array<int, 3> resolve_grid(const ParallelSettings& p, int ranks, const Box& box,
                                 double list_radius, const std::string& input_file) {
@@ -82,11 +78,8 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   const bool terminal = !ov.quiet && comm.rank() == 0;
   // What several ranks support (this slice): refused with the reason, same on every rank.
   const std::string style = job.potential->style();
-  if (style == "schnet" || style == "hipnn")
-    throw InputError(job.input_file, 0,
-                     "[potential] style \"" + style + "\": message-passing models are refused "
-                     "on several ranks for now (their layers need a per-layer halo exchange); "
-                     "run on one rank");
+  if (const std::string why = job.potential->several_ranks_refusal(); !why.empty())
+    refuse(job, "[potential] style \"" + style + "\": " + why);
   const std::string ens = job.integrator->name();
   if (ens.rfind("npt", 0) == 0)
     throw InputError(job.input_file, 0, "[run] ensemble: NPT barostats (" + ens +
@@ -116,8 +109,7 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
     fmt::print("mdgpu: {} atoms on {} ranks ({}), grid {} x {} x {}, import distance {:g} "
                "({}), potential {}, {} executor\n",
                job.initial.size(), comm.size(), comm.transport(), grid[0], grid[1], grid[2],
-               dist, dist > rlist * 1.5 ? "2 x (cutoff + skin)" : "cutoff + skin", style,
-               backend_name(job.ctx->backend()));
+               dist, job.potential->import_rule(skin), style, backend_name(job.ctx->backend()));
   run.setup();
   std::unique_ptr<ThermoOutput> thermo;
   std::vector<std::unique_ptr<TrajectoryWriter>> trajs;

@@ -1,7 +1,8 @@
 // Reproducible by construction (issue 16, part A): the same atoms stored in another order
 // (same ids) must give, per id, bitwise identical positions, velocities, forces and image
-// flags, and bitwise identical thermo, after a run with rebuilds — for LJ, EAM, SNAP and
-// DeePMD, NVE, Langevin, CSVR and MTK NPT, cubic, triclinic and thinner-than-2-cutoff cells.
+// flags, and bitwise identical thermo, after a run with rebuilds — for LJ, EAM, SNAP,
+// DeePMD, SchNet and HIP-NN, NVE, Langevin, CSVR and MTK NPT, cubic, triclinic and
+// thinner-than-2-cutoff cells.
 // This needs every per-atom neighbour sum in canonical (id, image) order and every global sum
 // exact (engine/exact_sum.hpp). Also: sorting atoms during a run changes nothing, nor does the
 // OpenMP thread count.
@@ -276,6 +277,34 @@ Case deepmd_case(const std::string& name, std::array<int, 3> rep, double xy) {
   return c;
 }
 
+// Message-passing models (issue 16, helper mp): per-atom sums over list slots in slot order and
+// adjoints onto owners through the reverse-slot map (kernels/message_passing.hpp).
+Case schnet_case(const std::string& name, std::array<int, 3> rep, double xy) {
+  Case c;
+  c.name = "schnet " + name;
+  c.units = Units::metal();
+  c.s = lattice("fcc", 3.72, rep, "Cu", 63.55, 0.05, 7, xy);
+  with_velocities(c.s, c.units, 900.0, 31);
+  c.potential = "style = \"schnet\"\nmodel = \"" + src("inputs/schnet/cuau_emt.schnet.h5") + "\"\n";
+  c.dt = 0.002;
+  c.skin = 0.2;
+  c.steps = 20;
+  return c;
+}
+
+Case hipnn_case(const std::string& name, std::array<int, 3> rep, double xy) {
+  Case c;
+  c.name = "hipnn " + name;
+  c.units = Units::metal();
+  c.s = lattice("fcc", 3.9, rep, "Cu", 63.55, 0.05, 8, xy);
+  with_velocities(c.s, c.units, 900.0, 37);
+  c.potential = "style = \"hipnn\"\nmodel = \"" + src("tests/data/hipnn/resnet.hipnn.h5") + "\"\n";
+  c.dt = 0.002;
+  c.skin = 0.2;
+  c.steps = 20;
+  return c;
+}
+
 }  // namespace
 
 TEST_SUITE("determinism") {
@@ -317,6 +346,22 @@ TEST_SUITE("determinism") {
     const Case thin = deepmd_case("thin", {1, 2, 2}, 0.0);  // 3.6 A < 2 cutoffs
     const auto f = ensembles("600.0", "0.1", "0.0", "1.0", "iso");
     for (int k : {0, 1}) check_order_independence(thin, f[k].first, f[k].second);
+  }
+
+  EXEC_TEST_CASE("schnet: shuffled storage order gives bitwise the same run (NVE, Langevin; triclinic and thin)") {
+    const Case tri = schnet_case("triclinic", {2, 2, 2}, 0.1);
+    const auto e = ensembles("900.0", "0.1", "0.0", "1.0", "tri");
+    for (int k : {0, 1}) check_order_independence(tri, e[k].first, e[k].second);
+    const Case thin = schnet_case("thin", {1, 2, 2}, 0.0);  // 3.7 A < 2 cutoffs
+    check_order_independence(thin, e[0].first, e[0].second);
+  }
+
+  EXEC_TEST_CASE("hipnn: shuffled storage order gives bitwise the same run (NVE, Langevin; triclinic and thin)") {
+    const Case tri = hipnn_case("triclinic", {2, 2, 2}, 0.1);
+    const auto e = ensembles("900.0", "0.1", "0.0", "1.0", "tri");
+    for (int k : {0, 1}) check_order_independence(tri, e[k].first, e[k].second);
+    const Case thin = hipnn_case("thin", {1, 2, 2}, 0.0);  // 3.9 A < 2 cutoffs
+    check_order_independence(thin, e[0].first, e[0].second);
   }
 
   EXEC_TEST_CASE("[neighbor] sort_every on and off give bitwise the same run (lj, eam)") {

@@ -29,6 +29,15 @@ class HipnnPotential : public Potential {
   ~HipnnPotential() override;
   std::string style() const override { return "hipnn"; }
   double cutoff() const override { return params_.cutoff; }
+  // Several ranks: the receptive field of an atom's energy is L interaction layers x rc, so a
+  // rank imports 2 L rc + skin (engine/potential.hpp, receptive_import_distance) and computes
+  // the layers of its imported atoms redundantly (no per-layer halo exchange between ranks).
+  double import_distance(double skin) const override {
+    return receptive_import_distance(params_.n_interactions(), params_.cutoff, skin);
+  }
+  std::string import_rule(double) const override {
+    return "2 x " + std::to_string(params_.n_interactions()) + " interaction layers x cutoff + skin";
+  }
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
                ForceRequest req) override;
   const Params& params() const { return params_; }

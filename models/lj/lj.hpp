@@ -52,6 +52,9 @@ class LJPotential : public Potential {
   LJPotential(Context& ctx, LJParams params);
   std::string style() const override { return "lj"; }
   double cutoff() const override { return cutoff_; }
+  // A pair style: the force on an owned atom needs only its own pairs.
+  double import_distance(double skin) const override { return cutoff() + skin; }
+  std::string import_rule(double) const override { return "cutoff + skin"; }
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
                ForceRequest req) override;
   const LJParams& params() const { return params_; }

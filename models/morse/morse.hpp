@@ -47,6 +47,9 @@ class MorsePotential : public Potential {
   MorsePotential(Context& ctx, MorseParams params);
   std::string style() const override { return "morse"; }
   double cutoff() const override { return cutoff_; }
+  // A pair style: the force on an owned atom needs only its own pairs.
+  double import_distance(double skin) const override { return cutoff() + skin; }
+  std::string import_rule(double) const override { return "cutoff + skin"; }
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
                ForceRequest req) override;
 

@@ -57,6 +57,29 @@ double PotentialSum::cutoff() const {
   return c;
 }
 
+double PotentialSum::import_distance(double skin) const {
+  double d = 0;
+  for (const Term& t : terms_) d = std::max(d, t.pot->import_distance(skin));
+  return d;
+}
+
+std::string PotentialSum::import_rule(double skin) const {
+  std::string rule;
+  double d = -1;
+  for (const Term& t : terms_)  // the widest term's rule
+    if (t.pot->import_distance(skin) > d) {
+      d = t.pot->import_distance(skin);
+      rule = t.pot->import_rule(skin) + " of " + t.pot->style();
+    }
+  return rule;
+}
+
+std::string PotentialSum::several_ranks_refusal() const {
+  for (const Term& t : terms_)
+    if (!t.pot->several_ranks_refusal().empty()) return t.pot->several_ranks_refusal();
+  return "";
+}
+
 void PotentialSum::compute(Context& ctx, const SystemView& sys, const NeighborView& nl,
                            const ForceOut& out, ForceRequest req) {
   for (std::size_t k = 0; k < terms_.size(); ++k) {

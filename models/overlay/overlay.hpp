@@ -20,6 +20,10 @@ class PotentialSum : public Potential {
   void add(Context& ctx, std::unique_ptr<Potential> term, std::vector<char> pair_mask);
   std::string style() const override;
   double cutoff() const override;
+  // The largest of the terms' import distances (each term needs its own; engine/potential.hpp).
+  double import_distance(double skin) const override;
+  std::string import_rule(double skin) const override;
+  std::string several_ranks_refusal() const override;
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
                ForceRequest req) override;
   std::size_t size() const { return terms_.size(); }

@@ -36,6 +36,21 @@ class SchNetPotential : public Potential {
   ~SchNetPotential() override;
   std::string style() const override { return "schnet"; }
   double cutoff() const override { return params_.cutoff; }
+  // Several ranks: the receptive field of an atom's energy is T interaction blocks x rc, so a
+  // rank imports 2 T rc + skin (engine/potential.hpp, receptive_import_distance) and computes
+  // the layers of its imported atoms redundantly (no per-layer halo exchange between ranks).
+  double import_distance(double skin) const override {
+    return receptive_import_distance(params_.n_interactions(), params_.cutoff, skin);
+  }
+  std::string import_rule(double) const override {
+    return "2 x " + std::to_string(params_.n_interactions()) + " interactions x cutoff + skin";
+  }
+  // The mean offset of a model with mean_per_atom = false is divided by the local atom count,
+  // which on a rank is not the system's.
+  std::string several_ranks_refusal() const override {
+    return params_.mean_per_atom ? "" : "schnet model with offsets.mean_per_atom = false (the "
+                                        "mean energy offset is shared over the whole system)";
+  }
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
                ForceRequest req) override;
   const Params& params() const { return params_; }

@@ -88,6 +88,9 @@ class TablePotential : public Potential {
   TablePotential(Context& ctx, TableParams params);
   std::string style() const override { return "table"; }
   double cutoff() const override { return cutoff_; }
+  // A pair style: the force on an owned atom needs only its own pairs.
+  double import_distance(double skin) const override { return cutoff() + skin; }
+  std::string import_rule(double) const override { return "cutoff + skin"; }
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
                ForceRequest req) override;
 

@@ -85,6 +85,9 @@ class ZBLPotential : public Potential {
   ZBLPotential(Context& ctx, ZBLParams params);
   std::string style() const override { return "zbl"; }
   double cutoff() const override { return params_.outer; }
+  // A pair style: the force on an owned atom needs only its own pairs.
+  double import_distance(double skin) const override { return cutoff() + skin; }
+  std::string import_rule(double) const override { return "cutoff + skin"; }
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
                ForceRequest req) override;
 

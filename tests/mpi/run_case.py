@@ -100,11 +100,55 @@ steps = {steps}
 thermo = {{ every = 50 }}
 data = {{ file = "out.data" }}
 '''
+# Message-passing models (L = 2 interaction layers): a rank imports 2 L cutoff + skin and
+# computes the layers of its imported atoms redundantly (engine/potential.hpp).
+SCHNET = '''units = "metal"
+[system]
+lattice = {{ kind = "fcc", a = 3.72, repeat = {repeat}, elements = ["Au", "Cu", "Cu", "Cu"] }}
+[velocity]
+temperature = 900.0
+seed = 2026
+[potential]
+style = "schnet"
+model = "{src}/inputs/schnet/cuau_emt.schnet.h5"
+[neighbor]
+skin = 0.5
+[run]
+{ensemble}
+timestep = 0.002
+steps = {steps}
+[output]
+thermo = {{ every = 10 }}
+data = {{ file = "out.data" }}
+trajectory = {{ every = 10, file = "t.extxyz", velocities = true }}
+{parallel}'''
+HIPNN = '''units = "metal"
+[system]
+lattice = {{ kind = "fcc", a = 3.9, repeat = {repeat}, elements = ["Cu"] }}
+[velocity]
+temperature = 900.0
+seed = 2024
+[potential]
+style = "hipnn"
+model = "{src}/tests/data/hipnn/resnet.hipnn.h5"
+[neighbor]
+skin = 0.5
+[run]
+{ensemble}
+timestep = 0.002
+steps = {steps}
+[output]
+thermo = {{ every = 10 }}
+data = {{ file = "out.data" }}
+trajectory = {{ every = 10, file = "t.extxyz", velocities = true }}
+{parallel}'''
 NVE = 'ensemble = "nve"'
 LANGEVIN_LJ = 'ensemble = "nvt"\nthermostat = { kind = "langevin", temperature = 0.8, tdamp = 0.5, seed = 4242 }'
 CSVR_LJ = 'ensemble = "nvt"\nthermostat = { kind = "csvr", temperature = 0.8, tdamp = 0.5, seed = 4242 }'
 NH_EAM = 'ensemble = "nvt"\nthermostat = { kind = "nose-hoover", temperature = 1200.0, tdamp = 0.1 }'
 LANGEVIN_EAM = 'ensemble = "nvt"\nthermostat = { kind = "langevin", temperature = 1200.0, tdamp = 0.1, seed = 4242 }'
+LANGEVIN_MP = 'ensemble = "nvt"\nthermostat = { kind = "langevin", temperature = 900.0, tdamp = 0.1, seed = 4242 }'
+SLABS = '[parallel]\ngrid = [1, 1, 4]\n'
 
 
 def triclinic_data(path):
@@ -148,6 +192,17 @@ CASES = {
     'eam_nve': lambda s: (EAM.format(pot=POT, ensemble=NVE, steps=s), False),
     'eam_nose_hoover': lambda s: (EAM.format(pot=POT, ensemble=NH_EAM, steps=s), False),
     'eam_langevin': lambda s: (EAM.format(pot=POT, ensemble=LANGEVIN_EAM, steps=s), False),
+    # 108 atoms: the import distance (2 x 2 x rc + skin, 18.5 A / 16.5 A) exceeds the cell, so
+    # every rank holds every atom once (its periodic images as ghosts)
+    'schnet_nve': lambda s: (SCHNET.format(src=SRC, repeat='[3, 3, 3]', ensemble=NVE, steps=s, parallel=''), False),
+    'schnet_langevin': lambda s: (SCHNET.format(src=SRC, repeat='[3, 3, 3]', ensemble=LANGEVIN_MP, steps=s, parallel=''), False),
+    'hipnn_nve': lambda s: (HIPNN.format(src=SRC, repeat='[3, 3, 3]', ensemble=NVE, steps=s, parallel=''), False),
+    'hipnn_langevin': lambda s: (HIPNN.format(src=SRC, repeat='[3, 3, 3]', ensemble=LANGEVIN_MP, steps=s, parallel=''), False),
+    # long cells cut in four slabs along z: each rank imports only part of the system, and the
+    # atoms at the edge of its import region carry truncated features that must reach no owned
+    # force (z 70.2 A, slab 17.6 A + 2 x 16.5 A; schnet: z 52.1 A, slab 13.0 A + 2 x 18.5 A)
+    'hipnn_slabs_nve': lambda s: (HIPNN.format(src=SRC, repeat='[2, 2, 18]', ensemble=NVE, steps=s, parallel=SLABS), False),
+    'schnet_slabs_langevin': lambda s: (SCHNET.format(src=SRC, repeat='[2, 2, 14]', ensemble=LANGEVIN_MP, steps=s, parallel=SLABS), False),
 }
 
 
