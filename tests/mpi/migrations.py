@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """How much a several-rank case moved: between two LAMMPS data files written by mdgpu (start
-and end of a run), the atoms whose owning sub-domain changed (fractional position wrapped,
-owner = floor(s * grid) per axis as engine/domain.cpp) and the largest unwrapped displacement.
-A net count (an atom that left and came back counts 0): a lower bound of the migrations.
+and end of a run), the atoms that lie in another sub-domain than at the start (fractional
+position wrapped, owner = floor(s * grid) per axis as engine/domain.cpp: the owner a rebuild
+would give them) and the largest unwrapped displacement. A net count (an atom that left and
+came back counts 0); atoms migrate only at rebuilds, so read it with the rebuild count.
 Used by run_case.py; alone: migrations.py START END --grid 1x1x2"""
 import math
 import sys
