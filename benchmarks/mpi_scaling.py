@@ -4,6 +4,7 @@
 Usage:
   python3 benchmarks/mpi_scaling.py --mdgpu BUILD/mdgpu [--cases lj-32k,eam-cu-32k,snap-ta06a-2k]
          [--ranks 1,2] [--repeat 3] [--wait-idle 60] [--no-write] [--keep DIR]
+  python3 benchmarks/mpi_scaling.py --rewrite results/X-mpi-scaling.json   # its .md again
 
 Cases, inputs and start files are those of run_benchmarks.py (LJ melt, EAM Cu_u3, SNAP Ta06A:
 the same potential, cell, timestep, skin and every-step list check in both codes, NVE); both
@@ -214,6 +215,12 @@ def markdown(rows, meta, notes):
     for row in rows:
         out.append("- {} {} {} rank(s): `{}`".format(row["case"], row["code"], row["ranks"],
                                                      row["median"]["cmd"]))
+    busy = [n for n in notes if "machine still busy" in n]
+    if busy:  # one line: which runs started on a busy machine
+        notes = [n for n in notes if n not in busy] + [
+            "{} of {} timed runs started while the machine was still busy after the idle wait: {}"
+            .format(len(busy), sum(len(r["runs"]) for r in rows),
+                    "; ".join(n.split(": machine")[0] for n in busy))]
     if notes:
         out += ["", "Notes:", ""] + ["- " + n for n in notes]
     return "\n".join(out) + "\n"
@@ -351,7 +358,18 @@ def main():
     return 0
 
 
+def rewrite(json_path):
+    """Writes the Markdown of a results .json again (after a change of the table format)."""
+    with open(json_path) as f:
+        res = json.load(f)
+    text = markdown(res["rows"], res["meta"], res["notes"])
+    with open(json_path[:-len(".json")] + ".md", "w") as f:
+        f.write(text)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--rewrite":
+        sys.exit(rewrite(sys.argv[2]))
     try:
         sys.exit(main())
     except Fail as e:
