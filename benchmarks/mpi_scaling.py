@@ -13,9 +13,10 @@ codes read the same start data file written by mdgpu. For every rank count N:
           (DistributedRun), OMP_NUM_THREADS=1 in both, so N ranks use N cores;
   LAMMPS: N = 1: `lmp -in`; N > 1: `mpirun -np N lmp -in`, OMP_NUM_THREADS=1.
 `--bind-to none` for every mpirun of both codes (the machine is shared; a rank bound to a busy
-core would stall its peer). Every process runs under `/usr/bin/time -f %M` (peak RSS in KiB,
-one line per rank), so peak memory is the max over ranks; bytes/atom = sum of the ranks' peak
-RSS / atoms (binary, libraries and MPI buffers included: a floor of some tens of MiB per rank).
+core would stall its peer). Every process runs under `/usr/bin/time -f '%M %U %S'` (peak RSS
+in KiB, CPU seconds; one line per rank): peak memory is the max over ranks, the CPU seconds
+are those of all ranks together (whole processes: setup and MPI polling included); bytes/atom
+= sum of the ranks' peak RSS / atoms (binary, libraries and MPI buffers included: a floor of some tens of MiB per rank).
 Throughput is atom-steps/s from each code's own loop timer (setup excluded):
   mdgpu one rank:   "Loop time T s for N steps of M atoms"
   mdgpu N ranks:    "mdgpu: N steps in T s, R rebuilds; atoms per rank A..B owned, up to C
@@ -76,15 +77,21 @@ def run(cmd, cwd, env, timeout):
 
 
 def peak_rss(d):
+    """Peak RSS (KiB) of every rank and the CPU seconds (user + sys) of all ranks together."""
     path = os.path.join(d, "rss.txt")
+    kib, cpu = [], 0.0
     with open(path) as f:
-        kib = [int(l) for l in f.read().split() if l.strip().isdigit()]
+        for line in f:
+            t = line.split()
+            if len(t) == 3 and t[0].isdigit():
+                kib.append(int(t[0]))
+                cpu += float(t[1]) + float(t[2])
     os.remove(path)
-    return kib
+    return kib, cpu
 
 
 def timed_cmd(cmd):
-    return ["/usr/bin/time", "-f", "%M", "-a", "-o", "rss.txt"] + cmd
+    return ["/usr/bin/time", "-f", "%M %U %S", "-a", "-o", "rss.txt"] + cmd
 
 
 def mpirun_prefix(mpirun, n, openmpi):
@@ -106,7 +113,7 @@ def run_mdgpu(args, d, toml, n, timeout):
     else:
         cmd = timed_cmd(cmd)
     out = run(cmd, d, env, timeout)
-    rss = peak_rss(d)
+    rss, cpu = peak_rss(d)
     r = {"cmd": " ".join(cmd[cmd.index(args.mdgpu):] if n == 1 else cmd)}
     if n == 1:
         m = MDGPU_LOOP.search(out)
@@ -128,7 +135,7 @@ def run_mdgpu(args, d, toml, n, timeout):
                  imported_max=int(m.group(6)), rebuild_bytes=int(m.group(7)),
                  step_bytes=int(m.group(8)), comm_seconds=float(m.group(9)),
                  grid="x".join(s.group(i) for i in (4, 5, 6)))
-    r.update(rate=r["atoms"] * r["steps"] / r["seconds"], rss_kib=rss)
+    r.update(rate=r["atoms"] * r["steps"] / r["seconds"], rss_kib=rss, cpu_s=cpu)
     return r
 
 
@@ -143,7 +150,7 @@ def run_lammps(args, lmp, d, infile, n, timeout):
     else:
         cmd = timed_cmd(cmd)
     run(cmd, d, env, timeout)
-    rss = peak_rss(d)
+    rss, cpu = peak_rss(d)
     with open(os.path.join(d, "log.lammps")) as f:
         text = f.read()
     loops = rb.LAMMPS_LOOP.findall(text)
@@ -154,7 +161,7 @@ def run_lammps(args, lmp, d, infile, n, timeout):
         raise Fail("LAMMPS ran on {} procs, not {} (not MPI-enabled?)".format(procs, n))
     t, steps, atoms = float(t), int(steps), int(atoms)
     r = {"cmd": " ".join(cmd[cmd.index(binary):] if n == 1 else cmd), "seconds": t,
-         "steps": steps, "atoms": atoms, "rate": atoms * steps / t, "rss_kib": rss}
+         "steps": steps, "atoms": atoms, "rate": atoms * steps / t, "rss_kib": rss, "cpu_s": cpu}
     c = LAMMPS_COMM.findall(text)
     if c:
         r["comm_seconds"] = float(c[-1][2])  # max over ranks
@@ -196,12 +203,13 @@ def markdown(rows, meta, notes):
         out.append("- {}: {}".format(k, meta[k]))
     out += ["", "| case | atoms | steps | code | ranks | atom-steps/s (median) | runs | speedup 1->N "
             "| mdgpu/LAMMPS | owned per rank / imported (ghosts) max | s in comm (max rank) "
-            "| comm share | rebuilds | peak RSS max rank (MiB) | bytes/atom (sum RSS) |",
-            "|---|---:|---:|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|"]
+            "| comm share | rebuilds | peak RSS max rank (MiB) | bytes/atom (sum RSS) "
+            "| CPU s, all ranks (whole processes) |",
+            "|---|---:|---:|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         med = row["median"]
         comm = med.get("comm_seconds")
-        out.append("| {} | {} | {} | {} | {} | {:.3e} | {} | {} | {} | {} | {} | {} | {} | {:.1f} | {:.0f} |"
+        out.append("| {} | {} | {} | {} | {} | {:.3e} | {} | {} | {} | {} | {} | {} | {} | {:.1f} | {:.0f} | {} |"
                    .format(row["case"], med["atoms"], med["steps"], row["code"], row["ranks"],
                            med["rate"], ", ".join("{:.3e}".format(r["rate"]) for r in row["runs"]),
                            "{:.2f}".format(row["speedup"]) if row.get("speedup") else "1",
@@ -209,7 +217,8 @@ def markdown(rows, meta, notes):
                            fmt_counts(med), "{:.3f}".format(comm) if comm is not None else "n/a",
                            "{:.0%}".format(comm / med["seconds"]) if comm is not None else "n/a",
                            med.get("rebuilds", "n/a"), max(med["rss_kib"]) / 1024.0,
-                           sum(med["rss_kib"]) * 1024.0 / med["atoms"]))
+                           sum(med["rss_kib"]) * 1024.0 / med["atoms"],
+                           "{:.1f}".format(med["cpu_s"]) if "cpu_s" in med else "n/a"))
     out += ["", "Commands (one timed run each; the run directory holds the start data file and "
             "the inputs):", ""]
     for row in rows:
