@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tempfile
 
+from migrations import moved
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 POT = os.path.join(SRC, 'inputs', 'potentials')
@@ -81,6 +83,18 @@ steps = {steps}
 thermo = {{ every = 50 }}
 data = {{ file = "out.data" }}
 '''
+# Ta06A as it is meant to be used (LAMMPS' Ta06A.snap: hybrid/overlay zbl 4 4.8 snap): pure
+# SNAP Ta06A collapses within ~300 steps here (LAMMPS too), too short for the 1,000-step cases.
+# 1500 K and skin 0.3 A so that lists are rebuilt and atoms migrate within 1,000 steps.
+SNAP_ZBL = SNAP.replace('''style = "snap"
+coeff''', '''style = "overlay"
+[[potential.terms]]
+style = "zbl"
+inner = 4.0
+outer = 4.8
+[[potential.terms]]
+style = "snap"
+coeff''').replace('[neighbor]\nskin = 1.0', '\n[neighbor]\nskin = 0.3').replace('600.0', '1500.0')
 DEEPMD = '''units = "metal"
 [system]
 lattice = {{ kind = "fcc", a = 3.61, repeat = [4, 4, 4], elements = ["Cu"] }}
@@ -184,10 +198,14 @@ CASES = {
     'lj_triclinic_langevin': lambda s: (LJ.format(system=LJ_DATA, ensemble=LANGEVIN_LJ, steps=s), True),
     # z is 1.68 sigma, shorter than the list radius 2.8: ghosts over several hops
     'lj_thin_nve': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[8, 8, 1]'), ensemble=NVE, steps=s), False),
+    'lj_thin_langevin': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[8, 8, 1]'), ensemble=LANGEVIN_LJ, steps=s), False),
     # four sub-domains 2.1 sigma thick along z, thinner than the import distance 2.8
     'lj_slabs_grid': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=NVE, steps=s)
                                 + '[parallel]\ngrid = [1, 1, 4]\n', False),
     'snap_nve': lambda s: (SNAP.format(src=SRC, ensemble=NVE, steps=s), False),
+    'snap_zbl_nve': lambda s: (SNAP_ZBL.format(src=SRC, ensemble=NVE, steps=s), False),
+    'snap_zbl_langevin': lambda s: (SNAP_ZBL.format(src=SRC, ensemble=LANGEVIN_EAM.replace('1200.0', '1500.0'), steps=s), False),
+    'deepmd_nve': lambda s: (DEEPMD.format(src=SRC, ensemble=NVE, steps=s), False),
     'deepmd_langevin': lambda s: (DEEPMD.format(src=SRC, ensemble=LANGEVIN_EAM.replace('1200.0', '600.0'), steps=s), False),
     'eam_nve': lambda s: (EAM.format(pot=POT, ensemble=NVE, steps=s), False),
     'eam_nose_hoover': lambda s: (EAM.format(pot=POT, ensemble=NH_EAM, steps=s), False),
@@ -276,6 +294,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         if data:
             triclinic_data(os.path.join(tmp, 'cell.data'))
+        with open(os.path.join(tmp, 'in.toml'), 'w') as f:  # step 0 (start.data): what moved
+            f.write(CASES[args.case](0)[0].replace('"out.data"', '"start.data"'))
+        run([args.mdgpu, 'run', 'in.toml', '-q'], tmp, env)
+        if os.path.exists(os.path.join(tmp, 't.extxyz')):
+            os.remove(os.path.join(tmp, 't.extxyz'))
         with open(os.path.join(tmp, 'in.toml'), 'w') as f:
             f.write(text)
         run([args.mdgpu, 'run', 'in.toml', '-q'], tmp, env)
@@ -297,6 +320,12 @@ def main():
             cmp += ['--max-dx', args.max_dx] if args.bound else ['--bitwise']
             p = subprocess.run(cmp, cwd=tmp, capture_output=True, text=True)
             print(f'np {n} vs one rank:', p.stdout.strip())
+            grid = [l.split('grid ')[1].split(',')[0] for l in summary if 'grid ' in l]
+            if grid:
+                g = [int(v) for v in grid[0].split(' x ')]
+                m, dmax, total = moved(os.path.join(tmp, 'start.data'), os.path.join(tmp, 'one.data'), g)
+                print(f'np {n} moved: {m} of {total} atoms lie in another sub-domain than at step 0 '
+                      f'(grid {g}), max displacement {dmax:.3f}')
             status |= p.returncode
             os.remove(os.path.join(tmp, 'out.data'))
             if os.path.exists(traj):  # frames gathered in input order on rank 0
