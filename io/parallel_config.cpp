@@ -30,6 +30,11 @@ ParallelSettings read_parallel_section(Section& root) {
     }
     p.grid = grid;
   }
+  p.transport = sec->get_string("transport", std::string("auto"));
+  if (p.transport != "auto" && p.transport != "host" && p.transport != "direct")
+    sec->fail("transport", "must be \"host\", \"direct\" or \"auto\"");
+  p.margin = sec->get_double("margin", 0.0);
+  if (p.margin < 0) sec->fail("margin", "must be non-negative (0: the neighbour skin)");
   sec->finish();
   return p;
 }
@@ -110,13 +115,24 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   const std::array<int, 3> grid =
       resolve_grid(job.parallel, comm.size(), job.initial.box, rlist, job.input_file);
   const double dist = import_distance(*job.potential, skin);
+  // direct: device buffers handed to the transport (the CPU executor; a CUDA build needs a
+  // device transport, which this build does not have: host staging)
+  const bool cpu = job.ctx->backend() == Backend::cpu;
+  if (job.parallel.transport == "direct" && !cpu)
+    throw InputError(job.input_file, 0,
+                     "[parallel] transport = \"direct\" needs a device transport (NCCL) on the "
+                     "CUDA executor, which this build lacks; use \"host\"");
+  const Transport transport =
+      job.parallel.transport == "host" ? Transport::host
+      : (job.parallel.transport == "direct" || cpu) ? Transport::direct : Transport::host;
   DistributedRun run(comm, *job.ctx, job.initial, job.units, *job.potential, *job.integrator,
-                     job.dt, skin, grid, dist);
+                     job.dt, skin, grid, dist, job.parallel.margin, transport);
   if (terminal)
-    fmt::print("mdgpu: {} atoms on {} ranks ({}), grid {} x {} x {}, import distance {:g} "
-               "({}), potential {}, {} executor\n",
-               job.initial.size(), comm.size(), comm.transport(), grid[0], grid[1], grid[2],
-               dist, dist > rlist * 1.5 ? "2 x (cutoff + skin)" : "cutoff + skin", style,
+    fmt::print("mdgpu: {} atoms on {} ranks ({}), {} transport, grid {} x {} x {}, import "
+               "distance {:g} ({}) + margin {:g}, potential {}, {} executor\n",
+               job.initial.size(), comm.size(), comm.transport(), transport_name(transport),
+               grid[0], grid[1], grid[2], dist,
+               dist > rlist * 1.5 ? "2 x (cutoff + skin)" : "cutoff + skin", run.margin(), style,
                backend_name(job.ctx->backend()));
   run.setup();
   std::unique_ptr<ThermoOutput> thermo;
@@ -127,18 +143,21 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
     for (const auto& spec : job.trajectories) trajs.push_back(open_trajectory(spec, job.units));
   }
   for (const auto& spec : job.trajectories) frame_every = std::gcd(frame_every, spec.every);
-  const DistributedStats st = run.run(
-      job.steps, job.thermo_every,
-      [&](const ThermoSample& t) {
-        if (thermo) thermo->write(t);
-      },
-      frame_every,
-      [&](const ThermoSample& t, const Structure& s) {  // frames gathered on rank 0
-        for (auto& w : trajs) {
-          if (t.step % w->spec().every != 0 && t.step != job.steps) continue;
-          w->write(Frame{&s, t.step, t.time, t.pe});
-        }
-      });
+  DistributedObservers obs;
+  obs.thermo_every = job.thermo_every;
+  obs.on_thermo = [&](const ThermoSample& t) {
+    if (thermo) thermo->write(t);
+  };
+  obs.frame_every = frame_every;
+  if (frame_every > 0)
+    obs.on_frame = [&](const ThermoSample& t, const Structure& s) {  // gathered on rank 0
+      for (auto& w : trajs) {
+        if (t.step % w->spec().every != 0 && t.step != job.steps) continue;
+        w->write(Frame{&s, t.step, t.time, t.pe});
+      }
+    };
+  obs.max_check_interval = job.check_every;
+  const DistributedStats st = run.run(job.steps, obs);
   if (thermo) thermo->flush();
   for (auto& w : trajs) w->sync();
   const Structure s = run.gather();
@@ -151,9 +170,11 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   if (terminal)
     fmt::print("mdgpu: {} steps in {:.3f} s, {} rebuilds; atoms per rank {}..{} owned, up to {} "
                "imported copies; bytes sent by the busiest rank: {} at the last rebuild, {} per "
-               "step; up to {:.3f} s in exchanges\n",
+               "step; up to {:.3f} s in exchanges; {} migrations, {} roll-backs ({} margin), "
+               "sync interval {}\n",
                st.steps, st.wall_seconds, st.rebuilds, st.owned_min, st.owned_max,
-               st.imported_max, bytes[0], bytes[1], cs);
+               st.imported_max, bytes[0], bytes[1], cs, st.migrations, st.rollbacks,
+               st.margin_rollbacks, st.check_interval);
   return 0;
 }
 
