@@ -153,7 +153,9 @@ class DistributedRun {
   Transport transport_;
   Decomposition dec_;
   Structure proto_;  // type names and masses, the global cell, the input id order
-  std::unique_ptr<CrossRankReducer> reducer_;
+  std::unique_ptr<CrossRankReducer> reducer_;  // host staging
+  std::unique_ptr<DeviceTransport> device_;    // direct
+  CrossRankReducer* cross_ = nullptr;          // the one in use
   std::unique_ptr<System> sys_;
   std::unique_ptr<NeighborList> nlist_;
   Index n_owned_ = 0;

@@ -117,14 +117,14 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   const double dist = import_distance(*job.potential, skin);
   // direct: device buffers handed to the transport (the CPU executor; a CUDA build needs a
   // device transport, which this build does not have: host staging)
-  const bool cpu = job.ctx->backend() == Backend::cpu;
-  if (job.parallel.transport == "direct" && !cpu)
+  const bool device_ok = job.ctx->backend() == Backend::cpu || nccl_built();
+  if (job.parallel.transport == "direct" && !device_ok)
     throw InputError(job.input_file, 0,
                      "[parallel] transport = \"direct\" needs a device transport (NCCL) on the "
                      "CUDA executor, which this build lacks; use \"host\"");
   const Transport transport =
       job.parallel.transport == "host" ? Transport::host
-      : (job.parallel.transport == "direct" || cpu) ? Transport::direct : Transport::host;
+      : (job.parallel.transport == "direct" || device_ok) ? Transport::direct : Transport::host;
   DistributedRun run(comm, *job.ctx, job.initial, job.units, *job.potential, *job.integrator,
                      job.dt, skin, grid, dist, job.parallel.margin, transport);
   if (terminal)
