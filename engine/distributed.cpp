@@ -117,10 +117,15 @@ std::vector<DistributedRun::Atom> DistributedRun::download_owned() {
   add_host_copy(batch, ix, sys.ix, m);
   add_host_copy(batch, iy, sys.iy, m);
   add_host_copy(batch, iz, sys.iz, m);
+  std::vector<double> x0, y0, z0;
+  add_host_copy(batch, x0, nlist_->x0, m);
+  add_host_copy(batch, y0, nlist_->y0, m);
+  add_host_copy(batch, z0, nlist_->z0, m);
   if (m) ctx_->copy_d2h_batch(batch);
   std::vector<Atom> out(m);
   for (std::size_t i = 0; i < m; ++i)
-    out[i] = Atom{id[i], type[i], ix[i], iy[i], iz[i], x[i], y[i], z[i], vx[i], vy[i], vz[i]};
+    out[i] = Atom{id[i], type[i], ix[i], iy[i], iz[i], x[i], y[i], z[i],
+                  vx[i], vy[i], vz[i], x0[i], y0[i], z0[i]};
   return out;
 }
 
@@ -229,6 +234,15 @@ void DistributedRun::rebuild(std::vector<Atom> candidates) {
   // capacity retry starts again from the unwrapped state, so each atom is wrapped once.
   nlist_ = std::make_unique<NeighborList>(*sys_, pot_->cutoff(), skin_);
   System& sys = *sys_;
+  if (from_reference_) {  // restore(): the positions are the build reference, kept unwrapped
+    ctx_->to_device(loc.x, nlist_->x0);
+    ctx_->to_device(loc.y, nlist_->y0);
+    ctx_->to_device(loc.z, nlist_->z0);
+    ctx_->to_device(std::vector<Box>{restore_box_at_build_}, nlist_->box_at_build);
+    nlist_->rebuild_from_reference(sys);
+    ++rebuilds_;
+    return;
+  }
   for (int attempt = 0;; ++attempt) {
     nlist_->request_rebuild();
     nlist_->update(sys);
@@ -318,6 +332,62 @@ void DistributedRun::setup() {
   compute_forces(true);
   parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
   setup_done_ = true;
+}
+
+void DistributedRun::restore(const std::vector<Atom>& atoms, const Box& box_at_build,
+                             long step) {
+  if (atoms.size() != proto_.id.size())
+    throw Error("internal: restoring " + std::to_string(atoms.size()) + " atoms of " +
+                std::to_string(proto_.id.size()));
+  initial_.clear();
+  // This rank's share, placed at its build reference: migration and imports then follow the
+  // build positions, and every local atom (owned or imported) gets the reference bits.
+  std::vector<Atom> share;
+  for (std::size_t i = static_cast<std::size_t>(comm_->rank()); i < atoms.size();
+       i += static_cast<std::size_t>(comm_->size())) {
+    Atom a = atoms[i];
+    a.x = a.x0;
+    a.y = a.y0;
+    a.z = a.z0;
+    share.push_back(a);
+  }
+  from_reference_ = true;
+  restore_box_at_build_ = box_at_build;
+  rebuild(std::move(share));
+  from_reference_ = false;
+  // The current state of every local atom (owned and imported), by id.
+  System& sys = *sys_;
+  const std::size_t n = static_cast<std::size_t>(sys.n_local());
+  const std::vector<std::int64_t> ids = ctx_->to_host(sys.id, n);
+  std::unordered_map<std::int64_t, std::size_t> at;
+  at.reserve(atoms.size());
+  for (std::size_t i = 0; i < atoms.size(); ++i) at[atoms[i].id] = i;
+  std::vector<double> x(n), y(n), z(n), vx(n), vy(n), vz(n);
+  std::vector<int> ix(n), iy(n), iz(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto it = at.find(ids[k]);
+    if (it == at.end()) throw Error("internal: atom id " + std::to_string(ids[k]) + " lost");
+    const Atom& a = atoms[it->second];
+    x[k] = a.x, y[k] = a.y, z[k] = a.z;
+    vx[k] = a.vx, vy[k] = a.vy, vz[k] = a.vz;
+    ix[k] = a.ix, iy[k] = a.iy, iz[k] = a.iz;
+  }
+  ctx_->to_device(x, sys.x);
+  ctx_->to_device(y, sys.y);
+  ctx_->to_device(z, sys.z);
+  ctx_->to_device(vx, sys.vx);
+  ctx_->to_device(vy, sys.vy);
+  ctx_->to_device(vz, sys.vz);
+  ctx_->to_device(ix, sys.ix);
+  ctx_->to_device(iy, sys.iy);
+  ctx_->to_device(iz, sys.iz);
+  sys.set_box(proto_.box);  // rebuild_from_reference left the build cell on the device
+  nlist_->refresh_ghosts(sys);
+  compute_forces(true);
+  step_ = step;
+  parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
+  setup_done_ = true;
+  started_ = true;  // the restored step's output was written by the run that saved it
 }
 
 ThermoSample DistributedRun::thermo() {

@@ -67,14 +67,24 @@ class DistributedRun {
   const Decomposition& decomposition() const { return dec_; }
   System& system() { return *sys_; }
   Index n_owned() const { return n_owned_; }
+  NeighborList& neighbors() { return *nlist_; }
 
- private:
-  // One owned atom in flight (migration, gather).
+  // One atom in flight (migration, gather, restarts); x0/y0/z0: the neighbour list's build
+  // reference (the wrapped position at the last list build).
   struct Atom {
     std::int64_t id;
     int type, ix, iy, iz;
     double x, y, z, vx, vy, vz;
+    double x0, y0, z0;
   };
+  // Instead of setup(): continues from a restored global state (every atom of the system, on
+  // every rank, in any order; the cell given to the constructor is the current one). Each
+  // rank's list is built from the build reference (x0/y0/z0 in box_at_build) without
+  // wrapping, as the uninterrupted run built it, then the current positions are set and the
+  // forces computed; `step` continues. Collective. The integrator state is the caller's.
+  void restore(const std::vector<Atom>& atoms, const Box& box_at_build, long step);
+
+ private:
   void rebuild(std::vector<Atom> candidates);
   std::vector<Atom> download_owned();
   void refresh_imports();
@@ -101,6 +111,8 @@ class DistributedRun {
   long step_ = 0;
   long rebuilds_ = 0;
   bool setup_done_ = false, energy_current_ = false, started_ = false;
+  bool from_reference_ = false;  // rebuild(): build the lists from x0 without wrapping
+  Box restore_box_at_build_{};
   std::vector<Atom> initial_;  // this rank's share of the input until setup()
   DistributedStats stats_;
 };
