@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "engine/error.hpp"
+#include "engine/safety.hpp"
 
 namespace md {
 
@@ -150,6 +151,19 @@ int collective_stop_signal(Comm& comm, const volatile std::sig_atomic_t* flag) {
   long sig = flag ? static_cast<long>(*flag) : 0;
   comm.max(&sig, 1);
   return static_cast<int>(sig);
+}
+
+void collective_safety(Comm& comm, const std::function<void()>& check) {
+  std::string mine;
+  try {
+    check();
+  } catch (const SafetyError& e) {
+    mine = "rank " + std::to_string(comm.rank()) + " (counting its owned and imported atoms): " +
+           e.what();
+  }
+  const auto all = comm.all_gather(std::vector<std::uint8_t>(mine.begin(), mine.end()));
+  for (const auto& m : all)
+    if (!m.empty()) throw SafetyError(std::string(m.begin(), m.end()));
 }
 
 }  // namespace md

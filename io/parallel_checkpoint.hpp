@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,5 +34,10 @@ std::vector<DistributedRun::Atom> checkpoint_atoms(const Checkpoint& c, const St
 // Collective (one host all-reduce of one integer, no device transfer): the stop signal
 // requested on any rank (0: none); every rank gets the same answer.
 int collective_stop_signal(Comm& comm, const volatile std::sig_atomic_t* flag);
+
+// Collective safety verdict (engine/safety.hpp): runs `check` on every rank; when it throws
+// SafetyError on any rank, every rank throws SafetyError with the message of the lowest such
+// rank ("rank R: ..."; `ranks` > 1), so all ranks stop together.
+void collective_safety(Comm& comm, const std::function<void()>& check);
 
 }  // namespace md

@@ -10,6 +10,7 @@
 #include "engine/comm.hpp"
 #include "engine/distributed.hpp"
 #include "engine/error.hpp"
+#include "engine/safety.hpp"
 #include "io/app.hpp"
 #include "io/lammps_data.hpp"
 #include "io/output_files.hpp"
@@ -153,6 +154,19 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   } else {
     run.setup();
   }
+  // [safety] (engine/safety.hpp) with a collective verdict: the overlap check at the start of
+  // a new run, the non-finite / left-the-box checks at sync points (output, checkpoint and
+  // check_every steps). The per-step displacement check of one rank is not made on ranks.
+  std::unique_ptr<SafetyMonitor> safety;
+  if (job.safety) safety = std::make_unique<SafetyMonitor>(*job.ctx, job.safety_limits, skin);
+  if (safety && !restart) {
+    try {
+      collective_safety(comm, [&]() { safety->check_overlaps(run.system(), run.neighbors(), 0); });
+    } catch (const SafetyError& e) {
+      if (rank0) std::fprintf(stderr, "mdgpu: error: %s\n", e.what());
+      return 1;
+    }
+  }
 
   // Outputs on rank 0 (a continued run truncates each to the offset its checkpoint recorded).
   std::unique_ptr<ThermoOutput> thermo;
@@ -236,6 +250,7 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
     const long to = std::min({job.steps, next_multiple(now, job.thermo_every),
                               next_multiple(now, frame_every),
                               next_multiple(now, job.checkpoint_every),
+                              next_multiple(now, job.check_every),
                               next_multiple(now, kStopCheckSteps)});
     const bool at_start = first && !restart;
     const bool thermo_due = at_start || thermo_step(to);
@@ -255,6 +270,27 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
     st.imported_max = part.imported_max;
     st.rebuild_bytes = part.rebuild_bytes;
     st.step_bytes = part.step_bytes;
+    const bool sync = thermo_due || frame_due || to == job.steps ||
+                      (job.checkpoint_every > 0 && to % job.checkpoint_every == 0) ||
+                      to % job.check_every == 0;
+    if (safety && sync && to > first_step) {
+      try {
+        collective_safety(comm, [&]() { safety->check(run.system(), run.step()); });
+      } catch (const SafetyError& e) {
+        if (thermo) thermo->flush();
+        for (auto& w : trajs) w->sync();
+        if (rank0)
+          std::fprintf(stderr,
+                       "mdgpu: error: %s\nmdgpu: all %d ranks stopped at step %ld; %s\n", e.what(),
+                       comm.size(), run.step(),
+                       last_checkpoint >= 0
+                           ? fmt::format("the last checkpoint (step {}, it passed the checks) is "
+                                         "{}", last_checkpoint, job.checkpoint_file).c_str()
+                           : "this run wrote no checkpoint before ([safety] last_good is not "
+                             "written on several ranks)");
+        return kExitSafety;
+      }
+    }
     if (run.step() >= job.steps) break;
     stopped_by = collective_stop_signal(comm, stop);
     if (stopped_by != 0 ||

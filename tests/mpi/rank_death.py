@@ -6,8 +6,11 @@
   --mode usr1       SIGUSR1 to mpirun (forwarded to every rank): all ranks stop at the same
                     step with one checkpoint and one message, exit 3;
   --mode term-rank  SIGTERM to one rank only (rank 3): the ranks agree at their next sync
-                    point and stop together as above, exit 3.
-In every mode the checkpoint left behind is continued on one rank to the end and must equal
+                    point and stop together as above, exit 3;
+  --mode safety     a [safety] check fails (atoms leave a non-periodic box): every rank stops
+                    at the same sync step with one message naming the rank and cause, exit 4
+                    as on one rank (which is run too).
+In the first three modes the checkpoint left behind is continued on one rank to the end and must equal
 the uninterrupted one-rank run bitwise (compare_data.py --bitwise).
 Exit 77 (ctest SKIP_RETURN_CODE) when mpirun is absent or mdgpu was built without MPI.
 Usage: rank_death.py --mdgpu BIN --mode kill9|usr1|term-rank [--steps 600]"""
@@ -51,10 +54,35 @@ def rank_pids(mpirun_pid):
     return out
 
 
+def safety(args, mpirun, env, text):
+    text = (text.replace('masses = {', 'periodic = [true, true, false]\nmasses = {')
+            .replace('every = 100', 'every = 20'))
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (1, RANKS):
+            d = os.path.join(tmp, f'np{n}')
+            os.makedirs(d)
+            with open(os.path.join(d, 'in.toml'), 'w') as f:
+                f.write(text)
+            cmd = ([] if n == 1 else [mpirun, '--allow-run-as-root', '--oversubscribe', '-np', str(n)])
+            p = subprocess.run(cmd + [args.mdgpu, 'run', 'in.toml', '-q'], cwd=d, env=env,
+                               capture_output=True, text=True, timeout=TIMEOUT)
+            errors = [l for l in p.stderr.splitlines() if l.startswith('mdgpu: error:')]
+            print(f'np {n}: exit {p.returncode}')
+            print('\n'.join('  ' + l for l in p.stderr.splitlines() if l.startswith('mdgpu:')))
+            results[n] = (p.returncode, errors)
+    (rc1, e1), (rcn, en) = results[1], results[RANKS]
+    ok = (rc1 == 4 and rcn == 4 and len(e1) == 1 and len(en) == 1 and
+          'left the box through a non-periodic boundary' in en[0] and 'rank ' in en[0] and
+          re.search(r'step (\d+)', e1[0]).group(1) == re.search(r'step (\d+)', en[0]).group(1))
+    print('same step, one message, exit 4 on both:', 'ok' if ok else 'BAD')
+    return 0 if ok else 1
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--mdgpu', required=True)
-    ap.add_argument('--mode', required=True, choices=['kill9', 'usr1', 'term-rank'])
+    ap.add_argument('--mode', required=True, choices=['kill9', 'usr1', 'term-rank', 'safety'])
     ap.add_argument('--steps', type=int, default=600)
     args = ap.parse_args()
     mpirun = shutil.which('mpirun') or shutil.which('mpiexec')
@@ -67,6 +95,8 @@ def main():
     text, _ = run_case.CASES['lj_cubic_langevin'](args.steps)
     text = restart_case.with_checkpoint(text).replace(
         'checkpoint = { file = "run.ckpt" }', 'checkpoint = { file = "run.ckpt", every = 40 }')
+    if args.mode == 'safety':
+        return safety(args, mpirun, env, text)
     with tempfile.TemporaryDirectory() as tmp:
         dirs = {}
         for name in ('ref', 'run'):
