@@ -445,6 +445,18 @@ void DistributedRun::restore(std::vector<Atom> share, const Box& box, const Box&
   started_ = true;
 }
 
+void DistributedRun::restore(const std::vector<Atom>& atoms, const Box& box_at_build,
+                             long step) {
+  if (atoms.size() != proto_.id.size())
+    throw Error("internal: restoring " + std::to_string(atoms.size()) + " atoms of " +
+                std::to_string(proto_.id.size()));
+  std::vector<Atom> share;
+  for (std::size_t i = static_cast<std::size_t>(comm_->rank()); i < atoms.size();
+       i += static_cast<std::size_t>(comm_->size()))
+    share.push_back(atoms[i]);
+  restore(std::move(share), proto_.box, box_at_build, step);
+}
+
 ThermoSample DistributedRun::thermo() {
   if (!setup_done_) setup();
   if (!energy_current_) compute_forces(true);

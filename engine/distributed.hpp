@@ -106,6 +106,9 @@ class DistributedRun {
   // the run continues bitwise as the run that wrote the state. Integrator state is the
   // caller's (Integrator::deserialize).
   void restore(std::vector<Atom> share, const Box& box, const Box& box_at_build, long step);
+  // The same from every atom of the system on every rank (any order; io/parallel_checkpoint):
+  // the current cell is the one given to the constructor.
+  void restore(const std::vector<Atom>& atoms, const Box& box_at_build, long step);
   // Runs n steps (collective).
   DistributedStats run(long nsteps, const DistributedObservers& obs);
   // Compatibility form of run(): thermo and frames only.

@@ -1,5 +1,8 @@
 #include "io/parallel_config.hpp"
 
+#include <algorithm>
+#include <climits>
+#include <filesystem>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -7,8 +10,13 @@
 #include "engine/comm.hpp"
 #include "engine/distributed.hpp"
 #include "engine/error.hpp"
+#include "engine/safety.hpp"
 #include "io/app.hpp"
 #include "io/lammps_data.hpp"
+#include "io/output_files.hpp"
+#include "io/parallel_checkpoint.hpp"
+#include "io/report.hpp"
+#include "io/signals.hpp"
 #include "io/thermo_output.hpp"
 #include "io/trajectory.hpp"
 
@@ -103,8 +111,6 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
     if (t.forces || t.energies || t.uncertainty)
       refuse(job, "[output] trajectory \"" + t.file + "\" with per-atom forces, energies or "
                   "uncertainty (positions and velocities are)");
-  if (job.checkpoint_every > 0 || job.checkpoint_at_end) refuse(job, "[output] checkpoint");
-  if (!job.restart_file.empty()) refuse(job, "--restart");
   if (job.minimize) refuse(job, "[minimize]");
   if (job.uncertainty) refuse(job, "[uncertainty]");
   if (job.sort_every > 0) refuse(job, "[neighbor] sort_every");
@@ -115,8 +121,30 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   const std::array<int, 3> grid =
       resolve_grid(job.parallel, comm.size(), job.initial.box, rlist, job.input_file);
   const double dist = import_distance(*job.potential, skin);
-  // direct: device buffers handed to the transport (the CPU executor; a CUDA build needs a
-  // device transport, which this build does not have: host staging)
+
+  // Continue from a checkpoint (the one-rank format, written by any number of ranks): every
+  // rank reads and checks it (the same file, so the same verdict), rank 0 warns.
+  const bool rank0 = comm.rank() == 0;
+  auto warn0 = [&](const std::string& w) {
+    if (rank0) run_warning(w);
+  };
+  std::unique_ptr<Checkpoint> restart;
+  std::string used;
+  if (!job.restart_file.empty()) {
+    restart = std::make_unique<Checkpoint>(load_restart(job.restart_file, used, warn0));
+    const std::string w = check_compatible(*restart, used, *job.sim, job.system_hash, job.input_hash);
+    if (!w.empty()) warn0(w);
+    check_outputs_continue(*restart, used);
+    if (restart->step > job.steps)
+      throw InputError(used, 0,
+                       fmt::format("checkpoint is at step {}, beyond [run] steps = {} (steps "
+                                   "counts from the start of the first run)",
+                                   restart->step, job.steps));
+  }
+  Structure global = job.initial;  // the input's id order; the cell: the checkpoint's
+  if (restart) global.box = restart->box;
+  // direct: device buffers handed to the transport (the CPU executor; on CUDA the NCCL
+  // transport when built with it, else host staging)
   const bool device_ok = job.ctx->backend() == Backend::cpu || nccl_built();
   if (job.parallel.transport == "direct" && !device_ok)
     throw InputError(job.input_file, 0,
@@ -125,7 +153,7 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   const Transport transport =
       job.parallel.transport == "host" ? Transport::host
       : (job.parallel.transport == "direct" || device_ok) ? Transport::direct : Transport::host;
-  DistributedRun run(comm, *job.ctx, job.initial, job.units, *job.potential, *job.integrator,
+  DistributedRun run(comm, *job.ctx, global, job.units, *job.potential, *job.integrator,
                      job.dt, skin, grid, dist, job.parallel.margin, transport);
   if (terminal)
     fmt::print("mdgpu: {} atoms on {} ranks ({}), {} transport, grid {} x {} x {}, import "
@@ -134,34 +162,178 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
                grid[0], grid[1], grid[2], dist,
                dist > rlist * 1.5 ? "2 x (cutoff + skin)" : "cutoff + skin", run.margin(), style,
                backend_name(job.ctx->backend()));
-  run.setup();
+  if (restart) {
+    job.integrator->deserialize(*job.ctx, restart->integrator_state);
+    run.restore(checkpoint_atoms(*restart, job.initial, used), restart->box_at_build,
+                restart->step);
+    if (terminal) fmt::print("continuing from {} at step {}\n", used, restart->step);
+  } else {
+    run.setup();
+  }
+  // [safety] (engine/safety.hpp) with a collective verdict: the overlap check at the start of
+  // a new run, the non-finite / left-the-box checks at sync points (output, checkpoint and
+  // check_every steps). The per-step displacement check of one rank is not made on ranks.
+  std::unique_ptr<SafetyMonitor> safety;
+  if (job.safety) safety = std::make_unique<SafetyMonitor>(*job.ctx, job.safety_limits, skin);
+  if (safety && !restart) {
+    try {
+      collective_safety(comm, [&]() { safety->check_overlaps(run.system(), run.neighbors(), 0); });
+    } catch (const SafetyError& e) {
+      if (rank0) std::fprintf(stderr, "mdgpu: error: %s\n", e.what());
+      return 1;
+    }
+  }
+
+  // Outputs on rank 0 (a continued run truncates each to the offset its checkpoint recorded).
   std::unique_ptr<ThermoOutput> thermo;
   std::vector<std::unique_ptr<TrajectoryWriter>> trajs;
   long frame_every = 0;
-  if (comm.rank() == 0) {
-    thermo = std::make_unique<ThermoOutput>(job.thermo_file, job.thermo_norm, terminal);
-    for (const auto& spec : job.trajectories) trajs.push_back(open_trajectory(spec, job.units));
+  if (rank0) {
+    const long long thermo_at = resume_offset(restart.get(), job.thermo_file);
+    if (thermo_at >= 0) {
+      namespace fs = std::filesystem;
+      std::error_code ec;
+      if (!fs::exists(job.thermo_file) ||
+          fs::file_size(job.thermo_file) < static_cast<std::uintmax_t>(thermo_at))
+        throw Error("thermo file \"" + job.thermo_file +
+                    "\" is missing or shorter than when the checkpoint was written");
+      fs::resize_file(job.thermo_file, static_cast<std::uintmax_t>(thermo_at), ec);
+      if (ec) throw Error("cannot truncate \"" + job.thermo_file + "\": " + ec.message());
+    }
+    thermo = std::make_unique<ThermoOutput>(job.thermo_file, job.thermo_norm, terminal,
+                                            thermo_at >= 0);
+    for (const auto& spec : job.trajectories)
+      trajs.push_back(open_trajectory(spec, job.units, resume_offset(restart.get(), spec.file)));
   }
   for (const auto& spec : job.trajectories) frame_every = std::gcd(frame_every, spec.every);
-  DistributedObservers obs;
-  obs.thermo_every = job.thermo_every;
-  obs.on_thermo = [&](const ThermoSample& t) {
-    if (thermo) thermo->write(t);
-  };
-  obs.frame_every = frame_every;
-  if (frame_every > 0)
-    obs.on_frame = [&](const ThermoSample& t, const Structure& s) {  // gathered on rank 0
-      for (auto& w : trajs) {
-        if (t.step % w->spec().every != 0 && t.step != job.steps) continue;
-        w->write(Frame{&s, t.step, t.time, t.pe});
+
+  // Checkpoints: gathered on rank 0 at sync points, written there atomically (+ .prev).
+  const std::string run_id = new_run_id();
+  long last_checkpoint = -1;
+  auto write_ckpt = [&]() {
+    if (thermo) thermo->flush();
+    Checkpoint c = capture_distributed_checkpoint(run, comm, job.initial, *job.integrator,
+                                                  run.step(), job.dt);
+    c.system_hash = job.system_hash;
+    c.input_hash = job.input_hash;
+    if (rank0) {
+      c.outputs.push_back({kCheckpointRunTag + run_id, 0});
+      if (!job.thermo_file.empty() && !job.files.is_sink(job.thermo_file))
+        record_output(c, job.thermo_file,
+                      static_cast<long long>(std::filesystem::file_size(job.thermo_file)), true);
+      for (auto& t : trajs) {
+        t->sync();
+        if (job.files.is_sink(t->spec().file)) continue;
+        record_output(c, t->spec().file, t->position(), t->spec().format != "h5md");
       }
-    };
-  obs.max_check_interval = job.check_every;
-  const DistributedStats st = run.run(job.steps, obs);
+    }
+    write_checkpoint_on_rank0(comm, job.checkpoint_file, c);
+    last_checkpoint = run.step();
+  };
+
+  // The time loop in stretches between sync points: output steps, checkpoint steps and at
+  // least every kStopCheckSteps steps, where the ranks agree on a stop (a signal on any rank:
+  // one host all-reduce of one integer, no device transfer). Output is emitted only at its
+  // own steps, so the stretches do not change what is computed.
+  constexpr long kStopCheckSteps = 20;
+  const volatile std::sig_atomic_t* stop = nullptr;
+  if (ov.handle_signals) {
+    install_stop_handlers();
+    stop = stop_flag();
+  }
+  const long first_step = run.step();
+  auto thermo_step = [&](long s) {
+    return s == job.steps || (job.thermo_every > 0 && s % job.thermo_every == 0) ||
+           (s == first_step && !restart);
+  };
+  auto next_multiple = [](long s, long every) {
+    return every > 0 ? (s / every + 1) * every : LONG_MAX;
+  };
+  const std::function<void(const ThermoSample&)> on_thermo = [&](const ThermoSample& t) {
+    if (thermo && thermo_step(t.step)) thermo->write(t);
+  };
+  const std::function<void(const ThermoSample&, const Structure&)> on_frame =
+      [&](const ThermoSample& t, const Structure& s) {  // frames gathered on rank 0
+        for (auto& w : trajs) {
+          if (t.step % w->spec().every != 0 && t.step != job.steps) continue;
+          w->write(Frame{&s, t.step, t.time, t.pe});
+        }
+      };
+  DistributedStats st;
+  int stopped_by = 0;
+  for (bool first = true;; first = false) {
+    const long now = run.step();
+    const long to = std::min({job.steps, next_multiple(now, job.thermo_every),
+                              next_multiple(now, frame_every),
+                              next_multiple(now, job.checkpoint_every),
+                              next_multiple(now, job.check_every),
+                              next_multiple(now, kStopCheckSteps)});
+    const bool at_start = first && !restart;
+    const bool thermo_due = at_start || thermo_step(to);
+    const bool frame_due =
+        frame_every > 0 && (at_start || to == job.steps || to % frame_every == 0);
+    const DistributedStats part =
+        run.run(std::max(0L, to - now), job.thermo_every,
+                thermo_due ? on_thermo : std::function<void(const ThermoSample&)>{}, frame_every,
+                frame_due ? on_frame
+                          : std::function<void(const ThermoSample&, const Structure&)>{});
+    st.steps += part.steps;
+    st.rebuilds += part.rebuilds;
+    st.wall_seconds += part.wall_seconds;
+    st.comm_seconds += part.comm_seconds;
+    st.owned_min = part.owned_min;
+    st.owned_max = part.owned_max;
+    st.imported_max = part.imported_max;
+    st.rebuild_bytes = part.rebuild_bytes;
+    st.step_bytes = part.step_bytes;
+    st.migrations += part.migrations;
+    st.rollbacks += part.rollbacks;
+    st.margin_rollbacks += part.margin_rollbacks;
+    st.check_interval = part.check_interval;
+    const bool sync = thermo_due || frame_due || to == job.steps ||
+                      (job.checkpoint_every > 0 && to % job.checkpoint_every == 0) ||
+                      to % job.check_every == 0;
+    if (safety && sync && to > first_step) {
+      try {
+        collective_safety(comm, [&]() { safety->check(run.system(), run.step()); });
+      } catch (const SafetyError& e) {
+        if (thermo) thermo->flush();
+        for (auto& w : trajs) w->sync();
+        if (rank0)
+          std::fprintf(stderr,
+                       "mdgpu: error: %s\nmdgpu: all %d ranks stopped at step %ld; %s\n", e.what(),
+                       comm.size(), run.step(),
+                       last_checkpoint >= 0
+                           ? fmt::format("the last checkpoint (step {}, it passed the checks) is "
+                                         "{}", last_checkpoint, job.checkpoint_file).c_str()
+                           : "this run wrote no checkpoint before ([safety] last_good is not "
+                             "written on several ranks)");
+        return kExitSafety;
+      }
+    }
+    if (run.step() >= job.steps) break;
+    stopped_by = collective_stop_signal(comm, stop);
+    if (stopped_by != 0 ||
+        (job.checkpoint_every > 0 && run.step() % job.checkpoint_every == 0))
+      write_ckpt();
+    if (stopped_by != 0) break;
+  }
   if (thermo) thermo->flush();
   for (auto& w : trajs) w->sync();
+  if (stopped_by != 0) {
+    if (rank0)
+      std::fprintf(stderr,
+                   "mdgpu: stopped by signal %d at step %ld on %d ranks; checkpoint written to "
+                   "%s\nmdgpu: continue with (any number of ranks): mpirun -np %d mdgpu run %s "
+                   "--restart %s\n",
+                   stopped_by, run.step(), comm.size(), job.checkpoint_file.c_str(), comm.size(),
+                   job.input_file.c_str(), job.checkpoint_file.c_str());
+    return kExitStopped;
+  }
+  if (ov.handle_signals) restore_default_handlers();
+  if (job.checkpoint_at_end && last_checkpoint != run.step()) write_ckpt();
   const Structure s = run.gather();
-  if (comm.rank() == 0 && !job.data_file.empty())
+  if (rank0 && !job.data_file.empty())
     write_lammps_data(job.data_file, s, "units " + job.units.name);
   long bytes[2] = {st.rebuild_bytes, st.step_bytes};
   comm.max(bytes, 2);
