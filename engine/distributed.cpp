@@ -54,7 +54,7 @@ DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global
                                double skin, std::array<int, 3> grid, double import_distance)
     : comm_(&comm), ctx_(&ctx), units_(units), pot_(&pot), integ_(&integ), dt_(dt), skin_(skin),
       dec_(global.box, grid, import_distance), proto_(global), reducer_(comm),
-      energy_(ctx, 0), virial_(ctx, 0), disp2_(ctx, 1), pack_(ctx, 0), unpack_(ctx, 0),
+      energy_(ctx, 0), virial_(ctx, 0), disp2_(ctx, 2), pack_(ctx, 0), unpack_(ctx, 0),
       step_dev_(ctx, 1), send_idx_(ctx, 0), thermo_(ctx) {
   if (dec_.ranks() != comm.size())
     throw Error("internal: decomposition grid does not match the number of ranks");
@@ -128,8 +128,26 @@ void DistributedRun::rebuild(std::vector<Atom> candidates) {
   const auto t0 = Clock::now();
   Comm& comm = *comm_;
   const int me = comm.rank(), nr = comm.size();
-  const Box& gbox = proto_.box;
   const long sent0 = comm.bytes_sent;
+  // A barostat moves the cell on the device every step (the same bits on every rank: its sums
+  // are exact cross-rank sums). The sub-domains are fixed in fractional coordinates; ownership,
+  // import margins (plane spacings) and the new sub-system take the current cell (one counted
+  // read, rebuild steps only). Imports need no margin for the deformation until the next
+  // rebuild: the Verlet lists are built here, with this cell and these positions, and stay
+  // fixed until then (the one-rank rebuild decision, cell-corner term included, keeps them
+  // complete for the cutoff); a rank's lists and ghost images reference only local atoms
+  // (owned or imported now), whose positions arrive every step, and ghosts are re-imaged with
+  // the current cell. So the import set must be complete only for the lists built now: every
+  // atom within D (engine/domain.hpp) of the sub-domain in this cell.
+  if (sys_ && integ_->changes_box()) {
+    proto_.box = sys_->pull_box();
+    dec_ = Decomposition(proto_.box, dec_.grid(), dec_.import_distance());
+    const std::string thin = dec_.too_thin(0.5 * (pot_->cutoff() + skin_));
+    if (!thin.empty())
+      throw Error("step " + std::to_string(step_) + ": the barostat shrank the cell: " + thin +
+                  "; use fewer ranks or a [parallel] grid with fewer sub-domains along it");
+  }
+  const Box& gbox = proto_.box;
 
   // 1. migration: every atom to the owner of its fractional position (wrapped on the host for
   // the decision only; the atoms travel as they are, the new owner's list build wraps them)
@@ -293,15 +311,18 @@ void DistributedRun::refresh_imports() {
 }
 
 bool DistributedRun::rebuild_due() {
-  // The one-rank decision (DecideRebuild with a fixed cell): max |x - x0|^2 > (skin/2)^2.
+  // The one-rank decision (DecideRebuild): max |x - x0|^2 > rebuild_delta^2, the skin less
+  // the cell corners' displacements since the build (the same bits on every rank).
   reduce(*ctx_, n_owned_,
          Displacement2{sys_->x.data(), sys_->y.data(), sys_->z.data(), nlist_->x0.data(),
                        nlist_->y0.data(), nlist_->z0.data()},
          MaxOp{}, 0.0, disp2_.data());
-  double d2 = n_owned_ > 0 ? ctx_->to_host(disp2_, 1)[0] : 0.0;
-  comm_->max(&d2, 1);
-  const double delta = 0.5 * (skin_ - 0.0);
-  return d2 > delta * delta;
+  parallel_for(*ctx_, 1, RebuildDelta2{sys_->box_device(), nlist_->box_at_build.data(), skin_,
+                                       disp2_.data() + 1});
+  std::vector<double> d2 = ctx_->to_host(disp2_, 2);
+  if (n_owned_ == 0) d2[0] = 0.0;
+  comm_->max(d2.data(), 2);
+  return d2[0] > d2[1];
 }
 
 void DistributedRun::compute_forces(bool energy) {
@@ -323,6 +344,7 @@ void DistributedRun::setup() {
 ThermoSample DistributedRun::thermo() {
   if (!setup_done_) setup();
   if (!energy_current_) compute_forces(true);
+  if (integ_->changes_box()) sys_->pull_box();  // the host mirror read by thermo and reservoir
   // ThermoCompute sums the owned atoms exactly and combines the ranks through the System's
   // CrossRankReducer (collective), so every rank gets the one-rank bits.
   thermo_.enqueue(*ctx_, *sys_, energy_.data(), virial_.data());
@@ -398,6 +420,7 @@ Structure DistributedRun::gather() {
   for (const Atom& a : mine) put(bytes, a);
   const auto all = comm_->all_gather(bytes);
   Structure s = proto_;
+  if (integ_->changes_box()) s.box = sys_->pull_box();
   if (comm_->rank() != 0) {
     s.id.clear();
     return s;
