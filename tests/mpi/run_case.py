@@ -164,11 +164,9 @@ CASES = {
     # z (1.68 sigma) shorter than the list radius under aniso MTK: z changes on its own
     'lj_thin_mtk': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[8, 8, 1]'), ensemble=MTK_LJ.format(coupling='aniso'), steps=s), False),
     'eam_mtk': lambda s: (EAM.format(pot=POT, ensemble=MTK_METAL.format(t=1200.0, p=-2000.0, coupling='aniso'), steps=s), False),
-    'snap_mtk': lambda s: (SNAP.format(src=SRC, ensemble=MTK_METAL.format(t=600.0, p=0.0, coupling='iso'), steps=s), False),
     'deepmd_mtk': lambda s: (DEEPMD.format(src=SRC, ensemble=MTK_METAL.format(t=600.0, p=0.0, coupling='iso'), steps=s), False),
 }
-NPT_CASES = {'lj_cubic_mtk', 'lj_cubic_scr', 'lj_triclinic_mtk', 'lj_thin_mtk', 'eam_mtk', 'snap_mtk',
-             'deepmd_mtk'}
+NPT_CASES = {'lj_cubic_mtk', 'lj_cubic_scr', 'lj_triclinic_mtk', 'lj_thin_mtk', 'eam_mtk', 'deepmd_mtk'}
 
 
 def box_lines(path):
