@@ -70,23 +70,7 @@ struct MarginCheck {
   double margin;
   int* flag;
   MD_HD void operator()(Index) const {
-    double d1 = 0, d2 = 0;
-    for (int c = 0; c < 8; ++c) {
-      const double s[3] = {double(c & 1), double((c >> 1) & 1), double((c >> 2) & 1)};
-      double r[3], r0[3];
-      box->to_cartesian(s, r);
-      box_mig->to_cartesian(s, r0);
-      const double d = sqrt((r[0] - r0[0]) * (r[0] - r0[0]) + (r[1] - r0[1]) * (r[1] - r0[1]) +
-                            (r[2] - r0[2]) * (r[2] - r0[2]));
-      if (d > d1) {
-        d2 = d1;
-        d1 = d;
-      } else if (d > d2) {
-        d2 = d;
-      }
-    }
-    double delta = 0.5 * (margin - (d1 + d2));
-    if (delta < 0) delta = 0;
+    const double delta = rebuild_delta(*box, *box_mig, margin);
     if (*disp2 > delta * delta) *flag = 1;
   }
 };
@@ -211,8 +195,21 @@ void DistributedRun::rebuild(std::vector<Atom> candidates, bool from_reference, 
   const auto t0 = Clock::now();
   Comm& comm = *comm_;
   const int me = comm.rank(), nr = comm.size();
-  const Box& gbox = box;
   const long sent0 = comm.bytes_sent;
+  // A barostat moves the cell on the device every step (the same bits on every rank: its sums
+  // are exact cross-rank sums). The sub-domains are fixed in fractional coordinates; ownership
+  // and import margins (plane spacings) take the current cell at each migration. Between
+  // migrations the margin check (MarginCheck: atoms and the cell's corners) keeps the imports
+  // complete for every list the ranks build.
+  if (integ_->changes_box()) {
+    dec_ = Decomposition(box, dec_.grid(), dec_.import_distance());
+    const std::string thin = dec_.too_thin(0.5 * (pot_->cutoff() + skin_));
+    if (!thin.empty())  // found by every rank alike: reported once, all ranks stop
+      throw InputError("", 0, "step " + std::to_string(step_) + ": the barostat shrank the cell: " +
+                                  thin + "; use fewer ranks or a [parallel] grid with fewer "
+                                  "sub-domains along it");
+  }
+  const Box& gbox = box;
 
   // 1. migration: every atom to the owner of its current fractional position (wrapped on the
   // host for the decision only; the atoms travel as they are)
@@ -647,7 +644,7 @@ Structure DistributedRun::gather() {
     s.id.clear();
     return s;
   }
-  if (integ_->changes_box()) s.box = sys_->box();
+  if (integ_->changes_box()) s.box = sys_->pull_box();
   s.has_velocities = true;
   for (const Atom& a : all) {
     s.type.push_back(a.type);
