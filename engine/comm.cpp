@@ -100,16 +100,37 @@ void CommReducer::max(Context& ctx, double* values, int count) {
 
 const char* transport_name(Transport t) { return t == Transport::host ? "host" : "direct"; }
 
-void DirectReducer::sum(Context& ctx, Fixed128* values, int count) {
-  if (comm_->size() == 1 || count <= 0) return;
-  DeviceAccess open(ctx);
-  comm_->sum(values, count);
-}
+namespace {
+// CPU executor: device memory is host memory (the strict arena is opened for the call).
+class CpuDirectTransport : public DeviceTransport {
+ public:
+  explicit CpuDirectTransport(Comm& c) : comm_(&c) {}
+  int ranks() const override { return comm_->size(); }
+  const char* name() const override { return "direct (device buffers to the Comm)"; }
+  void sum(Context& ctx, Fixed128* values, int count) override {
+    if (comm_->size() == 1 || count <= 0) return;
+    DeviceAccess open(ctx);
+    comm_->sum(values, count);
+  }
+  void max(Context& ctx, double* values, int count) override {
+    if (comm_->size() == 1 || count <= 0) return;
+    DeviceAccess open(ctx);
+    comm_->max(values, count);
+  }
+  void all_to_all_v(Context& ctx, const void* send, const std::vector<long>& send_bytes,
+                    void* recv, const std::vector<long>& recv_bytes) override {
+    DeviceAccess open(ctx);
+    comm_->all_to_all_v(send, send_bytes, recv, recv_bytes);
+  }
 
-void DirectReducer::max(Context& ctx, double* values, int count) {
-  if (comm_->size() == 1 || count <= 0) return;
-  DeviceAccess open(ctx);
-  comm_->max(values, count);
+ private:
+  Comm* comm_;
+};
+}  // namespace
+
+std::unique_ptr<DeviceTransport> make_device_transport(Comm& comm, Context& ctx) {
+  if (ctx.backend() == Backend::cpu) return std::make_unique<CpuDirectTransport>(comm);
+  return make_nccl_transport(comm, ctx);
 }
 
 }  // namespace md

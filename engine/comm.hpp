@@ -104,22 +104,29 @@ class CommReducer : public CrossRankReducer {
 // The transport of a decomposed run ([parallel] transport): "host" stages device buffers
 // through counted host copies; "direct" hands device pointers to the transport (the CPU
 // executor, whose device memory the host transport can address inside a device-access
-// bracket; on CUDA this needs a device transport, engine/nccl_comm.hpp).
+// bracket; on CUDA a device transport: NCCL, engine/nccl_transport.cpp).
 enum class Transport { host, direct };
 const char* transport_name(Transport t);
 
-// CrossRankReducer that hands the device arrays to the Comm directly (no counted transfer, no
-// synchronisation): CPU executor only (a Context device-access bracket around the call).
-class DirectReducer : public CrossRankReducer {
+// A transport on device buffers (Transport::direct): the cross-rank reductions
+// (CrossRankReducer) and the per-step exchange of packed positions, with no host copy and no
+// host synchronisation. CPU executor: the Comm addresses the device arrays inside a device
+// access bracket (engine/comm.cpp). CUDA: NCCL, stream-ordered (engine/nccl_transport.cpp,
+// compiled with MDGPU_NCCL).
+class DeviceTransport : public CrossRankReducer {
  public:
-  explicit DirectReducer(Comm& c) : comm_(&c) {}
-  int ranks() const override { return comm_->size(); }
-  void sum(Context& ctx, Fixed128* values, int count) override;
-  void max(Context& ctx, double* values, int count) override;
-
- private:
-  Comm* comm_;
+  // send/recv: device buffers of size() segments (bytes per rank, rank order); collective.
+  virtual void all_to_all_v(Context& ctx, const void* send, const std::vector<long>& send_bytes,
+                            void* recv, const std::vector<long>& recv_bytes) = 0;
+  virtual const char* name() const = 0;
 };
+
+// The device transport for ctx's executor: the CPU one, NCCL on CUDA when built with it,
+// otherwise nullptr (use host staging).
+std::unique_ptr<DeviceTransport> make_device_transport(Comm& comm, Context& ctx);
+// Whether this build has a device transport for CUDA (MDGPU_NCCL).
+bool nccl_built();
+std::unique_ptr<DeviceTransport> make_nccl_transport(Comm& comm, Context& ctx);  // or nullptr
 
 // Opens device memory to the host transport for its lifetime (CPU executor, strict memory
 // mode): what a kernel launch does; not a transfer.

@@ -121,14 +121,17 @@ DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global
     throw Error("internal: decomposition grid does not match the number of ranks");
   if (!(margin >= 0.0) || !std::isfinite(margin))
     throw Error("[parallel] margin must be non-negative (0: the neighbour skin)");
-  if (transport == Transport::direct && ctx.backend() != Backend::cpu)
-    throw Error("[parallel] transport = \"direct\" needs a device transport (NCCL), which this "
-                "build does not have for the " + std::string(backend_name(ctx.backend())) +
-                " executor; use transport = \"host\"");
-  if (transport == Transport::direct)
-    reducer_ = std::make_unique<DirectReducer>(comm);
-  else
+  if (transport == Transport::direct) {
+    device_ = make_device_transport(comm, ctx);
+    if (!device_)
+      throw Error("[parallel] transport = \"direct\" needs a device transport (NCCL), which this "
+                  "build does not have for the " + std::string(backend_name(ctx.backend())) +
+                  " executor; use transport = \"host\"");
+    cross_ = device_.get();
+  } else {
     reducer_ = std::make_unique<CommReducer>(comm);
+    cross_ = reducer_.get();
+  }
   proto_.x.clear();
   proto_.y.clear();
   proto_.z.clear();
@@ -364,7 +367,7 @@ void DistributedRun::rebuild(std::vector<Atom> candidates, bool from_reference, 
   ghost_reserve_ = std::max(ghost_reserve_, sys.ghost_capacity());
   neigh_reserve_ = std::max(neigh_reserve_, nlist_->max_neigh());
   base_builds_ = nlist_->read_status().n_builds;
-  sys.set_cross_rank(reducer_.get());
+  sys.set_cross_rank(cross_);
   reset_margin_reference();
   ++stats_.migrations;
 }
@@ -400,8 +403,7 @@ void DistributedRun::refresh_imports() {
                                pack_.data()});
   if (transport_ == Transport::direct) {
     // the device buffers go to the transport as they are (no host copy, no synchronisation)
-    DeviceAccess open(*ctx_);
-    comm.all_to_all_v(pack_.data(), send_bytes_, unpack_.data(), recv_bytes_);
+    device_->all_to_all_v(*ctx_, pack_.data(), send_bytes_, unpack_.data(), recv_bytes_);
   } else {
     if (total_send_ > 0)
       ctx_->copy_d2h(stage_send_.data(), pack_.data(), stage_send_.size() * sizeof(double));
@@ -441,6 +443,18 @@ void DistributedRun::restore(std::vector<Atom> share, const Box& box, const Box&
   parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
   setup_done_ = true;
   started_ = true;
+}
+
+void DistributedRun::restore(const std::vector<Atom>& atoms, const Box& box_at_build,
+                             long step) {
+  if (atoms.size() != proto_.id.size())
+    throw Error("internal: restoring " + std::to_string(atoms.size()) + " atoms of " +
+                std::to_string(proto_.id.size()));
+  std::vector<Atom> share;
+  for (std::size_t i = static_cast<std::size_t>(comm_->rank()); i < atoms.size();
+       i += static_cast<std::size_t>(comm_->size()))
+    share.push_back(atoms[i]);
+  restore(std::move(share), proto_.box, box_at_build, step);
 }
 
 ThermoSample DistributedRun::thermo() {
@@ -565,6 +579,7 @@ DistributedStats DistributedRun::run(long nsteps, const DistributedObservers& ob
       }
       restore_snapshot();
       ++stats_.rollbacks;
+      if (obs.after_step) obs.after_step(step_, true);  // the restored sync point
       continue;
     }
     stopped = flags[2] != 0;

@@ -106,6 +106,9 @@ class DistributedRun {
   // the run continues bitwise as the run that wrote the state. Integrator state is the
   // caller's (Integrator::deserialize).
   void restore(std::vector<Atom> share, const Box& box, const Box& box_at_build, long step);
+  // The same from every atom of the system on every rank (any order; io/parallel_checkpoint):
+  // the current cell is the one given to the constructor.
+  void restore(const std::vector<Atom>& atoms, const Box& box_at_build, long step);
   // Runs n steps (collective).
   DistributedStats run(long nsteps, const DistributedObservers& obs);
   // Compatibility form of run(): thermo and frames only.
@@ -153,7 +156,9 @@ class DistributedRun {
   Transport transport_;
   Decomposition dec_;
   Structure proto_;  // type names and masses, the global cell, the input id order
-  std::unique_ptr<CrossRankReducer> reducer_;
+  std::unique_ptr<CrossRankReducer> reducer_;  // host staging
+  std::unique_ptr<DeviceTransport> device_;    // direct
+  CrossRankReducer* cross_ = nullptr;          // the one in use
   std::unique_ptr<System> sys_;
   std::unique_ptr<NeighborList> nlist_;
   Index n_owned_ = 0;

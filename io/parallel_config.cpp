@@ -140,16 +140,16 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
                                    "counts from the start of the first run)",
                                    restart->step, job.steps));
   }
-  // direct: device buffers handed to the transport (the CPU executor; a CUDA build needs a
-  // device transport, which this build does not have: host staging)
-  const bool cpu = job.ctx->backend() == Backend::cpu;
-  if (job.parallel.transport == "direct" && !cpu)
+  // direct: device buffers handed to the transport (the CPU executor; on CUDA the NCCL
+  // transport when built with it, else host staging)
+  const bool device_ok = job.ctx->backend() == Backend::cpu || nccl_built();
+  if (job.parallel.transport == "direct" && !device_ok)
     throw InputError(job.input_file, 0,
                      "[parallel] transport = \"direct\" needs a device transport (NCCL) on the "
                      "CUDA executor, which this build lacks; use \"host\"");
   const Transport transport =
       job.parallel.transport == "host" ? Transport::host
-      : (job.parallel.transport == "direct" || cpu) ? Transport::direct : Transport::host;
+      : (job.parallel.transport == "direct" || device_ok) ? Transport::direct : Transport::host;
   Structure global = job.initial;  // the input's id order; the cell: the checkpoint's
   if (restart) global.box = restart->box;
   DistributedRun run(comm, *job.ctx, global, job.units, *job.potential, *job.integrator,

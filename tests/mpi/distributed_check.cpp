@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
     m.steps = 200;
     m.thermo_every = 200;
     m.check_interval = 1000;
-    m.margin = 0.1;
+    m.margin = 0.15;
     m.expect_rollback = m.expect_margin_rollback = true;
     cases.push_back(m);
     for (const Case& c : cases) run_case(comm, c);
