@@ -1,7 +1,6 @@
 #include "io/parallel_config.hpp"
 
 #include <algorithm>
-#include <climits>
 #include <filesystem>
 #include <numeric>
 
@@ -142,8 +141,6 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
                                    "counts from the start of the first run)",
                                    restart->step, job.steps));
   }
-  Structure global = job.initial;  // the input's id order; the cell: the checkpoint's
-  if (restart) global.box = restart->box;
   // direct: device buffers handed to the transport (the CPU executor; on CUDA the NCCL
   // transport when built with it, else host staging)
   const bool device_ok = job.ctx->backend() == Backend::cpu || nccl_built();
@@ -154,6 +151,8 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   const Transport transport =
       job.parallel.transport == "host" ? Transport::host
       : (job.parallel.transport == "direct" || device_ok) ? Transport::direct : Transport::host;
+  Structure global = job.initial;  // the input's id order; the cell: the checkpoint's
+  if (restart) global.box = restart->box;
   DistributedRun run(comm, *job.ctx, global, job.units, *job.potential, *job.integrator,
                      job.dt, skin, grid, dist, job.parallel.margin, transport);
   if (terminal)
@@ -165,8 +164,13 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
                backend_name(job.ctx->backend()));
   if (restart) {
     job.integrator->deserialize(*job.ctx, restart->integrator_state);
-    run.restore(checkpoint_atoms(*restart, job.initial, used), restart->box_at_build,
-                restart->step);
+    // every rank holds the whole checkpoint: rank r restores every size()-th atom
+    const std::vector<DistributedRun::Atom> all = checkpoint_atoms(*restart, job.initial, used);
+    std::vector<DistributedRun::Atom> share;
+    for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < all.size();
+         i += static_cast<std::size_t>(comm.size()))
+      share.push_back(all[i]);
+    run.restore(std::move(share), restart->box, restart->box_at_build, restart->step);
     if (terminal) fmt::print("continuing from {} at step {}\n", used, restart->step);
   } else {
     run.setup();
@@ -232,103 +236,68 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
     last_checkpoint = run.step();
   };
 
-  // The time loop in stretches between sync points: output steps, checkpoint steps and at
-  // least every kStopCheckSteps steps, where the ranks agree on a stop (a signal on any rank:
-  // one host all-reduce of one integer, no device transfer). Output is emitted only at its
-  // own steps, so the stretches do not change what is computed.
-  constexpr long kStopCheckSteps = 20;
+  // The time loop (engine/distributed.hpp): sync points at output and checkpoint steps and at
+  // least every [neighbor] check_every steps. There the ranks combine their flags, a stop
+  // signal on any rank included (a host all-reduce; no device transfer on the steps between),
+  // so all ranks stop at the same step, write one checkpoint (on_checkpoint) and exit 3.
   const volatile std::sig_atomic_t* stop = nullptr;
   if (ov.handle_signals) {
     install_stop_handlers();
     stop = stop_flag();
   }
   const long first_step = run.step();
-  auto thermo_step = [&](long s) {
-    return s == job.steps || (job.thermo_every > 0 && s % job.thermo_every == 0) ||
-           (s == first_step && !restart);
+  DistributedObservers obs;
+  obs.thermo_every = job.thermo_every;
+  obs.on_thermo = [&](const ThermoSample& t) {
+    if (thermo) thermo->write(t);
   };
-  auto next_multiple = [](long s, long every) {
-    return every > 0 ? (s / every + 1) * every : LONG_MAX;
-  };
-  const std::function<void(const ThermoSample&)> on_thermo = [&](const ThermoSample& t) {
-    if (thermo && thermo_step(t.step)) thermo->write(t);
-  };
-  const std::function<void(const ThermoSample&, const Structure&)> on_frame =
-      [&](const ThermoSample& t, const Structure& s) {  // frames gathered on rank 0
-        for (auto& w : trajs) {
-          if (t.step % w->spec().every != 0 && t.step != job.steps) continue;
-          w->write(Frame{&s, t.step, t.time, t.pe});
-        }
-      };
-  DistributedStats st;
-  int stopped_by = 0;
-  for (bool first = true;; first = false) {
-    const long now = run.step();
-    const long to = std::min({job.steps, next_multiple(now, job.thermo_every),
-                              next_multiple(now, frame_every),
-                              next_multiple(now, job.checkpoint_every),
-                              next_multiple(now, job.check_every),
-                              next_multiple(now, kStopCheckSteps)});
-    const bool at_start = first && !restart;
-    const bool thermo_due = at_start || thermo_step(to);
-    const bool frame_due =
-        frame_every > 0 && (at_start || to == job.steps || to % frame_every == 0);
-    const DistributedStats part =
-        run.run(std::max(0L, to - now), job.thermo_every,
-                thermo_due ? on_thermo : std::function<void(const ThermoSample&)>{}, frame_every,
-                frame_due ? on_frame
-                          : std::function<void(const ThermoSample&, const Structure&)>{});
-    st.steps += part.steps;
-    st.rebuilds += part.rebuilds;
-    st.wall_seconds += part.wall_seconds;
-    st.comm_seconds += part.comm_seconds;
-    st.owned_min = part.owned_min;
-    st.owned_max = part.owned_max;
-    st.imported_max = part.imported_max;
-    st.rebuild_bytes = part.rebuild_bytes;
-    st.step_bytes = part.step_bytes;
-    st.migrations += part.migrations;
-    st.rollbacks += part.rollbacks;
-    st.margin_rollbacks += part.margin_rollbacks;
-    st.check_interval = part.check_interval;
-    const bool sync = thermo_due || frame_due || to == job.steps ||
-                      (job.checkpoint_every > 0 && to % job.checkpoint_every == 0) ||
-                      to % job.check_every == 0;
-    if (safety && sync && to > first_step) {
-      try {
-        collective_safety(comm, [&]() { safety->check(run.system(), run.step()); });
-      } catch (const SafetyError& e) {
-        if (thermo) thermo->flush();
-        for (auto& w : trajs) w->sync();
-        if (rank0)
-          std::fprintf(stderr,
-                       "mdgpu: error: %s\nmdgpu: all %d ranks stopped at step %ld; %s\n", e.what(),
-                       comm.size(), run.step(),
-                       last_checkpoint >= 0
-                           ? fmt::format("the last checkpoint (step {}, it passed the checks) is "
-                                         "{}", last_checkpoint, job.checkpoint_file).c_str()
-                           : "this run wrote no checkpoint before ([safety] last_good is not "
-                             "written on several ranks)");
-        return kExitSafety;
+  obs.frame_every = frame_every;
+  if (frame_every > 0)
+    obs.on_frame = [&](const ThermoSample& t, const Structure& s) {  // gathered on rank 0
+      for (auto& w : trajs) {
+        if (t.step % w->spec().every != 0 && t.step != job.steps) continue;
+        w->write(Frame{&s, t.step, t.time, t.pe});
       }
-    }
-    if (run.step() >= job.steps) break;
-    stopped_by = collective_stop_signal(comm, stop);
-    if (stopped_by != 0 ||
-        (job.checkpoint_every > 0 && run.step() % job.checkpoint_every == 0))
-      write_ckpt();
-    if (stopped_by != 0) break;
+    };
+  obs.max_check_interval = job.check_every;
+  obs.emit_at_start = !restart;
+  obs.checkpoint_every = job.checkpoint_every;
+  obs.on_checkpoint = write_ckpt;
+  obs.stop = stop;
+  if (safety)  // at every sync point after the migration, before output
+    obs.on_sync = [&]() {
+      if (run.step() > first_step)
+        collective_safety(comm, [&]() { safety->check(run.system(), run.step()); });
+    };
+  DistributedStats st;
+  try {
+    st = run.run(job.steps - run.step(), obs);
+  } catch (const SafetyError& e) {
+    if (thermo) thermo->flush();
+    for (auto& w : trajs) w->sync();
+    if (rank0)
+      std::fprintf(stderr, "mdgpu: error: %s\nmdgpu: all %d ranks stopped at step %ld; %s\n",
+                   e.what(), comm.size(), run.step(),
+                   last_checkpoint >= 0
+                       ? fmt::format("the last checkpoint (step {}, it passed the checks) is {}",
+                                     last_checkpoint, job.checkpoint_file).c_str()
+                       : "this run wrote no checkpoint before ([safety] last_good is not "
+                         "written on several ranks)");
+    return kExitSafety;
   }
   if (thermo) thermo->flush();
   for (auto& w : trajs) w->sync();
-  if (stopped_by != 0) {
+  if (st.stopped) {
     if (rank0)
       std::fprintf(stderr,
                    "mdgpu: stopped by signal %d at step %ld on %d ranks; checkpoint written to "
                    "%s\nmdgpu: continue with (any number of ranks): mpirun -np %d mdgpu run %s "
                    "--restart %s\n",
-                   stopped_by, run.step(), comm.size(), job.checkpoint_file.c_str(), comm.size(),
-                   job.input_file.c_str(), job.checkpoint_file.c_str());
+                   collective_stop_signal(comm, stop), run.step(), comm.size(),
+                   job.checkpoint_file.c_str(), comm.size(), job.input_file.c_str(),
+                   job.checkpoint_file.c_str());
+    else
+      collective_stop_signal(comm, stop);
     return kExitStopped;
   }
   if (ov.handle_signals) restore_default_handlers();

@@ -102,7 +102,7 @@ TEST_SUITE("parallel_checkpoint") {
       global.box = e.box;
       auto cont = distributed(r, comm, global);
       r.integrator->deserialize(*r.ctx, e.integrator_state);
-      cont->restore(checkpoint_atoms(e, r.initial, "mem.ckpt"), e.box_at_build, e.step);
+      cont->restore(checkpoint_atoms(e, r.initial, "mem.ckpt"), e.box, e.box_at_build, e.step);
       CHECK(cont->step() == 60);
       run_quiet(*cont, 60);
       const Structure got = cont->gather();

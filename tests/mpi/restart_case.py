@@ -43,6 +43,37 @@ def lines(path):
         return f.readlines()
 
 
+def bad_restarts(args, mpirun, env, first, text, tmp):
+    """Restarts on 2 ranks from a damaged or foreign checkpoint: one message naming the file
+    and the cause, non-zero exit."""
+    status = 0
+    cases = [('truncated', None, ['trunc.ckpt', 'corrupt checkpoint', 'truncated']),
+             ('other system', text.replace('repeat = [5, 5, 5]', 'repeat = [4, 4, 4]'),
+              ['run.ckpt', 'does not belong to this input', 'atoms'])]
+    for name, other, words in cases:
+        d = os.path.join(tmp, 'bad_' + name.replace(' ', '_'))
+        shutil.copytree(first, d)
+        ck = 'run.ckpt'
+        if other is None:
+            with open(os.path.join(d, 'run.ckpt'), 'rb') as f:
+                head = f.read(1000)
+            with open(os.path.join(d, 'trunc.ckpt'), 'wb') as f:
+                f.write(head)
+            ck = 'trunc.ckpt'
+        else:
+            with open(os.path.join(d, 'in.toml'), 'w') as f:
+                f.write(other)
+        p = subprocess.run([mpirun, '--allow-run-as-root', '--oversubscribe', '-np', '2', args.mdgpu,
+                            'run', 'in.toml', '--restart', ck, '-q'], cwd=d, env=env,
+                           capture_output=True, text=True, timeout=120)
+        err = [l for l in p.stderr.splitlines() if l.startswith('mdgpu:')]
+        ok = p.returncode != 0 and len(err) == 1 and all(w in err[0] for w in words)
+        print('ok ' if ok else 'BAD', f'restart from a {name} checkpoint on 2 ranks:', err,
+              'exit', p.returncode)
+        status |= 0 if ok else 1
+    return status
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--mdgpu', required=True)
@@ -50,6 +81,7 @@ def main():
     ap.add_argument('--from', dest='src', type=int, default=4)
     ap.add_argument('--to', default='1,2')
     ap.add_argument('--steps', type=int, default=200)
+    ap.add_argument('--bad', action='store_true', help='also damaged / foreign checkpoints')
     args = ap.parse_args()
     mpirun = shutil.which('mpirun') or shutil.which('mpiexec')
     if not mpirun:
@@ -79,6 +111,8 @@ def main():
         print(f'np {args.src}: {half} steps, checkpoint', os.path.getsize(os.path.join(first, 'run.ckpt')),
               'bytes')
         status = 0
+        if args.bad:
+            status |= bad_restarts(args, mpirun, env, first, text, tmp)
         for m in [int(v) for v in args.to.split(',')]:
             d = os.path.join(tmp, f'to{m}')
             shutil.copytree(first, d)
