@@ -205,9 +205,10 @@ void DistributedRun::rebuild(std::vector<Atom> candidates, bool from_reference, 
     dec_ = Decomposition(box, dec_.grid(), dec_.import_distance());
     const std::string thin = dec_.too_thin(0.5 * (pot_->cutoff() + skin_));
     if (!thin.empty())  // found by every rank alike: reported once, all ranks stop
-      throw InputError("", 0, "step " + std::to_string(step_) + ": the barostat shrank the cell: " +
-                                  thin + "; use fewer ranks or a [parallel] grid with fewer "
-                                  "sub-domains along it");
+      throw InputError("", 0,
+                       "step " + std::to_string(step_) + ": the barostat shrank the cell: " +
+                           thin + "; use fewer ranks or a [parallel] grid with fewer "
+                           "sub-domains along it");
   }
   const Box& gbox = box;
 

@@ -117,11 +117,12 @@ MTK_METAL = ('ensemble = "npt"\nthermostat = {{ kind = "nose-hoover", temperatur
              'barostat = {{ pressure = {p}, pdamp = 0.2, coupling = "{coupling}" }}')
 
 
-def triclinic_data(path):
-    """fcc 5x5x5 (a = 1.6796) in a sheared cell: xy, xz, yz tilts, atoms at the same fractions."""
+def triclinic_data(path, tilt=(0.21, -0.13, 0.17)):
+    """fcc 5x5x5 (a = 1.6796) in a sheared cell: xy, xz, yz tilts (fractions of the lengths),
+    atoms at the same fractions."""
     a, n = 1.6795962, 5
     lx = ly = lz = a * n
-    xy, xz, yz = 0.21 * lx, -0.13 * lx, 0.17 * ly
+    xy, xz, yz = tilt[0] * lx, tilt[1] * lx, tilt[2] * ly
     basis = [(0, 0, 0), (0.5, 0.5, 0), (0.5, 0, 0.5), (0, 0.5, 0.5)]
     lines = []
     k = 0
@@ -142,7 +143,7 @@ def triclinic_data(path):
 
 
 CASES = {
-    # name: (input text, steps, writes cell.data)
+    # name: (input text, writes cell.data: True or the tilt fractions (xy, xz, yz))
     'lj_cubic_nve': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=NVE, steps=s), False),
     'lj_cubic_langevin': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=LANGEVIN_LJ, steps=s), False),
     'lj_cubic_csvr': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=CSVR_LJ, steps=s), False),
@@ -161,12 +162,16 @@ CASES = {
     'lj_cubic_mtk': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=MTK_LJ.format(coupling='iso'), steps=s), False),
     'lj_cubic_scr': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=SCR_LJ, steps=s), False),
     'lj_triclinic_mtk': lambda s: (LJ.format(system=LJ_DATA, ensemble=MTK_LJ.format(coupling='tri'), steps=s), True),
+    # xy = 0.59 lx driven up by a shear target: the cell flips (xy -> xy - lx) near step 25
+    'lj_flip_mtk': lambda s: (LJ.format(system=LJ_DATA, ensemble=MTK_LJ.format(coupling='tri').replace(
+        'coupling = "tri"', 'coupling = "tri", pxy = -20.0'), steps=s), (0.59, 0.0, 0.0)),
     # z (1.68 sigma) shorter than the list radius under aniso MTK: z changes on its own
     'lj_thin_mtk': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[8, 8, 1]'), ensemble=MTK_LJ.format(coupling='aniso'), steps=s), False),
     'eam_mtk': lambda s: (EAM.format(pot=POT, ensemble=MTK_METAL.format(t=1200.0, p=-2000.0, coupling='aniso'), steps=s), False),
     'deepmd_mtk': lambda s: (DEEPMD.format(src=SRC, ensemble=MTK_METAL.format(t=600.0, p=0.0, coupling='iso'), steps=s), False),
 }
-NPT_CASES = {'lj_cubic_mtk', 'lj_cubic_scr', 'lj_triclinic_mtk', 'lj_thin_mtk', 'eam_mtk', 'deepmd_mtk'}
+NPT_CASES = {'lj_cubic_mtk', 'lj_cubic_scr', 'lj_triclinic_mtk', 'lj_flip_mtk', 'lj_thin_mtk', 'eam_mtk',
+             'deepmd_mtk'}
 
 
 def box_lines(path):
@@ -248,7 +253,7 @@ def main():
     text, data = CASES[args.case](args.steps)
     with tempfile.TemporaryDirectory() as tmp:
         if data:
-            triclinic_data(os.path.join(tmp, 'cell.data'))
+            triclinic_data(os.path.join(tmp, 'cell.data'), *([data] if isinstance(data, tuple) else []))
         with open(os.path.join(tmp, 'in.toml'), 'w') as f:
             f.write(text)
         run([args.mdgpu, 'run', 'in.toml', '-q'], tmp, env)
@@ -259,7 +264,7 @@ def main():
             start = os.path.join(tmp, 'start')
             os.mkdir(start)
             if data:
-                triclinic_data(os.path.join(start, 'cell.data'))
+                triclinic_data(os.path.join(start, 'cell.data'), *([data] if isinstance(data, tuple) else []))
             with open(os.path.join(start, 'in.toml'), 'w') as f:
                 f.write(CASES[args.case](0)[0])
             run([args.mdgpu, 'run', 'in.toml', '-q'], start, env)
