@@ -47,6 +47,7 @@ struct DistributedStats {
   long step_bytes = 0;     // this rank's bytes sent per steady step (positions)
   double comm_seconds = 0;  // this rank's time in exchanges (host staging included)
   long check_interval = 0;  // steps between sync points after margin roll-backs
+  long margin_accepted = 0;  // one-step intervals flagged by the cell term (a cell flip), kept
   bool stopped = false;     // returned early because *stop was set on some rank
 };
 
