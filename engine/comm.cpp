@@ -15,6 +15,13 @@ std::vector<std::vector<std::uint8_t>> SerialComm::all_to_all(
   return send;
 }
 
+void SerialComm::all_to_all_v(const void* send, const std::vector<long>& send_bytes, void* recv,
+                              const std::vector<long>& recv_bytes) {
+  if (send_bytes.size() != 1 || recv_bytes.size() != 1 || send_bytes[0] != recv_bytes[0])
+    throw Error("internal: all_to_all_v needs one matching segment per rank");
+  if (send_bytes[0] > 0) std::memmove(recv, send, static_cast<std::size_t>(send_bytes[0]));
+}
+
 std::vector<std::vector<std::uint8_t>> SerialComm::all_gather(const std::vector<std::uint8_t>& mine) {
   return {mine};
 }
@@ -77,6 +84,53 @@ void CommReducer::sum(Context& ctx, Fixed128* values, int count) {
   ctx.copy_d2h(host.data(), values, host.size() * sizeof(Fixed128));
   comm_->sum(host.data(), count);
   ctx.copy_h2d(values, host.data(), host.size() * sizeof(Fixed128));
+}
+
+}  // namespace md
+
+namespace md {
+
+void CommReducer::max(Context& ctx, double* values, int count) {
+  if (comm_->size() == 1 || count <= 0) return;
+  std::vector<double> host(static_cast<std::size_t>(count));
+  ctx.copy_d2h(host.data(), values, host.size() * sizeof(double));
+  comm_->max(host.data(), count);
+  ctx.copy_h2d(values, host.data(), host.size() * sizeof(double));
+}
+
+const char* transport_name(Transport t) { return t == Transport::host ? "host" : "direct"; }
+
+namespace {
+// CPU executor: device memory is host memory (the strict arena is opened for the call).
+class CpuDirectTransport : public DeviceTransport {
+ public:
+  explicit CpuDirectTransport(Comm& c) : comm_(&c) {}
+  int ranks() const override { return comm_->size(); }
+  const char* name() const override { return "direct (device buffers to the Comm)"; }
+  void sum(Context& ctx, Fixed128* values, int count) override {
+    if (comm_->size() == 1 || count <= 0) return;
+    DeviceAccess open(ctx);
+    comm_->sum(values, count);
+  }
+  void max(Context& ctx, double* values, int count) override {
+    if (comm_->size() == 1 || count <= 0) return;
+    DeviceAccess open(ctx);
+    comm_->max(values, count);
+  }
+  void all_to_all_v(Context& ctx, const void* send, const std::vector<long>& send_bytes,
+                    void* recv, const std::vector<long>& recv_bytes) override {
+    DeviceAccess open(ctx);
+    comm_->all_to_all_v(send, send_bytes, recv, recv_bytes);
+  }
+
+ private:
+  Comm* comm_;
+};
+}  // namespace
+
+std::unique_ptr<DeviceTransport> make_device_transport(Comm& comm, Context& ctx) {
+  if (ctx.backend() == Backend::cpu) return std::make_unique<CpuDirectTransport>(comm);
+  return make_nccl_transport(comm, ctx);
 }
 
 }  // namespace md

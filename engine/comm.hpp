@@ -39,6 +39,13 @@ class Comm {
   // send[r]: bytes for rank r (size() entries); returns recv[r]: bytes from rank r.
   virtual std::vector<std::vector<std::uint8_t>> all_to_all(
       const std::vector<std::vector<std::uint8_t>>& send) = 0;
+  // Contiguous exchange with counts fixed by the caller: `send` holds size() segments of
+  // send_bytes[r] bytes in rank order, `recv` receives recv_bytes[r] bytes from each rank r in
+  // rank order (the caller knows them: no count exchange). The buffers may be any memory the
+  // transport can address: host buffers, or device buffers for a direct transport (the CPU
+  // executor's device memory; CUDA-aware MPI).
+  virtual void all_to_all_v(const void* send, const std::vector<long>& send_bytes, void* recv,
+                            const std::vector<long>& recv_bytes) = 0;
   // Every rank's bytes, in rank order, on every rank.
   virtual std::vector<std::vector<std::uint8_t>> all_gather(const std::vector<std::uint8_t>& mine) = 0;
   // Stops every rank with the message (exit code `code`); never returns.
@@ -61,6 +68,8 @@ class SerialComm : public Comm {
   void sum(Fixed128*, int) override {}
   std::vector<std::vector<std::uint8_t>> all_to_all(
       const std::vector<std::vector<std::uint8_t>>& send) override;
+  void all_to_all_v(const void* send, const std::vector<long>& send_bytes, void* recv,
+                    const std::vector<long>& recv_bytes) override;
   std::vector<std::vector<std::uint8_t>> all_gather(const std::vector<std::uint8_t>& mine) override;
   [[noreturn]] void abort(const std::string& message, int code) override;
 };
@@ -79,15 +88,57 @@ bool mpi_built();
 std::unique_ptr<Comm> make_mpi_comm(int* argc, char*** argv);
 #endif
 
-// CrossRankReducer over a Comm: host-staged (to_host, Comm::sum, to_device; counted).
+// CrossRankReducer over a Comm: host-staged (to_host, Comm::sum, to_device; counted). What a
+// CUDA build without a device transport uses.
 class CommReducer : public CrossRankReducer {
  public:
   explicit CommReducer(Comm& c) : comm_(&c) {}
   int ranks() const override { return comm_->size(); }
   void sum(Context& ctx, Fixed128* values, int count) override;
+  void max(Context& ctx, double* values, int count) override;
 
  private:
   Comm* comm_;
+};
+
+// The transport of a decomposed run ([parallel] transport): "host" stages device buffers
+// through counted host copies; "direct" hands device pointers to the transport (the CPU
+// executor, whose device memory the host transport can address inside a device-access
+// bracket; on CUDA a device transport: NCCL, engine/nccl_transport.cpp).
+enum class Transport { host, direct };
+const char* transport_name(Transport t);
+
+// A transport on device buffers (Transport::direct): the cross-rank reductions
+// (CrossRankReducer) and the per-step exchange of packed positions, with no host copy and no
+// host synchronisation. CPU executor: the Comm addresses the device arrays inside a device
+// access bracket (engine/comm.cpp). CUDA: NCCL, stream-ordered (engine/nccl_transport.cpp,
+// compiled with MDGPU_NCCL).
+class DeviceTransport : public CrossRankReducer {
+ public:
+  // send/recv: device buffers of size() segments (bytes per rank, rank order); collective.
+  virtual void all_to_all_v(Context& ctx, const void* send, const std::vector<long>& send_bytes,
+                            void* recv, const std::vector<long>& recv_bytes) = 0;
+  virtual const char* name() const = 0;
+};
+
+// The device transport for ctx's executor: the CPU one, NCCL on CUDA when built with it,
+// otherwise nullptr (use host staging).
+std::unique_ptr<DeviceTransport> make_device_transport(Comm& comm, Context& ctx);
+// Whether this build has a device transport for CUDA (MDGPU_NCCL).
+bool nccl_built();
+std::unique_ptr<DeviceTransport> make_nccl_transport(Comm& comm, Context& ctx);  // or nullptr
+
+// Opens device memory to the host transport for its lifetime (CPU executor, strict memory
+// mode): what a kernel launch does; not a transfer.
+class DeviceAccess {
+ public:
+  explicit DeviceAccess(Context& c) : ctx_(c) { ctx_.begin_kernel(); }
+  ~DeviceAccess() { ctx_.end_kernel(nullptr); }
+  DeviceAccess(const DeviceAccess&) = delete;
+  DeviceAccess& operator=(const DeviceAccess&) = delete;
+
+ private:
+  Context& ctx_;
 };
 
 // Byte packing helpers for messages (trivially copyable values).

@@ -96,6 +96,26 @@ class MpiComm : public Comm {
       recv[r].assign(rbuf.begin() + rdisp[r], rbuf.begin() + rdisp[r] + rcount[r]);
     return recv;
   }
+  void all_to_all_v(const void* send, const std::vector<long>& send_bytes, void* recv,
+                    const std::vector<long>& recv_bytes) override {
+    if (static_cast<int>(send_bytes.size()) != size_ || static_cast<int>(recv_bytes.size()) != size_)
+      throw Error("internal: all_to_all_v needs one count per rank");
+    std::vector<int> scount(size_), rcount(size_), sdisp(size_), rdisp(size_);
+    long st = 0, rt = 0;
+    for (int r = 0; r < size_; ++r) {
+      scount[r] = static_cast<int>(send_bytes[static_cast<std::size_t>(r)]);
+      rcount[r] = static_cast<int>(recv_bytes[static_cast<std::size_t>(r)]);
+      sdisp[r] = static_cast<int>(st);
+      rdisp[r] = static_cast<int>(rt);
+      st += scount[r];
+      rt += rcount[r];
+      if (r != rank_) bytes_sent += scount[r];
+    }
+    check(MPI_Alltoallv(send, scount.data(), sdisp.data(), MPI_BYTE, recv, rcount.data(),
+                        rdisp.data(), MPI_BYTE, MPI_COMM_WORLD),
+          "all-to-all");
+    ++messages;
+  }
   std::vector<std::vector<std::uint8_t>> all_gather(const std::vector<std::uint8_t>& mine) override {
     int n = static_cast<int>(mine.size());
     std::vector<int> counts(size_), disp(size_);

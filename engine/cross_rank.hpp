@@ -1,5 +1,6 @@
-// The one seam between a rank's device state and the other ranks for global sums: an exact
-// (fixed-point, engine/fixed_point.hpp) all-reduce of small device arrays. A System carries a
+// The one seam between a rank's device state and the other ranks for global reductions: an
+// exact (fixed-point, engine/fixed_point.hpp) all-reduce of small device arrays, and a device
+// max of doubles (the neighbour list's global rebuild decision, engine/neighbor.cpp). A System carries a
 // CrossRankReducer* (nullptr: one rank, nothing to do); every global sum the dynamics feeds
 // back (thermo, thermostat and barostat reductions) reduces its owned atoms to FVec<K> on the
 // device, calls sum() and converts, so results are independent of the decomposition.
@@ -17,6 +18,10 @@ class CrossRankReducer {
   // values: device array of `count` Fixed128 (e.g. the words of one FVec<K>); replaced by
   // their sums over all ranks. Collective: every rank calls it with the same count.
   virtual void sum(Context& ctx, Fixed128* values, int count) = 0;
+  // values: device array of `count` doubles; replaced by their maxima over all ranks.
+  // Collective. Implementations: host-staged (engine/comm.hpp CommReducer: counted
+  // transfers) or direct (device pointers handed to the transport: no host transfer).
+  virtual void max(Context& ctx, double* values, int count) = 0;
 };
 
 }  // namespace md

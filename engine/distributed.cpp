@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "engine/error.hpp"
+#include "engine/exact_sum.hpp"
 #include "kernels/launch.hpp"
 #include "kernels/neighbor_kernels.hpp"
 
@@ -47,17 +48,74 @@ struct SetCounter {
   long value;
   MD_HD void operator()(Index) const { *step = value; }
 };
+// Displacement of an owned atom since the last migration, unwrapped by the image flags (the
+// list builds wrap positions) with the current cell's lattice vectors.
+struct MigrationDisp2 {
+  const double *x, *y, *z, *xm, *ym, *zm;
+  const int *ix, *iy, *iz, *ixm, *iym, *izm;
+  const Box* box;
+  MD_HD double operator()(Index i) const {
+    double t[3];
+    box->image_shift(ix[i] - ixm[i], iy[i] - iym[i], iz[i] - izm[i], t);
+    const double dx = x[i] + t[0] - xm[i], dy = y[i] + t[1] - ym[i], dz = z[i] + t[2] - zm[i];
+    return dx * dx + dy * dy + dz * dz;
+  }
+};
+// Sticky margin flag: some owned atom moved more than (margin - d1 - d2)/2 since the last
+// migration, d1, d2 the two largest displacements of the cell's corners since then (as
+// DecideRebuild, kernels/neighbor_kernels.hpp): the imports may miss a neighbour.
+struct MarginCheck {
+  const double* disp2;
+  const Box *box, *box_mig;
+  double margin;
+  int* flag;
+  MD_HD void operator()(Index) const {
+    const double delta = rebuild_delta(*box, *box_mig, margin);
+    if (*disp2 > delta * delta) *flag = 1;
+  }
+};
+struct SetFlag {
+  int* flag;
+  int value;
+  MD_HD void operator()(Index) const { *flag = value; }
+};
+
+bool due(long step, long every) { return every > 0 && step % every == 0; }
+
+template <class T>
+void copy_in(Context& ctx, DeviceArray<T>& dev, const std::vector<T>& host) {
+  if (!host.empty()) ctx.copy_h2d(dev.data(), host.data(), host.size() * sizeof(T));
+}
 }  // namespace
 
 DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global,
                                const Units& units, Potential& pot, Integrator& integ, double dt,
-                               double skin, std::array<int, 3> grid, double import_distance)
+                               double skin, std::array<int, 3> grid, double import_distance,
+                               double margin, Transport transport)
     : comm_(&comm), ctx_(&ctx), units_(units), pot_(&pot), integ_(&integ), dt_(dt), skin_(skin),
-      dec_(global.box, grid, import_distance), proto_(global), reducer_(comm),
-      energy_(ctx, 0), virial_(ctx, 0), disp2_(ctx, 1), pack_(ctx, 0), unpack_(ctx, 0),
-      step_dev_(ctx, 1), send_idx_(ctx, 0), thermo_(ctx) {
+      margin_(margin > 0 ? margin : skin), transport_(transport),
+      // imports cover the list build from the reference (atoms up to skin/2 from it) and
+      // every later build until some atom moved margin/2 since the migration
+      dec_(global.box, grid, import_distance + std::max(margin > 0 ? margin : skin, skin)),
+      proto_(global), energy_(ctx, 0), virial_(ctx, 0), pack_(ctx, 1), unpack_(ctx, 1),
+      margin_disp2_(ctx, 1), xm_(ctx, 0), ym_(ctx, 0), zm_(ctx, 0), ixm_(ctx, 0), iym_(ctx, 0),
+      izm_(ctx, 0), margin_flag_(ctx, 1), box_mig_(ctx, 1), step_dev_(ctx, 1), send_idx_(ctx, 0),
+      thermo_(ctx) {
   if (dec_.ranks() != comm.size())
     throw Error("internal: decomposition grid does not match the number of ranks");
+  if (!(margin >= 0.0) || !std::isfinite(margin))
+    throw Error("[parallel] margin must be non-negative (0: the neighbour skin)");
+  if (transport == Transport::direct) {
+    device_ = make_device_transport(comm, ctx);
+    if (!device_)
+      throw Error("[parallel] transport = \"direct\" needs a device transport (NCCL), which this "
+                  "build does not have for the " + std::string(backend_name(ctx.backend())) +
+                  " executor; use transport = \"host\"");
+    cross_ = device_.get();
+  } else {
+    reducer_ = std::make_unique<CommReducer>(comm);
+    cross_ = reducer_.get();
+  }
   proto_.x.clear();
   proto_.y.clear();
   proto_.z.clear();
@@ -83,9 +141,9 @@ DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global
     a.ix = global.ix.size() == n ? global.ix[i] : 0;
     a.iy = global.iy.size() == n ? global.iy[i] : 0;
     a.iz = global.iz.size() == n ? global.iz[i] : 0;
-    a.x = global.x[i];
-    a.y = global.y[i];
-    a.z = global.z[i];
+    a.x = a.x0 = global.x[i];
+    a.y = a.y0 = global.y[i];
+    a.z = a.z0 = global.z[i];
     if (global.has_velocities) {
       a.vx = global.vx[i];
       a.vy = global.vy[i];
@@ -98,11 +156,11 @@ DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global
 
 DistributedRun::~DistributedRun() = default;
 
-std::vector<DistributedRun::Atom> DistributedRun::download_owned() {
+std::vector<DistributedRun::Atom> DistributedRun::owned_atoms() {
   const Index n = n_owned_;
   System& sys = *sys_;
   const std::size_t m = static_cast<std::size_t>(n);
-  std::vector<double> x, y, z, vx, vy, vz;
+  std::vector<double> x, y, z, vx, vy, vz, x0, y0, z0;
   std::vector<int> type, ix, iy, iz;
   std::vector<std::int64_t> id;
   std::vector<HostCopy> batch;
@@ -112,6 +170,9 @@ std::vector<DistributedRun::Atom> DistributedRun::download_owned() {
   add_host_copy(batch, vx, sys.vx, m);
   add_host_copy(batch, vy, sys.vy, m);
   add_host_copy(batch, vz, sys.vz, m);
+  add_host_copy(batch, x0, nlist_->x0, m);
+  add_host_copy(batch, y0, nlist_->y0, m);
+  add_host_copy(batch, z0, nlist_->z0, m);
   add_host_copy(batch, type, sys.type, m);
   add_host_copy(batch, id, sys.id, m);
   add_host_copy(batch, ix, sys.ix, m);
@@ -120,19 +181,39 @@ std::vector<DistributedRun::Atom> DistributedRun::download_owned() {
   if (m) ctx_->copy_d2h_batch(batch);
   std::vector<Atom> out(m);
   for (std::size_t i = 0; i < m; ++i)
-    out[i] = Atom{id[i], type[i], ix[i], iy[i], iz[i], x[i], y[i], z[i], vx[i], vy[i], vz[i]};
+    out[i] = Atom{id[i], type[i], ix[i], iy[i], iz[i], x[i],  y[i],  z[i],
+                  vx[i], vy[i],   vz[i], x0[i], y0[i], z0[i]};
   return out;
 }
 
-void DistributedRun::rebuild(std::vector<Atom> candidates) {
+Box DistributedRun::box() { return integ_->changes_box() ? sys_->pull_box() : sys_->box(); }
+
+Box DistributedRun::box_at_build() { return ctx_->to_host(nlist_->box_at_build, 1)[0]; }
+
+void DistributedRun::rebuild(std::vector<Atom> candidates, bool from_reference, const Box& box,
+                             const Box& box_at_build) {
   const auto t0 = Clock::now();
   Comm& comm = *comm_;
   const int me = comm.rank(), nr = comm.size();
-  const Box& gbox = proto_.box;
   const long sent0 = comm.bytes_sent;
+  // A barostat moves the cell on the device every step (the same bits on every rank: its sums
+  // are exact cross-rank sums). The sub-domains are fixed in fractional coordinates; ownership
+  // and import margins (plane spacings) take the current cell at each migration. Between
+  // migrations the margin check (MarginCheck: atoms and the cell's corners) keeps the imports
+  // complete for every list the ranks build.
+  if (integ_->changes_box()) {
+    dec_ = Decomposition(box, dec_.grid(), dec_.import_distance());
+    const std::string thin = dec_.too_thin(0.5 * (pot_->cutoff() + skin_));
+    if (!thin.empty())  // found by every rank alike: reported once, all ranks stop
+      throw InputError("", 0,
+                       "step " + std::to_string(step_) + ": the barostat shrank the cell: " +
+                           thin + "; use fewer ranks or a [parallel] grid with fewer "
+                           "sub-domains along it");
+  }
+  const Box& gbox = box;
 
-  // 1. migration: every atom to the owner of its fractional position (wrapped on the host for
-  // the decision only; the atoms travel as they are, the new owner's list build wraps them)
+  // 1. migration: every atom to the owner of its current fractional position (wrapped on the
+  // host for the decision only; the atoms travel as they are)
   std::vector<std::vector<std::uint8_t>> out(static_cast<std::size_t>(nr));
   for (const Atom& a : candidates) {
     double s[3];
@@ -179,7 +260,8 @@ void DistributedRun::rebuild(std::vector<Atom> candidates) {
     all_idx.insert(all_idx.end(), v.begin(), v.end());
   }
 
-  // 3. the rank's sub-system: owned atoms, then the imported ones, in the global cell
+  // 3. the rank's sub-system: owned atoms, then the imported ones, in the global cell; built
+  // at the list reference (from_reference) or at the current positions (setup: wrapped)
   long counts[3] = {static_cast<long>(owned.size()), -static_cast<long>(owned.size()),
                     static_cast<long>(imports.size())};
   long empty = owned.empty() && imports.empty() ? 1 : 0;
@@ -194,15 +276,19 @@ void DistributedRun::rebuild(std::vector<Atom> candidates) {
   Structure loc;
   loc.type_names = proto_.type_names;
   loc.type_masses = proto_.type_masses;
-  loc.box = gbox;
+  loc.box = from_reference ? box_at_build : box;
   loc.has_velocities = true;
+  std::vector<double> cx, cy, cz;  // current positions
   for (const std::vector<Atom>* part : {&owned, &imports})
     for (const Atom& a : *part) {
       loc.id.push_back(a.id);
       loc.type.push_back(a.type);
-      loc.x.push_back(a.x);
-      loc.y.push_back(a.y);
-      loc.z.push_back(a.z);
+      loc.x.push_back(from_reference ? a.x0 : a.x);
+      loc.y.push_back(from_reference ? a.y0 : a.y);
+      loc.z.push_back(from_reference ? a.z0 : a.z);
+      cx.push_back(a.x);
+      cy.push_back(a.y);
+      cz.push_back(a.z);
       loc.vx.push_back(a.vx);
       loc.vy.push_back(a.vy);
       loc.vz.push_back(a.vz);
@@ -215,93 +301,119 @@ void DistributedRun::rebuild(std::vector<Atom> candidates) {
   sys_ = std::make_unique<System>(*ctx_, loc, units_);
   n_owned_ = static_cast<Index>(owned.size());
   sys_->set_n_owned(n_owned_);
-  sys_->set_cross_rank(&reducer_);
   const std::size_t nl = loc.x.size();
-  energy_.resize(nl);
-  virial_.resize(6 * nl);
-  ctx_->reserve_scratch(reduction_scratch_bytes(*ctx_, std::max<Index>(static_cast<Index>(nl), 1)));
+  energy_.resize(std::max<std::size_t>(nl, 1));
+  virial_.resize(6 * std::max<std::size_t>(nl, 1));
+  const Index nred = std::max<Index>(static_cast<Index>(nl), 1);
+  ctx_->reserve_scratch(
+      std::max(reduction_scratch_bytes(*ctx_, nred), exact_sum_scratch_bytes(*ctx_, nred)));
   upload(*ctx_, all_idx, send_idx_);
+  long total_send = 0, total_recv = 0;
+  send_bytes_.assign(static_cast<std::size_t>(nr), 0);
+  recv_bytes_.assign(static_cast<std::size_t>(nr), 0);
+  for (int r = 0; r < nr; ++r) {
+    const std::size_t u = static_cast<std::size_t>(r);
+    total_send += send_count_[u];
+    total_recv += recv_count_[u];
+    send_bytes_[u] = 3 * send_count_[u] * static_cast<long>(sizeof(double));
+    recv_bytes_[u] = 3 * recv_count_[u] * static_cast<long>(sizeof(double));
+  }
+  total_send_ = total_send;
+  total_recv_ = total_recv;
+  if (pack_.size() < static_cast<std::size_t>(3 * total_send + 1))
+    pack_.resize(static_cast<std::size_t>(3 * total_send + 1));
+  if (unpack_.size() < static_cast<std::size_t>(3 * total_recv + 1))
+    unpack_.resize(static_cast<std::size_t>(3 * total_recv + 1));
+  stage_send_.resize(static_cast<std::size_t>(3 * total_send));
+  stage_recv_.resize(static_cast<std::size_t>(3 * total_recv));
   stats_.rebuild_bytes = comm.bytes_sent - sent0;
   stats_.comm_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
 
-  // 4. the list: one wrap of every local atom (owned and imported alike, so the imported
-  // positions equal their owners' bit for bit), periodic ghosts, cells, Verlet list. A
-  // capacity retry starts again from the unwrapped state, so each atom is wrapped once.
+  // 4. the list (no collective inside: the System has no CrossRankReducer yet, so each rank
+  // grows its capacities on its own). Setup: one wrap of every local atom (owned and imported
+  // alike, so the imported positions equal their owners' bit for bit) as the one-rank setup;
+  // a capacity retry starts again from the unwrapped state. From the reference: the ghosts,
+  // cells and neighbour order of the build that recorded it, then the current positions.
   nlist_ = std::make_unique<NeighborList>(*sys_, pot_->cutoff(), skin_);
   System& sys = *sys_;
-  for (int attempt = 0;; ++attempt) {
-    nlist_->request_rebuild();
-    nlist_->update(sys);
-    const NeighborStatus st = nlist_->read_status();
-    if (!nlist_->overflowed(st, sys)) break;
-    if (attempt == 16)
-      throw Error("neighbour list capacities did not converge (atoms overlapping?)");
-    nlist_->grow(sys, st);
-    ctx_->to_device(loc.x, sys.x);
-    ctx_->to_device(loc.y, sys.y);
-    ctx_->to_device(loc.z, sys.z);
-    ctx_->to_device(loc.ix, sys.ix);
-    ctx_->to_device(loc.iy, sys.iy);
-    ctx_->to_device(loc.iz, sys.iz);
+  nlist_->reserve(sys, ghost_reserve_, neigh_reserve_);
+  if (from_reference) {
+    nlist_->rebuild_from_reference(sys);
+    copy_in(*ctx_, sys.x, cx);
+    copy_in(*ctx_, sys.y, cy);
+    copy_in(*ctx_, sys.z, cz);
+    const Box now = box;
+    if (std::memcmp(&now, &box_at_build, sizeof(Box)) != 0) sys.set_box(now);
+    nlist_->refresh_ghosts(sys);
+  } else {
+    for (int attempt = 0;; ++attempt) {
+      nlist_->request_rebuild();
+      nlist_->update(sys);
+      const NeighborStatus st = nlist_->read_status();
+      if (!nlist_->overflowed(st, sys)) break;
+      if (attempt == 16)
+        throw Error("neighbour list capacities did not converge (atoms overlapping?)");
+      nlist_->grow(sys, st);
+      copy_in(*ctx_, sys.x, cx);
+      copy_in(*ctx_, sys.y, cy);
+      copy_in(*ctx_, sys.z, cz);
+      copy_in(*ctx_, sys.ix, loc.ix);
+      copy_in(*ctx_, sys.iy, loc.iy);
+      copy_in(*ctx_, sys.iz, loc.iz);
+    }
   }
-  ++rebuilds_;
+  ghost_reserve_ = std::max(ghost_reserve_, sys.ghost_capacity());
+  neigh_reserve_ = std::max(neigh_reserve_, nlist_->max_neigh());
+  base_builds_ = nlist_->read_status().n_builds;
+  sys.set_cross_rank(cross_);
+  reset_margin_reference();
+  ++stats_.migrations;
+}
+
+void DistributedRun::reset_margin_reference() {
+  const std::size_t n = static_cast<std::size_t>(std::max<Index>(n_owned_, 1));
+  for (DeviceArray<double>* a : {&xm_, &ym_, &zm_})
+    if (a->size() < n) a->resize(n);
+  for (DeviceArray<int>* a : {&ixm_, &iym_, &izm_})
+    if (a->size() < n) a->resize(n);
+  System& sys = *sys_;
+  const std::size_t m = static_cast<std::size_t>(n_owned_);
+  if (m) {
+    copy_device(*ctx_, sys.x, xm_, m);
+    copy_device(*ctx_, sys.y, ym_, m);
+    copy_device(*ctx_, sys.z, zm_, m);
+    copy_device(*ctx_, sys.ix, ixm_, m);
+    copy_device(*ctx_, sys.iy, iym_, m);
+    copy_device(*ctx_, sys.iz, izm_, m);
+  }
+  ctx_->copy_d2d(box_mig_.data(), sys.box_device(), sizeof(Box));
+  parallel_for(*ctx_, 1, SetFlag{margin_flag_.data(), 0});
 }
 
 void DistributedRun::refresh_imports() {
   const auto t0 = Clock::now();
   Comm& comm = *comm_;
-  const int nr = comm.size();
   const long sent0 = comm.bytes_sent;
-  long total_send = 0, total_recv = 0;
-  for (int r = 0; r < nr; ++r) {
-    total_send += send_count_[static_cast<std::size_t>(r)];
-    total_recv += recv_count_[static_cast<std::size_t>(r)];
-  }
-  if (pack_.size() < static_cast<std::size_t>(3 * total_send + 1))
-    pack_.resize(static_cast<std::size_t>(3 * total_send + 1));
   System& sys = *sys_;
-  parallel_for(*ctx_, static_cast<Index>(total_send),
-               PackPositions{send_idx_.data(), sys.x.data(), sys.y.data(), sys.z.data(),
-                             pack_.data()});
-  const std::vector<double> packed = ctx_->to_host(pack_, static_cast<std::size_t>(3 * total_send));
-  std::vector<std::vector<std::uint8_t>> out(static_cast<std::size_t>(nr));
-  std::size_t at = 0;
-  for (int r = 0; r < nr; ++r) {
-    const std::size_t bytes = static_cast<std::size_t>(3 * send_count_[static_cast<std::size_t>(r)]) * sizeof(double);
-    auto& b = out[static_cast<std::size_t>(r)];
-    b.resize(bytes);
-    if (bytes) std::memcpy(b.data(), packed.data() + at, bytes);
-    at += static_cast<std::size_t>(3 * send_count_[static_cast<std::size_t>(r)]);
+  if (total_send_ > 0)
+    parallel_for(*ctx_, static_cast<Index>(total_send_),
+                 PackPositions{send_idx_.data(), sys.x.data(), sys.y.data(), sys.z.data(),
+                               pack_.data()});
+  if (transport_ == Transport::direct) {
+    // the device buffers go to the transport as they are (no host copy, no synchronisation)
+    device_->all_to_all_v(*ctx_, pack_.data(), send_bytes_, unpack_.data(), recv_bytes_);
+  } else {
+    if (total_send_ > 0)
+      ctx_->copy_d2h(stage_send_.data(), pack_.data(), stage_send_.size() * sizeof(double));
+    comm.all_to_all_v(stage_send_.data(), send_bytes_, stage_recv_.data(), recv_bytes_);
+    if (total_recv_ > 0)
+      ctx_->copy_h2d(unpack_.data(), stage_recv_.data(), stage_recv_.size() * sizeof(double));
   }
-  const auto in = comm.all_to_all(out);
-  std::vector<double> recv(static_cast<std::size_t>(3 * total_recv));
-  at = 0;
-  for (int r = 0; r < nr; ++r) {
-    const auto& b = in[static_cast<std::size_t>(r)];
-    if (b.size() != static_cast<std::size_t>(3 * recv_count_[static_cast<std::size_t>(r)]) * sizeof(double))
-      throw Error("internal: position exchange size mismatch");
-    if (!b.empty()) std::memcpy(recv.data() + at, b.data(), b.size());
-    at += b.size() / sizeof(double);
-  }
-  if (total_recv > 0) {
-    ctx_->to_device(recv, unpack_);
-    parallel_for(*ctx_, static_cast<Index>(total_recv),
+  if (total_recv_ > 0)
+    parallel_for(*ctx_, static_cast<Index>(total_recv_),
                  UnpackImages{n_owned_, unpack_.data(), sys.x.data(), sys.y.data(), sys.z.data()});
-  }
   stats_.step_bytes = comm.bytes_sent - sent0;
   stats_.comm_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-bool DistributedRun::rebuild_due() {
-  // The one-rank decision (DecideRebuild with a fixed cell): max |x - x0|^2 > (skin/2)^2.
-  reduce(*ctx_, n_owned_,
-         Displacement2{sys_->x.data(), sys_->y.data(), sys_->z.data(), nlist_->x0.data(),
-                       nlist_->y0.data(), nlist_->z0.data()},
-         MaxOp{}, 0.0, disp2_.data());
-  double d2 = n_owned_ > 0 ? ctx_->to_host(disp2_, 1)[0] : 0.0;
-  comm_->max(&d2, 1);
-  const double delta = 0.5 * (skin_ - 0.0);
-  return d2 > delta * delta;
 }
 
 void DistributedRun::compute_forces(bool energy) {
@@ -314,10 +426,33 @@ void DistributedRun::compute_forces(bool energy) {
 void DistributedRun::setup() {
   std::vector<Atom> share = std::move(initial_);
   initial_.clear();
-  rebuild(std::move(share));
+  rebuild(std::move(share), false, proto_.box, proto_.box);
   compute_forces(true);
   parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
   setup_done_ = true;
+}
+
+void DistributedRun::restore(std::vector<Atom> share, const Box& box, const Box& box_at_build,
+                             long step) {
+  initial_.clear();
+  rebuild(std::move(share), true, box, box_at_build);
+  step_ = step;
+  compute_forces(true);
+  parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
+  setup_done_ = true;
+  started_ = true;
+}
+
+void DistributedRun::restore(const std::vector<Atom>& atoms, const Box& box_at_build,
+                             long step) {
+  if (atoms.size() != proto_.id.size())
+    throw Error("internal: restoring " + std::to_string(atoms.size()) + " atoms of " +
+                std::to_string(proto_.id.size()));
+  std::vector<Atom> share;
+  for (std::size_t i = static_cast<std::size_t>(comm_->rank()); i < atoms.size();
+       i += static_cast<std::size_t>(comm_->size()))
+    share.push_back(atoms[i]);
+  restore(std::move(share), proto_.box, box_at_build, step);
 }
 
 ThermoSample DistributedRun::thermo() {
@@ -325,6 +460,7 @@ ThermoSample DistributedRun::thermo() {
   if (!energy_current_) compute_forces(true);
   // ThermoCompute sums the owned atoms exactly and combines the ranks through the System's
   // CrossRankReducer (collective), so every rank gets the one-rank bits.
+  if (integ_->changes_box()) sys_->pull_box();
   thermo_.enqueue(*ctx_, *sys_, energy_.data(), virial_.data());
   ThermoSample t = thermo_.fetch(*ctx_, *sys_, step_, static_cast<double>(step_) * dt_);
   // Thermostat reservoirs are global already (their sums run over owned atoms through
@@ -336,72 +472,158 @@ ThermoSample DistributedRun::thermo() {
   return t;
 }
 
-DistributedStats DistributedRun::run(
-    long nsteps, long thermo_every, const std::function<void(const ThermoSample&)>& on_thermo,
-    long frame_every, const std::function<void(const ThermoSample&, const Structure&)>& on_frame) {
+void DistributedRun::one_step(bool need_energy) {
+  const StepData d1{dt_, step_, energy_.data(), virial_.data(), step_dev_.data()};
+  integ_->step_one(*ctx_, *sys_, d1);
+  // Imported positions from their owners, then the one-rank list update (its rebuild decision
+  // is global through System::cross_rank); all on the device.
+  refresh_imports();
+  nlist_->update(*sys_);
+  compute_forces(need_energy || integ_->needs_virial());
+  const StepData d2{dt_, step_, energy_.data(), virial_.data(), step_dev_.data()};
+  integ_->step_two(*ctx_, *sys_, d2);
+  System& sys = *sys_;
+  reduce(*ctx_, n_owned_,
+         MigrationDisp2{sys.x.data(), sys.y.data(), sys.z.data(), xm_.data(), ym_.data(),
+                        zm_.data(), sys.ix.data(), sys.iy.data(), sys.iz.data(), ixm_.data(),
+                        iym_.data(), izm_.data(), sys.box_device()},
+         MaxOp{}, 0.0, margin_disp2_.data());
+  parallel_for(*ctx_, 1, MarginCheck{margin_disp2_.data(), sys.box_device(), box_mig_.data(),
+                                     margin_, margin_flag_.data()});
+  parallel_for(*ctx_, 1, AdvanceCounter{step_dev_.data()});
+  ++step_;
+}
+
+void DistributedRun::migrate() {
+  const Box b = box(), bb = box_at_build();
+  rebuild(owned_atoms(), true, b, bb);
+  compute_forces(true);
+}
+
+void DistributedRun::take_snapshot() {
+  snap_atoms_ = owned_atoms();
+  snap_box_ = box();
+  snap_box_at_build_ = box_at_build();
+  snap_step_ = step_;
+  integ_->save_state(*ctx_);
+}
+
+void DistributedRun::restore_snapshot() {
+  rebuild(snap_atoms_, true, snap_box_, snap_box_at_build_);
+  step_ = snap_step_;
+  integ_->restore_state(*ctx_);
+  compute_forces(true);
+  parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
+}
+
+DistributedStats DistributedRun::run(long nsteps, const DistributedObservers& obs) {
   if (nsteps < 0) throw Error("[run] steps must be non-negative");
   if (!setup_done_) setup();
-  const bool first_run = !started_;
   started_ = true;
   const auto t0 = Clock::now();
   const long first = step_, end = step_ + nsteps;
-  const long rebuilds0 = rebuilds_;
+  const long rebuilds0 = rebuilds_, migrations0 = stats_.migrations;
   stats_.comm_seconds = 0;
+  stats_.rollbacks = stats_.margin_rollbacks = stats_.margin_accepted = 0;
+  stats_.stopped = false;
   parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
-  // Output as Simulation::run emits it (thermo at the first step, every thermo_every and at
-  // the end; frames every frame_every and at the end).
-  auto emit = [&](bool thermo_due, bool frame_due) {
+  // Output as Simulation::run emits it.
+  auto emit = [&](bool final_step) {
+    const bool thermo_due = obs.on_thermo && (due(step_, obs.thermo_every) || final_step ||
+                                              step_ == first);
+    const bool frame_due =
+        obs.on_frame && (due(step_, obs.frame_every) || (final_step && obs.frame_every > 0));
     if (!thermo_due && !frame_due) return;
     const ThermoSample t = thermo();
-    if (thermo_due) on_thermo(t);
-    if (frame_due) on_frame(t, gather());
+    if (thermo_due) obs.on_thermo(t);
+    if (frame_due) obs.on_frame(t, gather());
   };
-  auto frame_at = [&](long step) {
-    return on_frame && frame_every > 0 && (step % frame_every == 0 || step == end);
-  };
-  if (first_run) emit(static_cast<bool>(on_thermo), frame_at(step_));
+  if (obs.emit_at_start) emit(nsteps == 0);
+  take_snapshot();
+  if (obs.after_step) obs.after_step(step_, true);
+  bool stopped = false;
   while (step_ < end) {
-    const long next = step_ + 1;
-    const bool thermo_due =
-        on_thermo && ((thermo_every > 0 && next % thermo_every == 0) || next == end);
-    const bool frame_due = frame_at(next);
-    const bool out = thermo_due || frame_due;
-    const StepData d1{dt_, step_, energy_.data(), virial_.data(), step_dev_.data()};
-    integ_->step_one(*ctx_, *sys_, d1);
-    // The one-rank list update, decided for all ranks: a rebuild migrates and rebuilds the
-    // sub-systems; otherwise imported positions are refreshed and the local update (which
-    // cannot decide to rebuild: its atoms moved no more than their owners) refreshes ghosts.
-    if (rebuild_due()) {
-      rebuild(download_owned());
-    } else {
-      refresh_imports();
-      nlist_->update(*sys_);
+    long interval = std::max(1L, obs.max_check_interval);
+    if (interval_cap_ > 0) interval = std::min(interval, interval_cap_);
+    long next = std::min(end, step_ + interval);
+    if (obs.thermo_every > 0) next = std::min(next, (step_ / obs.thermo_every + 1) * obs.thermo_every);
+    if (obs.frame_every > 0) next = std::min(next, (step_ / obs.frame_every + 1) * obs.frame_every);
+    if (obs.checkpoint_every > 0)
+      next = std::min(next, (step_ / obs.checkpoint_every + 1) * obs.checkpoint_every);
+    while (step_ < next) {
+      one_step(step_ + 1 == next);
+      if (step_ < next && obs.after_step) obs.after_step(step_, false);
     }
-    compute_forces(out || integ_->needs_virial());
-    const StepData d2{dt_, step_, energy_.data(), virial_.data(), step_dev_.data()};
-    integ_->step_two(*ctx_, *sys_, d2);
-    parallel_for(*ctx_, 1, AdvanceCounter{step_dev_.data()});
-    ++step_;
-    emit(thermo_due, frame_due);
+    // Sync point: every rank's flags (capacity overflow, margin violation, stop request).
+    const NeighborStatus st = nlist_->read_status();
+    const int margin_bad = ctx_->to_host(margin_flag_, 1)[0];
+    const bool overflow = nlist_->overflowed(st, *sys_);
+    long flags[3] = {overflow ? 1L : 0L, margin_bad ? 1L : 0L,
+                     (obs.stop && *obs.stop) ? 1L : 0L};
+    comm_->max(flags, 3);
+    // A one-step interval cannot be shortened: its flag comes from the cell term (a barostat
+    // flipping a tilted cell moves the corners by a lattice vector while the lattice, and so the
+    // import geometry, barely changes; atoms do not move margin/2 in one step). Accepted, and
+    // the migration below rebuilds the imports for the new cell.
+    if (flags[1] && !flags[0] && step_ - snap_step_ <= 1) {
+      flags[1] = 0;
+      ++stats_.margin_accepted;
+    }
+    if (flags[0] || flags[1]) {
+      // Every rank rolls back to the previous sync point together and replays.
+      if (overflow) {
+        ghost_reserve_ = std::max(ghost_reserve_, static_cast<Index>(1.25 * st.ghost_needed) + 32);
+        neigh_reserve_ = std::max(neigh_reserve_, static_cast<int>(1.2 * st.neigh_needed) + 8);
+      }
+      if (flags[1]) {
+        const long span = step_ - snap_step_;
+        interval_cap_ = std::max(1L, span / 2);
+        ++stats_.margin_rollbacks;
+      }
+      restore_snapshot();
+      ++stats_.rollbacks;
+      if (obs.after_step) obs.after_step(step_, true);  // the restored sync point
+      continue;
+    }
+    stopped = flags[2] != 0;
+    rebuilds_ += st.n_builds - base_builds_;
+    migrate();
+    if (obs.on_sync) obs.on_sync();
+    emit(step_ == end);
+    take_snapshot();
+    if (obs.on_checkpoint && (stopped || due(step_, obs.checkpoint_every))) obs.on_checkpoint();
+    if (obs.after_step) obs.after_step(step_, true);
+    if (stopped) break;
   }
-  (void)first;
-  DistributedStats st = stats_;
-  st.steps = nsteps;
-  st.rebuilds = rebuilds_ - rebuilds0;
-  st.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  return st;
+  DistributedStats out = stats_;
+  out.steps = step_ - first;
+  out.rebuilds = rebuilds_ - rebuilds0;
+  out.migrations = stats_.migrations - migrations0;
+  out.check_interval = interval_cap_ > 0 ? std::min(interval_cap_, obs.max_check_interval)
+                                         : obs.max_check_interval;
+  out.stopped = stopped;
+  out.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return out;
 }
 
-Structure DistributedRun::gather() {
-  std::vector<Atom> mine = download_owned();
+DistributedStats DistributedRun::run(
+    long nsteps, long thermo_every, const std::function<void(const ThermoSample&)>& on_thermo,
+    long frame_every, const std::function<void(const ThermoSample&, const Structure&)>& on_frame) {
+  DistributedObservers obs;
+  obs.thermo_every = thermo_every;
+  obs.on_thermo = on_thermo;
+  obs.frame_every = frame_every;
+  obs.on_frame = on_frame;
+  obs.emit_at_start = !started_;
+  return run(nsteps, obs);
+}
+
+std::vector<DistributedRun::Atom> DistributedRun::gather_atoms() {
+  std::vector<Atom> mine = owned_atoms();
   std::vector<std::uint8_t> bytes;
   for (const Atom& a : mine) put(bytes, a);
   const auto all = comm_->all_gather(bytes);
-  Structure s = proto_;
-  if (comm_->rank() != 0) {
-    s.id.clear();
-    return s;
-  }
+  if (comm_->rank() != 0) return {};
   std::unordered_map<std::int64_t, Atom> by_id;
   for (const auto& buf : all)
     for (std::size_t at = 0; at < buf.size();) {
@@ -411,11 +633,26 @@ Structure DistributedRun::gather() {
   if (by_id.size() != proto_.id.size())
     throw Error("internal: gathered " + std::to_string(by_id.size()) + " atoms of " +
                 std::to_string(proto_.id.size()));
-  s.has_velocities = true;
+  std::vector<Atom> out;
+  out.reserve(proto_.id.size());
   for (std::int64_t id : proto_.id) {
     const auto it = by_id.find(id);
     if (it == by_id.end()) throw Error("internal: atom id " + std::to_string(id) + " lost");
-    const Atom& a = it->second;
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+Structure DistributedRun::gather() {
+  const std::vector<Atom> all = gather_atoms();
+  Structure s = proto_;
+  if (comm_->rank() != 0) {
+    s.id.clear();
+    return s;
+  }
+  if (integ_->changes_box()) s.box = sys_->pull_box();
+  s.has_velocities = true;
+  for (const Atom& a : all) {
     s.type.push_back(a.type);
     s.x.push_back(a.x);
     s.y.push_back(a.y);

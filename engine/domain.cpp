@@ -53,7 +53,7 @@ std::array<int, 3> choose_grid(int ranks, const Box& box, double min_width, std:
 }
 
 Decomposition::Decomposition(const Box& box, std::array<int, 3> grid, double import_distance)
-    : box_(box), grid_(grid) {
+    : box_(box), grid_(grid), import_distance_(import_distance) {
   double w[3];
   box.perpendicular_widths(w);
   for (int d = 0; d < 3; ++d) {
@@ -62,6 +62,17 @@ Decomposition::Decomposition(const Box& box, std::array<int, 3> grid, double imp
     margin_[d] = import_distance * (1.0 + 1e-9) / w[d];
     hops_[d] = box.periodic[d] ? static_cast<int>(std::ceil(margin_[d])) + 1 : 0;
   }
+}
+
+std::string Decomposition::too_thin(double min_width) const {
+  double w[3];
+  box_.perpendicular_widths(w);
+  for (int d = 0; d < 3; ++d)
+    if (grid_[d] > 1 && w[d] / grid_[d] < min_width)
+      return std::to_string(grid_[d]) + " sub-domains along axis " + "abc"[d] + " are " +
+             std::to_string(w[d] / grid_[d]) + " thick, less than half the neighbour-list " +
+             "radius (" + std::to_string(min_width) + ")";
+  return {};
 }
 
 void Decomposition::cell_of_rank(int r, int c[3]) const {

@@ -28,6 +28,10 @@ class Decomposition {
 
   const Box& box() const { return box_; }
   std::array<int, 3> grid() const { return grid_; }
+  double import_distance() const { return import_distance_; }
+  // Empty when every split axis's sub-domains are at least min_width thick in this cell; else
+  // a message naming the axis and the thickness (a barostat shrank the cell: the run stops).
+  std::string too_thin(double min_width) const;
   int ranks() const { return grid_[0] * grid_[1] * grid_[2]; }
   double margin(int d) const { return margin_[d]; }  // fractional
   int hops(int d) const { return hops_[d]; }          // image range per axis (0: not periodic)
@@ -61,6 +65,7 @@ class Decomposition {
  private:
   Box box_;
   std::array<int, 3> grid_;
+  double import_distance_;
   double margin_[3];
   int hops_[3];
 };

@@ -138,6 +138,9 @@ void NeighborList::update(System& sys, bool wrap) {
   reduce(ctx, n, Displacement2{sys.x.data(), sys.y.data(), sys.z.data(), x0.data(), y0.data(),
                                z0.data()},
          MaxOp{}, 0.0, &st->max_disp2);
+  // Several ranks: the one-rank decision is the global maximum (each rank's local atoms are
+  // bit copies of their owners'), reduced on the device so no rank reads it on the host.
+  if (CrossRankReducer* cr = sys.cross_rank()) cr->max(ctx, &st->max_disp2, 1);
   parallel_for(ctx, 1, DecideRebuild{st, box, box_at_build.data(), skin_});
   // 2. grid for the current cell; wrap owned atoms into it, remember build positions
   parallel_for(ctx, 1, ComputeGrid{st, box, r, cell_capacity_, grid});

@@ -624,62 +624,6 @@ static void print_summary(const Job& job, const RunStats& st) {
                st.graph_captures);
 }
 
-// The newest intact checkpoint: FILE, else FILE.prev (a run killed while renaming).
-static Checkpoint load_restart(const std::string& path, std::string& used) {
-  try {
-    used = path;
-    return read_checkpoint(path);
-  } catch (const InputError& e) {
-    const std::string prev = path + ".prev";
-    if (!fs::exists(prev)) throw;
-    run_warning(std::string(e.what()) + "; using the previous checkpoint " + prev);
-    used = prev;
-    return read_checkpoint(prev);
-  }
-}
-
-static long long resume_offset(const Checkpoint* c, const std::string& path) {
-  if (!c) return -1;
-  for (const auto& o : c->outputs)
-    if (o.path == path) return o.position;
-  return -1;
-}
-
-// Checkpoints carry, besides the output offsets, pseudo-entries "#run ID" (the run that
-// wrote it) and "#sig PATH" (prefix_signature of the output at its offset, 63 bits).
-static const char* kRunTag = "#run ";
-static const char* kSigTag = "#sig ";
-
-static std::string checkpoint_run_id(const Checkpoint& c) {
-  for (const auto& o : c.outputs)
-    if (o.path.rfind(kRunTag, 0) == 0) return o.path.substr(5);
-  return {};
-}
-
-// Refuses a restart whose outputs were rewritten by another run since the checkpoint (their
-// prefix up to the recorded offset differs from what the checkpoint's run wrote).
-static void check_outputs_continue(const Checkpoint& c, const std::string& used) {
-  for (const auto& o : c.outputs) {
-    if (o.path.rfind(kSigTag, 0) != 0) continue;
-    const std::string path = o.path.substr(5);
-    const long long at = resume_offset(&c, path);
-    if (at < 0) continue;
-    std::error_code ec;
-    const auto size = fs::file_size(path, ec);
-    const std::string fresh = " To start fresh instead, run without --restart (the outputs "
-                              "are then overwritten) or move \"" + path + "\" away first.";
-    if (ec || size < static_cast<std::uintmax_t>(at))
-      throw InputError(used, 0, fmt::format("output \"{}\" is missing or shorter ({} bytes) than "
-                                            "when this checkpoint (step {}) was written ({} bytes)."
-                                            "{}", path, ec ? 0 : size, c.step, at, fresh));
-    if ((prefix_signature(path, at) >> 1) != static_cast<std::uint64_t>(o.position))
-      throw InputError(used, 0, fmt::format(
-          "output \"{}\" does not continue the run that wrote this checkpoint (run {}, step {}): "
-          "its first {} bytes changed since, so another run rewrote it; continuing would splice "
-          "two runs into one file.{}", path, checkpoint_run_id(c), c.step, at, fresh));
-  }
-}
-
 int run_job(Job& job, const RunOverrides& ov) {
   if (world().size() > 1) return run_parallel_job(job, ov);  // io/parallel_config.cpp
   const bool terminal = !ov.quiet;
@@ -726,7 +670,7 @@ int run_job(Job& job, const RunOverrides& ov) {
     safety = std::make_unique<SafetyMonitor>(ctx, job.safety_limits, sim.neighbors().skin());
   if (!job.restart_file.empty()) {
     std::string used;
-    restart = std::make_unique<Checkpoint>(load_restart(job.restart_file, used));
+    restart = std::make_unique<Checkpoint>(load_restart(job.restart_file, used, run_warning));
     const std::string warn =
         check_compatible(*restart, used, sim, job.system_hash, job.input_hash);
     if (!warn.empty()) run_warning(warn);
@@ -754,7 +698,7 @@ int run_job(Job& job, const RunOverrides& ov) {
         Checkpoint c = capture_checkpoint(sim);
         c.system_hash = job.system_hash;
         c.input_hash = job.input_hash;
-        c.outputs.push_back({kRunTag + run_id, 0});
+        c.outputs.push_back({kCheckpointRunTag + run_id, 0});
         write_checkpoint(job.checkpoint_file, c);
         std::fprintf(stderr,
                      "mdgpu: stopped by signal %d during the FIRE minimisation after %ld "
@@ -826,11 +770,9 @@ int run_job(Job& job, const RunOverrides& ov) {
     Checkpoint c = capture_checkpoint(sim);
     c.system_hash = job.system_hash;
     c.input_hash = job.input_hash;
-    c.outputs.push_back({kRunTag + run_id, 0});
+    c.outputs.push_back({kCheckpointRunTag + run_id, 0});
     auto record = [&](const std::string& path, long long at, bool bytes) {
-      c.outputs.push_back({path, at});
-      if (bytes)
-        c.outputs.push_back({kSigTag + path, static_cast<long long>(prefix_signature(path, at) >> 1)});
+      record_output(c, path, at, bytes);
     };
     if (!job.thermo_file.empty() && !job.files.is_sink(job.thermo_file))
       record(job.thermo_file, static_cast<long long>(fs::file_size(job.thermo_file)), true);
@@ -1017,7 +959,7 @@ int check_job(Job& job, const RunOverrides& ov) {
   }
   if (!job.restart_file.empty()) {
     std::string used;
-    const Checkpoint c = load_restart(job.restart_file, used);
+    const Checkpoint c = load_restart(job.restart_file, used, run_warning);
     const std::string w2 = check_compatible(c, used, sim, job.system_hash, job.input_hash);
     check_outputs_continue(c, used);
     if (!w2.empty()) warn(w2);

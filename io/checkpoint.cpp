@@ -9,12 +9,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <utility>
 
 #include "engine/error.hpp"
+#include "io/output_files.hpp"
 #include "io/record_file.hpp"
 
 namespace md {
@@ -406,6 +408,66 @@ void restore_checkpoint(const Checkpoint& c, Simulation& sim) {
   ctx.to_device(std::vector<Box>{c.box_at_build}, nl.box_at_build);
   sim.integrator().deserialize(ctx, c.integrator_state);
   sim.resume(c.step);
+}
+
+Checkpoint load_restart(const std::string& path, std::string& used,
+                        const std::function<void(const std::string&)>& warn) {
+  try {
+    used = path;
+    return read_checkpoint(path);
+  } catch (const InputError& e) {
+    const std::string prev = path + ".prev";
+    if (!std::filesystem::exists(prev)) throw;
+    if (warn) warn(std::string(e.what()) + "; using the previous checkpoint " + prev);
+    used = prev;
+    return read_checkpoint(prev);
+  }
+}
+
+const char* const kCheckpointRunTag = "#run ";
+const char* const kCheckpointSigTag = "#sig ";
+
+long long resume_offset(const Checkpoint* c, const std::string& path) {
+  if (!c) return -1;
+  for (const auto& o : c->outputs)
+    if (o.path == path) return o.position;
+  return -1;
+}
+
+void record_output(Checkpoint& c, const std::string& path, long long at, bool bytes) {
+  c.outputs.push_back({path, at});
+  if (bytes)
+    c.outputs.push_back(
+        {kCheckpointSigTag + path, static_cast<long long>(prefix_signature(path, at) >> 1)});
+}
+
+static std::string checkpoint_run_id(const Checkpoint& c) {
+  for (const auto& o : c.outputs)
+    if (o.path.rfind(kCheckpointRunTag, 0) == 0) return o.path.substr(5);
+  return {};
+}
+
+void check_outputs_continue(const Checkpoint& c, const std::string& used) {
+  namespace fs = std::filesystem;
+  for (const auto& o : c.outputs) {
+    if (o.path.rfind(kCheckpointSigTag, 0) != 0) continue;
+    const std::string path = o.path.substr(5);
+    const long long at = resume_offset(&c, path);
+    if (at < 0) continue;
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    const std::string fresh = " To start fresh instead, run without --restart (the outputs "
+                              "are then overwritten) or move \"" + path + "\" away first.";
+    if (ec || size < static_cast<std::uintmax_t>(at))
+      throw InputError(used, 0, fmt::format("output \"{}\" is missing or shorter ({} bytes) than "
+                                            "when this checkpoint (step {}) was written ({} bytes)."
+                                            "{}", path, ec ? 0 : size, c.step, at, fresh));
+    if ((prefix_signature(path, at) >> 1) != static_cast<std::uint64_t>(o.position))
+      throw InputError(used, 0, fmt::format(
+          "output \"{}\" does not continue the run that wrote this checkpoint (run {}, step {}): "
+          "its first {} bytes changed since, so another run rewrote it; continuing would splice "
+          "two runs into one file.{}", path, checkpoint_run_id(c), c.step, at, fresh));
+  }
 }
 
 }  // namespace md

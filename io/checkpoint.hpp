@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -74,5 +75,22 @@ std::string check_compatible(const Checkpoint& c, const std::string& path, Simul
                              std::uint64_t system_hash, std::uint64_t input_hash);
 // Restores the state into the simulation (device), then Simulation::resume.
 void restore_checkpoint(const Checkpoint& c, Simulation& sim);
+
+// Restarts (one rank and several, io/app.cpp and io/parallel_checkpoint.cpp):
+// The newest intact checkpoint: `path`, else `path`.prev (a run killed while renaming; then
+// `warn` gets the reason). `used` names the file read.
+Checkpoint load_restart(const std::string& path, std::string& used,
+                        const std::function<void(const std::string&)>& warn);
+// Checkpoints carry, besides the output offsets, pseudo-entries "#run ID" (the run that
+// wrote it) and "#sig PATH" (prefix_signature of the output at its offset, 63 bits).
+extern const char* const kCheckpointRunTag;
+extern const char* const kCheckpointSigTag;
+// The offset recorded for an output (-1: none, or no checkpoint).
+long long resume_offset(const Checkpoint* c, const std::string& path);
+// Records an output's offset; `bytes` (text files): also its prefix signature.
+void record_output(Checkpoint& c, const std::string& path, long long at, bool bytes);
+// Refuses a restart whose outputs were rewritten by another run since the checkpoint (their
+// prefix up to the recorded offset differs from what the checkpoint's run wrote).
+void check_outputs_continue(const Checkpoint& c, const std::string& used);
 
 }  // namespace md

@@ -1,5 +1,7 @@
 #include "io/parallel_config.hpp"
 
+#include <algorithm>
+#include <filesystem>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -7,8 +9,13 @@
 #include "engine/comm.hpp"
 #include "engine/distributed.hpp"
 #include "engine/error.hpp"
+#include "engine/safety.hpp"
 #include "io/app.hpp"
 #include "io/lammps_data.hpp"
+#include "io/output_files.hpp"
+#include "io/parallel_checkpoint.hpp"
+#include "io/report.hpp"
+#include "io/signals.hpp"
 #include "io/thermo_output.hpp"
 #include "io/trajectory.hpp"
 
@@ -30,6 +37,11 @@ ParallelSettings read_parallel_section(Section& root) {
     }
     p.grid = grid;
   }
+  p.transport = sec->get_string("transport", std::string("auto"));
+  if (p.transport != "auto" && p.transport != "host" && p.transport != "direct")
+    sec->fail("transport", "must be \"host\", \"direct\" or \"auto\"");
+  p.margin = sec->get_double("margin", 0.0);
+  if (p.margin < 0) sec->fail("margin", "must be non-negative (0: the neighbour skin)");
   sec->finish();
   return p;
 }
@@ -80,19 +92,18 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   const std::string style = job.potential->style();
   if (const std::string why = job.potential->several_ranks_refusal(); !why.empty())
     refuse(job, "[potential] style \"" + style + "\": " + why);
-  const std::string ens = job.integrator->name();
-  if (ens.rfind("npt", 0) == 0)
-    throw InputError(job.input_file, 0, "[run] ensemble: NPT barostats (" + ens +
-                                            ") are refused on several ranks for now (the cell "
-                                            "changes every step); run on one rank");
+  // NPT: the barostats' sums are exact cross-rank sums, so the cell moves by the same bits on
+  // every rank; DistributedRun re-reads it at rebuilds (engine/distributed.cpp).
+  std::string ens = job.integrator->name();
+  if (ens == "npt-mtk") ens = "nvt-nose-hoover";
+  if (ens.rfind("npt-scr+", 0) == 0) ens = ens.substr(8);  // scr around a thermostat
   if (ens != "nve" && ens != "nvt-langevin" && ens != "nvt-csvr" && ens != "nvt-nose-hoover")
-    refuse(job, "[run] ensemble \"" + ens + "\" (several ranks run nve and nvt)");
+    refuse(job, "[run] ensemble \"" + job.integrator->name() +
+                    "\" (several ranks run nve, nvt and npt with mtk or scr)");
   for (const auto& t : job.trajectories)
     if (t.forces || t.energies || t.uncertainty)
       refuse(job, "[output] trajectory \"" + t.file + "\" with per-atom forces, energies or "
                   "uncertainty (positions and velocities are)");
-  if (job.checkpoint_every > 0 || job.checkpoint_at_end) refuse(job, "[output] checkpoint");
-  if (!job.restart_file.empty()) refuse(job, "--restart");
   if (job.minimize) refuse(job, "[minimize]");
   if (job.uncertainty) refuse(job, "[uncertainty]");
   if (job.sort_every > 0) refuse(job, "[neighbor] sort_every");
@@ -103,38 +114,189 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   const std::array<int, 3> grid =
       resolve_grid(job.parallel, comm.size(), job.initial.box, rlist, job.input_file);
   const double dist = import_distance(*job.potential, skin);
-  DistributedRun run(comm, *job.ctx, job.initial, job.units, *job.potential, *job.integrator,
-                     job.dt, skin, grid, dist);
+
+  // Continue from a checkpoint (the one-rank format, written by any number of ranks): every
+  // rank reads and checks it (the same file, so the same verdict), rank 0 warns.
+  const bool rank0 = comm.rank() == 0;
+  auto warn0 = [&](const std::string& w) {
+    if (rank0) run_warning(w);
+  };
+  std::unique_ptr<Checkpoint> restart;
+  std::string used;
+  if (!job.restart_file.empty()) {
+    restart = std::make_unique<Checkpoint>(load_restart(job.restart_file, used, warn0));
+    const std::string w = check_compatible(*restart, used, *job.sim, job.system_hash, job.input_hash);
+    if (!w.empty()) warn0(w);
+    check_outputs_continue(*restart, used);
+    if (restart->step > job.steps)
+      throw InputError(used, 0,
+                       fmt::format("checkpoint is at step {}, beyond [run] steps = {} (steps "
+                                   "counts from the start of the first run)",
+                                   restart->step, job.steps));
+  }
+  // direct: device buffers handed to the transport (the CPU executor; on CUDA the NCCL
+  // transport when built with it, else host staging)
+  const bool device_ok = job.ctx->backend() == Backend::cpu || nccl_built();
+  if (job.parallel.transport == "direct" && !device_ok)
+    throw InputError(job.input_file, 0,
+                     "[parallel] transport = \"direct\" needs a device transport (NCCL) on the "
+                     "CUDA executor, which this build lacks; use \"host\"");
+  const Transport transport =
+      job.parallel.transport == "host" ? Transport::host
+      : (job.parallel.transport == "direct" || device_ok) ? Transport::direct : Transport::host;
+  Structure global = job.initial;  // the input's id order; the cell: the checkpoint's
+  if (restart) global.box = restart->box;
+  DistributedRun run(comm, *job.ctx, global, job.units, *job.potential, *job.integrator,
+                     job.dt, skin, grid, dist, job.parallel.margin, transport);
   if (terminal)
-    fmt::print("mdgpu: {} atoms on {} ranks ({}), grid {} x {} x {}, import distance {:g} "
-               "({}), potential {}, {} executor\n",
-               job.initial.size(), comm.size(), comm.transport(), grid[0], grid[1], grid[2],
-               dist, job.potential->import_rule(skin), style, backend_name(job.ctx->backend()));
-  run.setup();
+    fmt::print("mdgpu: {} atoms on {} ranks ({}), {} transport, grid {} x {} x {}, import "
+               "distance {:g} ({}) + margin {:g}, potential {}, {} executor\n",
+               job.initial.size(), comm.size(), comm.transport(), transport_name(transport),
+               grid[0], grid[1], grid[2], dist,
+               job.potential->import_rule(skin), run.margin(), style,
+               backend_name(job.ctx->backend()));
+  if (restart) {
+    job.integrator->deserialize(*job.ctx, restart->integrator_state);
+    // every rank holds the whole checkpoint: rank r restores every size()-th atom
+    const std::vector<DistributedRun::Atom> all = checkpoint_atoms(*restart, job.initial, used);
+    std::vector<DistributedRun::Atom> share;
+    for (std::size_t i = static_cast<std::size_t>(comm.rank()); i < all.size();
+         i += static_cast<std::size_t>(comm.size()))
+      share.push_back(all[i]);
+    run.restore(std::move(share), restart->box, restart->box_at_build, restart->step);
+    if (terminal) fmt::print("continuing from {} at step {}\n", used, restart->step);
+  } else {
+    run.setup();
+  }
+  // [safety] (engine/safety.hpp) with a collective verdict: the overlap check at the start of
+  // a new run, the non-finite / left-the-box checks at sync points (output, checkpoint and
+  // check_every steps). The per-step displacement check of one rank is not made on ranks.
+  std::unique_ptr<SafetyMonitor> safety;
+  if (job.safety) safety = std::make_unique<SafetyMonitor>(*job.ctx, job.safety_limits, skin);
+  if (safety && !restart) {
+    try {
+      collective_safety(comm, [&]() { safety->check_overlaps(run.system(), run.neighbors(), 0); });
+    } catch (const SafetyError& e) {
+      if (rank0) std::fprintf(stderr, "mdgpu: error: %s\n", e.what());
+      return 1;
+    }
+  }
+
+  // Outputs on rank 0 (a continued run truncates each to the offset its checkpoint recorded).
   std::unique_ptr<ThermoOutput> thermo;
   std::vector<std::unique_ptr<TrajectoryWriter>> trajs;
   long frame_every = 0;
-  if (comm.rank() == 0) {
-    thermo = std::make_unique<ThermoOutput>(job.thermo_file, job.thermo_norm, terminal);
-    for (const auto& spec : job.trajectories) trajs.push_back(open_trajectory(spec, job.units));
+  if (rank0) {
+    const long long thermo_at = resume_offset(restart.get(), job.thermo_file);
+    if (thermo_at >= 0) {
+      namespace fs = std::filesystem;
+      std::error_code ec;
+      if (!fs::exists(job.thermo_file) ||
+          fs::file_size(job.thermo_file) < static_cast<std::uintmax_t>(thermo_at))
+        throw Error("thermo file \"" + job.thermo_file +
+                    "\" is missing or shorter than when the checkpoint was written");
+      fs::resize_file(job.thermo_file, static_cast<std::uintmax_t>(thermo_at), ec);
+      if (ec) throw Error("cannot truncate \"" + job.thermo_file + "\": " + ec.message());
+    }
+    thermo = std::make_unique<ThermoOutput>(job.thermo_file, job.thermo_norm, terminal,
+                                            thermo_at >= 0);
+    for (const auto& spec : job.trajectories)
+      trajs.push_back(open_trajectory(spec, job.units, resume_offset(restart.get(), spec.file)));
   }
   for (const auto& spec : job.trajectories) frame_every = std::gcd(frame_every, spec.every);
-  const DistributedStats st = run.run(
-      job.steps, job.thermo_every,
-      [&](const ThermoSample& t) {
-        if (thermo) thermo->write(t);
-      },
-      frame_every,
-      [&](const ThermoSample& t, const Structure& s) {  // frames gathered on rank 0
-        for (auto& w : trajs) {
-          if (t.step % w->spec().every != 0 && t.step != job.steps) continue;
-          w->write(Frame{&s, t.step, t.time, t.pe});
-        }
-      });
+
+  // Checkpoints: gathered on rank 0 at sync points, written there atomically (+ .prev).
+  const std::string run_id = new_run_id();
+  long last_checkpoint = -1;
+  auto write_ckpt = [&]() {
+    if (thermo) thermo->flush();
+    Checkpoint c = capture_distributed_checkpoint(run, comm, job.initial, *job.integrator,
+                                                  run.step(), job.dt);
+    c.system_hash = job.system_hash;
+    c.input_hash = job.input_hash;
+    if (rank0) {
+      c.outputs.push_back({kCheckpointRunTag + run_id, 0});
+      if (!job.thermo_file.empty() && !job.files.is_sink(job.thermo_file))
+        record_output(c, job.thermo_file,
+                      static_cast<long long>(std::filesystem::file_size(job.thermo_file)), true);
+      for (auto& t : trajs) {
+        t->sync();
+        if (job.files.is_sink(t->spec().file)) continue;
+        record_output(c, t->spec().file, t->position(), t->spec().format != "h5md");
+      }
+    }
+    write_checkpoint_on_rank0(comm, job.checkpoint_file, c);
+    last_checkpoint = run.step();
+  };
+
+  // The time loop (engine/distributed.hpp): sync points at output and checkpoint steps and at
+  // least every [neighbor] check_every steps. There the ranks combine their flags, a stop
+  // signal on any rank included (a host all-reduce; no device transfer on the steps between),
+  // so all ranks stop at the same step, write one checkpoint (on_checkpoint) and exit 3.
+  const volatile std::sig_atomic_t* stop = nullptr;
+  if (ov.handle_signals) {
+    install_stop_handlers();
+    stop = stop_flag();
+  }
+  const long first_step = run.step();
+  DistributedObservers obs;
+  obs.thermo_every = job.thermo_every;
+  obs.on_thermo = [&](const ThermoSample& t) {
+    if (thermo) thermo->write(t);
+  };
+  obs.frame_every = frame_every;
+  if (frame_every > 0)
+    obs.on_frame = [&](const ThermoSample& t, const Structure& s) {  // gathered on rank 0
+      for (auto& w : trajs) {
+        if (t.step % w->spec().every != 0 && t.step != job.steps) continue;
+        w->write(Frame{&s, t.step, t.time, t.pe});
+      }
+    };
+  obs.max_check_interval = job.check_every;
+  obs.emit_at_start = !restart;
+  obs.checkpoint_every = job.checkpoint_every;
+  obs.on_checkpoint = write_ckpt;
+  obs.stop = stop;
+  if (safety)  // at every sync point after the migration, before output
+    obs.on_sync = [&]() {
+      if (run.step() > first_step)
+        collective_safety(comm, [&]() { safety->check(run.system(), run.step()); });
+    };
+  DistributedStats st;
+  try {
+    st = run.run(job.steps - run.step(), obs);
+  } catch (const SafetyError& e) {
+    if (thermo) thermo->flush();
+    for (auto& w : trajs) w->sync();
+    if (rank0)
+      std::fprintf(stderr, "mdgpu: error: %s\nmdgpu: all %d ranks stopped at step %ld; %s\n",
+                   e.what(), comm.size(), run.step(),
+                   last_checkpoint >= 0
+                       ? fmt::format("the last checkpoint (step {}, it passed the checks) is {}",
+                                     last_checkpoint, job.checkpoint_file).c_str()
+                       : "this run wrote no checkpoint before ([safety] last_good is not "
+                         "written on several ranks)");
+    return kExitSafety;
+  }
   if (thermo) thermo->flush();
   for (auto& w : trajs) w->sync();
+  if (st.stopped) {
+    if (rank0)
+      std::fprintf(stderr,
+                   "mdgpu: stopped by signal %d at step %ld on %d ranks; checkpoint written to "
+                   "%s\nmdgpu: continue with (any number of ranks): mpirun -np %d mdgpu run %s "
+                   "--restart %s\n",
+                   collective_stop_signal(comm, stop), run.step(), comm.size(),
+                   job.checkpoint_file.c_str(), comm.size(), job.input_file.c_str(),
+                   job.checkpoint_file.c_str());
+    else
+      collective_stop_signal(comm, stop);
+    return kExitStopped;
+  }
+  if (ov.handle_signals) restore_default_handlers();
+  if (job.checkpoint_at_end && last_checkpoint != run.step()) write_ckpt();
   const Structure s = run.gather();
-  if (comm.rank() == 0 && !job.data_file.empty())
+  if (rank0 && !job.data_file.empty())
     write_lammps_data(job.data_file, s, "units " + job.units.name);
   long bytes[2] = {st.rebuild_bytes, st.step_bytes};
   comm.max(bytes, 2);
@@ -143,9 +305,11 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   if (terminal)
     fmt::print("mdgpu: {} steps in {:.3f} s, {} rebuilds; atoms per rank {}..{} owned, up to {} "
                "imported copies; bytes sent by the busiest rank: {} at the last rebuild, {} per "
-               "step; up to {:.3f} s in exchanges\n",
+               "step; up to {:.3f} s in exchanges; {} migrations, {} roll-backs ({} margin), "
+               "sync interval {}\n",
                st.steps, st.wall_seconds, st.rebuilds, st.owned_min, st.owned_max,
-               st.imported_max, bytes[0], bytes[1], cs);
+               st.imported_max, bytes[0], bytes[1], cs, st.migrations, st.rollbacks,
+               st.margin_rollbacks, st.check_interval);
   return 0;
 }
 

@@ -22,6 +22,10 @@ struct ParallelSettings {
   std::optional<std::array<int, 3>> grid;
   std::string file;  // where [parallel] grid was given (messages)
   long line = 0;
+  // [parallel] transport: "host" (staged through host copies), "direct" (device buffers to
+  // the transport: the CPU executor) or "auto" (direct where available, else host).
+  std::string transport = "auto";
+  double margin = 0;  // [parallel] margin: extra import distance (0: the neighbour skin)
 };
 
 // Reads [parallel] from the input's root section (absent: defaults).

@@ -28,11 +28,13 @@ void install_stop_handlers() {
   g_stop = 0;
   set_handler(SIGINT, on_stop_signal);
   set_handler(SIGTERM, on_stop_signal);
+  set_handler(SIGUSR1, on_stop_signal);  // mpirun forwards it to every rank (and kills none)
 }
 
 void restore_default_handlers() {
   set_handler(SIGINT, SIG_DFL);
   set_handler(SIGTERM, SIG_DFL);
+  set_handler(SIGUSR1, SIG_DFL);
 }
 
 const volatile std::sig_atomic_t* stop_flag() { return &g_stop; }

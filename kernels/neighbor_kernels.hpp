@@ -18,34 +18,55 @@ struct Displacement2 {
   }
 };
 
+// Half the skin left to the atoms once the cell's deformation since the build is counted:
+// (skin - d1 - d2)/2 (>= 0), where d1, d2 are the two largest displacements of the cell's
+// corners since the build (LAMMPS Neighbor::check_distance; skin/2 for a fixed box). Shared
+// by DecideRebuild and the several-rank decision (engine/distributed.cpp).
+MD_HD inline double rebuild_delta(const Box& box, const Box& box0, double skin) {
+  double d1 = 0, d2 = 0;
+  for (int c = 0; c < 8; ++c) {
+    const double s[3] = {double(c & 1), double((c >> 1) & 1), double((c >> 2) & 1)};
+    double r[3], r0[3];
+    box.to_cartesian(s, r);
+    box0.to_cartesian(s, r0);
+    const double d = sqrt((r[0] - r0[0]) * (r[0] - r0[0]) + (r[1] - r0[1]) * (r[1] - r0[1]) +
+                          (r[2] - r0[2]) * (r[2] - r0[2]));
+    if (d > d1) {
+      d2 = d1;
+      d1 = d;
+    } else if (d > d2) {
+      d2 = d;
+    }
+  }
+  double delta = 0.5 * (skin - (d1 + d2));
+  if (delta < 0) delta = 0;
+  return delta;
+}
+
 // Rebuild when an atom may have moved into the list radius: largest displacement since the
-// build > (skin - d1 - d2)/2, where d1, d2 are the two largest displacements of the cell's
-// corners since the build (LAMMPS Neighbor::check_distance; both 0 for a fixed box).
+// build > rebuild_delta (the skin less the cell corners' displacements, halved).
 struct DecideRebuild {
   NeighborStatus* st;
   const Box* box;
   const Box* box0;  // cell at the last build
   double skin;
   MD_HD void operator()(Index) const {
-    double d1 = 0, d2 = 0;
-    for (int c = 0; c < 8; ++c) {
-      const double s[3] = {double(c & 1), double((c >> 1) & 1), double((c >> 2) & 1)};
-      double r[3], r0[3];
-      box->to_cartesian(s, r);
-      box0->to_cartesian(s, r0);
-      const double d = sqrt((r[0] - r0[0]) * (r[0] - r0[0]) + (r[1] - r0[1]) * (r[1] - r0[1]) +
-                            (r[2] - r0[2]) * (r[2] - r0[2]));
-      if (d > d1) {
-        d2 = d1;
-        d1 = d;
-      } else if (d > d2) {
-        d2 = d;
-      }
-    }
-    double delta = 0.5 * (skin - (d1 + d2));
-    if (delta < 0) delta = 0;
+    const double delta = rebuild_delta(*box, *box0, skin);
     st->rebuild = (st->force_rebuild || st->max_disp2 > delta * delta) ? 1 : 0;
     st->force_rebuild = 0;
+  }
+};
+
+// rebuild_delta^2 into *out (one thread): the several-rank decision compares it with the
+// cross-rank maximum of the squared displacements.
+struct RebuildDelta2 {
+  const Box* box;
+  const Box* box0;
+  double skin;
+  double* out;
+  MD_HD void operator()(Index) const {
+    const double delta = rebuild_delta(*box, *box0, skin);
+    *out = delta * delta;
   }
 };
 

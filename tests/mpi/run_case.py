@@ -163,13 +163,24 @@ NH_EAM = 'ensemble = "nvt"\nthermostat = { kind = "nose-hoover", temperature = 1
 LANGEVIN_EAM = 'ensemble = "nvt"\nthermostat = { kind = "langevin", temperature = 1200.0, tdamp = 0.1, seed = 4242 }'
 LANGEVIN_MP = 'ensemble = "nvt"\nthermostat = { kind = "langevin", temperature = 900.0, tdamp = 0.1, seed = 4242 }'
 SLABS = '[parallel]\ngrid = [1, 1, 4]\n'
+# NPT (the cell moves every step): MTK (Nose-Hoover chains, iso / aniso / tri) and stochastic
+# cell rescaling around a Langevin thermostat; targets far enough from the start that the
+# cell really changes (checked: the final cell must differ from the input cell) and the lists
+# are rebuilt several times (the cell-corner term of the rebuild decision).
+MTK_LJ = ('ensemble = "npt"\nthermostat = {{ kind = "nose-hoover", temperature = 1.0, tdamp = 0.5 }}\n'
+          'barostat = {{ pressure = 0.5, pdamp = 1.0, coupling = "{coupling}" }}')
+SCR_LJ = ('ensemble = "npt"\nthermostat = { kind = "langevin", temperature = 1.0, tdamp = 0.5, seed = 4242 }\n'
+          'barostat = { kind = "scr", pressure = 0.5, pdamp = 0.5, compressibility = 0.1, coupling = "iso" }')
+MTK_METAL = ('ensemble = "npt"\nthermostat = {{ kind = "nose-hoover", temperature = {t}, tdamp = 0.1 }}\n'
+             'barostat = {{ pressure = {p}, pdamp = 0.2, coupling = "{coupling}" }}')
 
 
-def triclinic_data(path):
-    """fcc 5x5x5 (a = 1.6796) in a sheared cell: xy, xz, yz tilts, atoms at the same fractions."""
+def triclinic_data(path, tilt=(0.21, -0.13, 0.17)):
+    """fcc 5x5x5 (a = 1.6796) in a sheared cell: xy, xz, yz tilts (fractions of the lengths),
+    atoms at the same fractions."""
     a, n = 1.6795962, 5
     lx = ly = lz = a * n
-    xy, xz, yz = 0.21 * lx, -0.13 * lx, 0.17 * ly
+    xy, xz, yz = tilt[0] * lx, tilt[1] * lx, tilt[2] * ly
     basis = [(0, 0, 0), (0.5, 0.5, 0), (0.5, 0, 0.5), (0, 0.5, 0.5)]
     lines = []
     k = 0
@@ -190,7 +201,7 @@ def triclinic_data(path):
 
 
 CASES = {
-    # name: (input text, steps, writes cell.data)
+    # name: (input text, writes cell.data: True or the tilt fractions (xy, xz, yz))
     'lj_cubic_nve': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=NVE, steps=s), False),
     'lj_cubic_langevin': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=LANGEVIN_LJ, steps=s), False),
     'lj_cubic_csvr': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=CSVR_LJ, steps=s), False),
@@ -221,7 +232,25 @@ CASES = {
     # force (z 70.2 A, slab 17.6 A + 2 x 16.5 A; schnet: z 52.1 A, slab 13.0 A + 2 x 18.5 A)
     'hipnn_slabs_nve': lambda s: (HIPNN.format(src=SRC, repeat='[2, 2, 18]', ensemble=NVE, steps=s, parallel=SLABS), False),
     'schnet_slabs_langevin': lambda s: (SCHNET.format(src=SRC, repeat='[2, 2, 14]', ensemble=LANGEVIN_MP, steps=s, parallel=SLABS), False),
+    'lj_cubic_mtk': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=MTK_LJ.format(coupling='iso'), steps=s), False),
+    'lj_cubic_scr': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=SCR_LJ, steps=s), False),
+    'lj_triclinic_mtk': lambda s: (LJ.format(system=LJ_DATA, ensemble=MTK_LJ.format(coupling='tri'), steps=s), True),
+    # xy = 0.59 lx driven up by a shear target: the cell flips (xy -> xy - lx) near step 25
+    'lj_flip_mtk': lambda s: (LJ.format(system=LJ_DATA, ensemble=MTK_LJ.format(coupling='tri').replace(
+        'coupling = "tri"', 'coupling = "tri", pxy = -20.0'), steps=s), (0.59, 0.0, 0.0)),
+    # z (1.68 sigma) shorter than the list radius under aniso MTK: z changes on its own
+    'lj_thin_mtk': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[8, 8, 1]'), ensemble=MTK_LJ.format(coupling='aniso'), steps=s), False),
+    'eam_mtk': lambda s: (EAM.format(pot=POT, ensemble=MTK_METAL.format(t=1200.0, p=-2000.0, coupling='aniso'), steps=s), False),
+    'deepmd_mtk': lambda s: (DEEPMD.format(src=SRC, ensemble=MTK_METAL.format(t=600.0, p=0.0, coupling='iso'), steps=s), False),
 }
+NPT_CASES = {'lj_cubic_mtk', 'lj_cubic_scr', 'lj_triclinic_mtk', 'lj_flip_mtk', 'lj_thin_mtk', 'eam_mtk',
+             'deepmd_mtk'}
+
+
+def box_lines(path):
+    """The cell lines of a data file (bitwise: fmt writes the shortest round-trip digits)."""
+    with open(path) as f:
+        return [l for l in f if l.rstrip().endswith(('xhi', 'yhi', 'zhi', 'xy xz yz'))]
 
 
 BAD = [
@@ -239,9 +268,13 @@ def bad_inputs(mdgpu, mpirun, env):
     with tempfile.TemporaryDirectory() as tmp:
         base = LJ.format(system=LJ_LATTICE.format(repeat='[5, 5, 5]'), ensemble=NVE, steps=10)
         cases = [(base + extra, 2, words) for extra, words in BAD]
-        cases.append((base.replace(NVE, 'ensemble = "npt"\nthermostat = { kind = "nose-hoover", '
-                                   'temperature = 0.8, tdamp = 0.5 }\nbarostat = { pressure = 1.0, '
-                                   'pdamp = 5.0, coupling = "iso" }'), 2, ['NPT', 'refused', 'one rank']))
+        # NPT squeezing z: two slabs 1.68 thick, the minimum is 1.65 (half of cutoff + skin 0.8)
+        squeeze = (base.replace('repeat = [5, 5, 5]', 'repeat = [5, 5, 2]').replace('skin = 0.3', 'skin = 0.8')
+                   .replace('steps = 10', 'steps = 400')
+                   .replace(NVE, 'ensemble = "npt"\nthermostat = { kind = "nose-hoover", temperature = 1.0, '
+                            'tdamp = 0.5 }\nbarostat = { pressure = 20.0, pdamp = 0.5, coupling = "aniso" }')
+                   + '[parallel]\ngrid = [1, 1, 2]\n')
+        cases.append((squeeze, 2, ['barostat shrank the cell', 'along axis c', 'fewer ranks']))
         cases.append((base.replace('repeat = [5, 5, 5]', 'repeat = [5, 5, 1]') + THIN, 2,
                       ['in.toml', '[parallel] grid', 'half the neighbour-list radius', 'at most 1']))
         cases.append((base.replace('repeat = [5, 5, 5]', 'repeat = [1, 1, 1]'), 6,
@@ -293,7 +326,7 @@ def main():
     text, data = CASES[args.case](args.steps)
     with tempfile.TemporaryDirectory() as tmp:
         if data:
-            triclinic_data(os.path.join(tmp, 'cell.data'))
+            triclinic_data(os.path.join(tmp, 'cell.data'), *([data] if isinstance(data, tuple) else []))
         with open(os.path.join(tmp, 'in.toml'), 'w') as f:  # step 0 (start.data): what moved
             f.write(CASES[args.case](0)[0].replace('"out.data"', '"start.data"'))
         run([args.mdgpu, 'run', 'in.toml', '-q'], tmp, env)
@@ -303,10 +336,19 @@ def main():
             f.write(text)
         run([args.mdgpu, 'run', 'in.toml', '-q'], tmp, env)
         os.rename(os.path.join(tmp, 'out.data'), os.path.join(tmp, 'one.data'))
+        one_box = box_lines(os.path.join(tmp, 'one.data'))
+        status = 0
+        if args.case in NPT_CASES:  # the cell must really move: compare with the input cell
+            start_box = box_lines(os.path.join(tmp, 'start.data'))  # the 0-step run above
+            cell_moved = start_box != one_box
+            print('cell at the start:', ' | '.join(l.strip() for l in start_box))
+            print(f'cell after {args.steps} steps:', ' | '.join(l.strip() for l in one_box),
+                  '(moved)' if cell_moved else '(UNCHANGED: the case does not test a moving cell)')
+            if not cell_moved:
+                status = 1
         traj = os.path.join(tmp, 't.extxyz')
         if os.path.exists(traj):
             os.rename(traj, os.path.join(tmp, 'one.extxyz'))
-        status = 0
         for n in [int(v) for v in args.ranks.split(',')]:
             out = run([mpirun, '--allow-run-as-root', '--oversubscribe', '-np', str(n), args.mdgpu,
                        'run', 'in.toml'], tmp, env)
@@ -327,6 +369,10 @@ def main():
                 print(f'np {n} moved: {m} of {total} atoms lie in another sub-domain than at step 0 '
                       f'(grid {g}), max displacement {dmax:.3f}')
             status |= p.returncode
+            same_box = box_lines(os.path.join(tmp, 'out.data')) == one_box
+            print(f'np {n} cell identical: {same_box}')
+            if not args.bound and not same_box:
+                status |= 1
             os.remove(os.path.join(tmp, 'out.data'))
             if os.path.exists(traj):  # frames gathered in input order on rank 0
                 def atom_lines(path):  # every line, frame headers (energy) included
