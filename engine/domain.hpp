@@ -23,7 +23,7 @@ long max_ranks(const Box& box, double min_width);
 class Decomposition {
  public:
   // grid: sub-domains per axis; import_distance D: an owned atom's force needs every atom
-  // within D of it (2 (cutoff + skin) for many-body models, cutoff + skin for pair styles).
+  // within D of it (Potential::import_distance plus the run's margin: engine/potential.hpp).
   Decomposition(const Box& box, std::array<int, 3> grid, double import_distance);
 
   const Box& box() const { return box_; }
