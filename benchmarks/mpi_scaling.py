@@ -56,7 +56,7 @@ MDGPU_DIST = re.compile(
     r"^mdgpu: (\d+) steps in (\S+) s, (\d+) rebuilds; atoms per rank (\d+)\.\.(\d+) owned, up to "
     r"(\d+) imported copies; bytes sent by the busiest rank: (\d+) at the last rebuild, (\d+) per "
     r"step; up to (\S+) s in exchanges", re.M)
-MDGPU_START = re.compile(r"^mdgpu: (\d+) atoms on (\d+) ranks \((\w+)\), grid (\d+) x (\d+) x (\d+)",
+MDGPU_START = re.compile(r"^mdgpu: (\d+) atoms on (\d+) ranks \((\w+)\),(?: \w+ transport,)? grid (\d+) x (\d+) x (\d+)",
                          re.M)
 MDGPU_REBUILDS = re.compile(r"(\d+) neighbou?r rebuilds")
 LAMMPS_COMM = re.compile(r"^Comm\s*\|\s*(\S+)\s*\|\s*(\S+)\s*\|\s*(\S+)\s*\|", re.M)
