@@ -24,4 +24,19 @@ class CrossRankReducer {
   virtual void max(Context& ctx, double* values, int count) = 0;
 };
 
+// Exact combination of every rank's fixed-point words after an all-gather (the NCCL transport,
+// engine/nccl_transport.cpp): values[k] = sum over ranks r, in rank order, of
+// gathered[r * count + k]. Integer adds, so the bits do not depend on the order; the tests run it
+// on the CPU executor (tests/test_fixed_point.cpp).
+struct SumRankWords {
+  const Fixed128* gathered;
+  Fixed128* values;
+  int ranks, count;
+  MD_HD void operator()(Index k) const {
+    Fixed128 s = gathered[k];
+    for (int r = 1; r < ranks; ++r) s += gathered[static_cast<Index>(r) * count + k];
+    values[k] = s;
+  }
+};
+
 }  // namespace md

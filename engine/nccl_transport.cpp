@@ -30,18 +30,6 @@ void nccl_check(ncclResult_t rc, const char* what) {
     throw Error(std::string("NCCL error in ") + what + ": " + ncclGetErrorString(rc));
 }
 
-// values[k] = sum over ranks r (in rank order) of gathered[r * count + k].
-struct SumGathered {
-  const Fixed128* gathered;
-  Fixed128* values;
-  int ranks, count;
-  MD_HD void operator()(Index k) const {
-    Fixed128 s = gathered[k];
-    for (int r = 1; r < ranks; ++r) s += gathered[static_cast<Index>(r) * count + k];
-    values[k] = s;
-  }
-};
-
 class NcclTransport : public DeviceTransport {
  public:
   NcclTransport(Comm& comm, Context& ctx) : comm_(&comm), gathered_(ctx, 0) {
@@ -71,7 +59,7 @@ class NcclTransport : public DeviceTransport {
     nccl_check(ncclAllGather(values, gathered_.data(), 2 * static_cast<std::size_t>(count),
                              ncclUint64, nccl_, stream(ctx)),
                "ncclAllGather");
-    parallel_for(ctx, count, SumGathered{gathered_.data(), values, comm_->size(), count});
+    parallel_for(ctx, count, SumRankWords{gathered_.data(), values, comm_->size(), count});
   }
 
   void all_to_all_v(Context& ctx, const void* send, const std::vector<long>& send_bytes,

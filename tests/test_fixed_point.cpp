@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/cross_rank.hpp"
 #include "engine/exact_sum.hpp"
 #include "engine/structure.hpp"
 #include "engine/system.hpp"
@@ -183,6 +184,30 @@ TEST_SUITE("determinism") {
     DVec<3> big = a;
     big.v[0] = 4e18;  // inside the range
     CHECK(to_double(to_fixed(big)).v[0] == 4e18);
+  }
+
+  EXEC_TEST_CASE("SumRankWords (the NCCL transport's combination of gathered words) is exact") {
+    // 5 "ranks" x 7 words, gathered rank-major as ncclAllGather lays them out
+    Context ctx(test::backend());
+    const int ranks = 5, count = 7;
+    const std::vector<double> v = mixed_values(static_cast<std::size_t>(ranks * count), 5);
+    std::vector<Fixed128> words(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const __int128 f = reference_fixed(v[i]);
+      words[i].hi = static_cast<std::int64_t>(f >> 64);
+      words[i].lo = static_cast<std::uint64_t>(f);
+    }
+    DeviceArray<Fixed128> gathered(ctx, words.size()), sums(ctx, count);
+    ctx.to_device(words, gathered);
+    parallel_for(ctx, count, SumRankWords{gathered.data(), sums.data(), ranks, count});
+    const std::vector<Fixed128> got = ctx.to_host(sums, count);
+    for (int k = 0; k < count; ++k) {
+      __int128 ref = 0;
+      for (int r = ranks - 1; r >= 0; --r)  // reverse rank order: the same bits
+        ref += reference_fixed(v[static_cast<std::size_t>(r * count + k)]);
+      CHECK(got[static_cast<std::size_t>(k)].hi == static_cast<std::int64_t>(ref >> 64));
+      CHECK(got[static_cast<std::size_t>(k)].lo == static_cast<std::uint64_t>(ref));
+    }
   }
 
   EXEC_TEST_CASE("exact_sum: device sums equal for any atom order, owned atoms only, cross-rank seam") {
