@@ -71,15 +71,26 @@ struct MigrationDisp2 {
 // Sticky margin flag: some owned atom moved more than (margin - d1 - d2)/2 since the last
 // migration, d1, d2 the two largest displacements of the cell's corners since then (as
 // DecideRebuild, kernels/neighbor_kernels.hpp): the imports may miss a neighbour.
+// It also keeps the largest fraction of that allowance used since the migration (`use`,
+// sticky; > 1 when violated): the host reads it at sync points to decide whether to migrate
+// and how far to run before the next sync point.
 struct MarginCheck {
   const double* disp2;
   const Box *box, *box_mig;
   double margin;
   int* flag;
+  double* use;
   MD_HD void operator()(Index) const {
     const double delta = rebuild_delta(*box, *box_mig, margin);
     if (*disp2 > delta * delta) *flag = 1;
+    const double u = delta > 0.0 ? sqrt(*disp2) / delta : 1e30;
+    if (u > *use) *use = u;
   }
+};
+struct SetValue {
+  double* a;
+  double value;
+  MD_HD void operator()(Index) const { *a = value; }
 };
 struct SetFlag {
   int* flag;
@@ -88,6 +99,17 @@ struct SetFlag {
 };
 
 bool due(long step, long every) { return every > 0 && step % every == 0; }
+
+// Sync-point schedule. The first interval of a run (nothing measured yet) is a probe:
+constexpr long kProbeSteps = 20;
+// Steps until `budget` (a fraction of the margin allowance) is used at `rate` per step, with
+// a safety factor 1.5, in [1, cap]; cap when nothing moves.
+long sync_interval(double rate, double budget, long cap) {
+  if (!(rate > 0.0)) return cap;
+  const double n = budget / (1.5 * rate);
+  if (n >= static_cast<double>(cap)) return cap;
+  return std::max(1L, static_cast<long>(n));
+}
 
 template <class T>
 void copy_in(Context& ctx, DeviceArray<T>& dev, const std::vector<T>& host) {
@@ -105,7 +127,7 @@ DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global
       // every later build until some atom moved margin/2 since the migration
       dec_(global.box, grid, import_distance + std::max(margin > 0 ? margin : skin, skin)),
       proto_(global), energy_(ctx, 0), virial_(ctx, 0), pack_(ctx, 1), unpack_(ctx, 1),
-      margin_disp2_(ctx, 1), xm_(ctx, 0), ym_(ctx, 0), zm_(ctx, 0), ixm_(ctx, 0), iym_(ctx, 0),
+      margin_disp2_(ctx, 1), margin_use_(ctx, 1), xm_(ctx, 0), ym_(ctx, 0), zm_(ctx, 0), ixm_(ctx, 0), iym_(ctx, 0),
       izm_(ctx, 0), margin_flag_(ctx, 1), box_mig_(ctx, 1), step_dev_(ctx, 1), send_idx_(ctx, 0),
       thermo_(ctx) {
   if (dec_.ranks() != comm.size())
@@ -342,6 +364,7 @@ void DistributedRun::rebuild(std::vector<Atom> candidates, bool from_reference, 
   // a capacity retry starts again from the unwrapped state. From the reference: the ghosts,
   // cells and neighbour order of the build that recorded it, then the current positions.
   nlist_ = std::make_unique<NeighborList>(*sys_, pot_->cutoff(), skin_);
+  if (!pot_->reads_import_lists()) nlist_->set_list_atoms(n_owned_);
   System& sys = *sys_;
   nlist_->reserve(sys, ghost_reserve_, neigh_reserve_);
   if (from_reference) {
@@ -395,6 +418,8 @@ void DistributedRun::reset_margin_reference() {
   }
   ctx_->copy_d2d(box_mig_.data(), sys.box_device(), sizeof(Box));
   parallel_for(*ctx_, 1, SetFlag{margin_flag_.data(), 0});
+  parallel_for(*ctx_, 1, SetValue{margin_use_.data(), 0.0});
+  mig_step_ = step_;
 }
 
 void DistributedRun::refresh_imports() {
@@ -443,7 +468,7 @@ void DistributedRun::restore(std::vector<Atom> share, const Box& box, const Box&
                              long step) {
   initial_.clear();
   rebuild(std::move(share), true, box, box_at_build);
-  step_ = step;
+  step_ = mig_step_ = step;
   compute_forces(true);
   parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
   setup_done_ = true;
@@ -496,7 +521,7 @@ void DistributedRun::one_step(bool need_energy) {
                         iym_.data(), izm_.data(), sys.box_device()},
          MaxOp{}, 0.0, margin_disp2_.data());
   parallel_for(*ctx_, 1, MarginCheck{margin_disp2_.data(), sys.box_device(), box_mig_.data(),
-                                     margin_, margin_flag_.data()});
+                                     margin_, margin_flag_.data(), margin_use_.data()});
   parallel_for(*ctx_, 1, AdvanceCounter{step_dev_.data()});
   ++step_;
 }
@@ -517,7 +542,7 @@ void DistributedRun::take_snapshot() {
 
 void DistributedRun::restore_snapshot() {
   rebuild(snap_atoms_, true, snap_box_, snap_box_at_build_);
-  step_ = snap_step_;
+  step_ = mig_step_ = snap_step_;
   integ_->restore_state(*ctx_);
   compute_forces(true);
   parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
@@ -549,10 +574,11 @@ DistributedStats DistributedRun::run(long nsteps, const DistributedObservers& ob
   take_snapshot();
   if (obs.after_step) obs.after_step(step_, true);
   bool stopped = false;
+  const long cap = std::max(1L, obs.max_check_interval);
+  // The first interval probes how fast atoms use the margin (nothing measured yet).
+  long planned = use_rate_ > 0 ? sync_interval(use_rate_, 1.0, cap) : std::min(cap, kProbeSteps);
   while (step_ < end) {
-    long interval = std::max(1L, obs.max_check_interval);
-    if (interval_cap_ > 0) interval = std::min(interval, interval_cap_);
-    long next = std::min(end, step_ + interval);
+    long next = std::min(end, step_ + std::max(1L, planned));
     if (obs.thermo_every > 0) next = std::min(next, (step_ / obs.thermo_every + 1) * obs.thermo_every);
     if (obs.frame_every > 0) next = std::min(next, (step_ / obs.frame_every + 1) * obs.frame_every);
     if (obs.checkpoint_every > 0)
@@ -561,19 +587,25 @@ DistributedStats DistributedRun::run(long nsteps, const DistributedObservers& ob
       one_step(step_ + 1 == next);
       if (step_ < next && obs.after_step) obs.after_step(step_, false);
     }
-    // Sync point: every rank's flags (capacity overflow, margin violation, stop request).
+    // Sync point: every rank's flags (capacity overflow, margin violation, stop request) and
+    // the largest fraction of the margin allowance used (in millionths, rounded up).
     const NeighborStatus st = nlist_->read_status();
     const int margin_bad = ctx_->to_host(margin_flag_, 1)[0];
+    const double use_here = ctx_->to_host(margin_use_, 1)[0];
     const bool overflow = nlist_->overflowed(st, *sys_);
-    long flags[3] = {overflow ? 1L : 0L, margin_bad ? 1L : 0L,
-                     (obs.stop && *obs.stop) ? 1L : 0L};
-    comm_->max(flags, 3);
+    long flags[4] = {overflow ? 1L : 0L, margin_bad ? 1L : 0L,
+                     (obs.stop && *obs.stop) ? 1L : 0L,
+                     static_cast<long>(std::ceil(std::min(use_here, 1e6) * 1e6))};
+    comm_->max(flags, 4);
+    const double use = static_cast<double>(flags[3]) * 1e-6;
     // A one-step interval cannot be shortened: its flag comes from the cell term (a barostat
     // flipping a tilted cell moves the corners by a lattice vector while the lattice, and so the
     // import geometry, barely changes; atoms do not move margin/2 in one step). Accepted, and
     // the migration below rebuilds the imports for the new cell.
+    bool must_migrate = false;
     if (flags[1] && !flags[0] && step_ - snap_step_ <= 1) {
       flags[1] = 0;
+      must_migrate = true;
       ++stats_.margin_accepted;
     }
     if (flags[0] || flags[1]) {
@@ -583,18 +615,33 @@ DistributedStats DistributedRun::run(long nsteps, const DistributedObservers& ob
         neigh_reserve_ = std::max(neigh_reserve_, static_cast<int>(1.2 * st.neigh_needed) + 8);
       }
       if (flags[1]) {
-        const long span = step_ - snap_step_;
-        interval_cap_ = std::max(1L, span / 2);
+        // The whole allowance went within the interval: at least 1/span of it per step.
+        const long span = std::max(1L, step_ - snap_step_);
+        use_rate_ = std::max(use_rate_, 1.0 / static_cast<double>(span));
         ++stats_.margin_rollbacks;
       }
-      restore_snapshot();
+      restore_snapshot();  // a migration at the snapshot's step
       ++stats_.rollbacks;
+      planned = use_rate_ > 0 ? sync_interval(use_rate_, 1.0, cap) : planned;
       if (obs.after_step) obs.after_step(step_, true);  // the restored sync point
       continue;
     }
     stopped = flags[2] != 0;
     rebuilds_ += st.n_builds - base_builds_;
-    migrate();
+    base_builds_ = st.n_builds;
+    // Migrate only when the allowance left is less than half of what a migration would give
+    // (each migration costs a host snapshot, new sub-systems, a list build and a force call);
+    // the margin flag and roll-backs stay the guarantee, this schedule only avoids them.
+    const long since = step_ - mig_step_;
+    if (since > 0) use_rate_ = std::max(use / static_cast<double>(since), 0.5 * use_rate_);
+    const long fresh = sync_interval(use_rate_, 1.0, cap);
+    const long stay = use >= 1.0 ? 0 : sync_interval(use_rate_, 1.0 - use, cap);
+    if (must_migrate || 2 * stay < fresh) {
+      migrate();
+      planned = fresh;
+    } else {
+      planned = std::max(1L, stay);
+    }
     if (obs.on_sync) obs.on_sync();
     emit(step_ == end);
     take_snapshot();
@@ -606,8 +653,7 @@ DistributedStats DistributedRun::run(long nsteps, const DistributedObservers& ob
   out.steps = step_ - first;
   out.rebuilds = rebuilds_ - rebuilds0;
   out.migrations = stats_.migrations - migrations0;
-  out.check_interval = interval_cap_ > 0 ? std::min(interval_cap_, obs.max_check_interval)
-                                         : obs.max_check_interval;
+  out.check_interval = planned;
   out.stopped = stopped;
   out.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return out;

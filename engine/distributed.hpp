@@ -164,7 +164,7 @@ class DistributedRun {
   std::unique_ptr<System> sys_;
   std::unique_ptr<NeighborList> nlist_;
   Index n_owned_ = 0;
-  DeviceArray<double> energy_, virial_, pack_, unpack_, margin_disp2_;
+  DeviceArray<double> energy_, virial_, pack_, unpack_, margin_disp2_, margin_use_;
   DeviceArray<double> xm_, ym_, zm_;  // owned positions at the last migration
   DeviceArray<int> ixm_, iym_, izm_, margin_flag_;
   DeviceArray<Box> box_mig_;
@@ -178,7 +178,10 @@ class DistributedRun {
   int base_builds_ = 0;  // list builds of the current sub-system at its creation
   long step_ = 0;
   long rebuilds_ = 0;  // list builds of earlier sub-systems
-  long interval_cap_ = 0;  // learned sync interval (margin roll-backs); 0: none
+  // Sync-point schedule: the step of the last migration (or restore) and the estimated
+  // fraction of the margin allowance used per step (0: not measured yet).
+  long mig_step_ = 0;
+  double use_rate_ = 0;
   Index ghost_reserve_ = 0;
   int neigh_reserve_ = 0;
   bool setup_done_ = false, energy_current_ = false, started_ = false;

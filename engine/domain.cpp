@@ -61,6 +61,11 @@ Decomposition::Decomposition(const Box& box, std::array<int, 3> grid, double imp
     // (slightly widened: host and device roundings of a position must not decide an import)
     margin_[d] = import_distance * (1.0 + 1e-9) / w[d];
     hops_[d] = box.periodic[d] ? static_cast<int>(std::ceil(margin_[d])) + 1 : 0;
+    if (hops_[d] > kMaxHops)
+      throw Error("the import distance " + std::to_string(import_distance) + " spans " +
+                  std::to_string(hops_[d]) + " periodic images of the cell along axis " +
+                  "abc"[d] + " (at most " + std::to_string(kMaxHops) +
+                  " on several ranks): run on one rank or use a larger cell");
   }
 }
 

@@ -35,6 +35,8 @@ class Decomposition {
   int ranks() const { return grid_[0] * grid_[1] * grid_[2]; }
   double margin(int d) const { return margin_[d]; }  // fractional
   int hops(int d) const { return hops_[d]; }          // image range per axis (0: not periodic)
+  // Most periodic images per axis an import may span (the constructor refuses more).
+  static constexpr int kMaxHops = 64;
 
   int rank_of_cell(const int c[3]) const { return (c[2] * grid_[1] + c[1]) * grid_[0] + c[0]; }
   void cell_of_rank(int r, int c[3]) const;
@@ -50,17 +52,31 @@ class Decomposition {
   // s + n of a wrapped atom at fractional s (the atom itself at its owner excluded).
   template <class Visit>
   void for_each_import(const double s[3], int owner_rank, Visit&& visit) const {
-    const int h0 = hops_[0], h1 = hops_[1], h2 = hops_[2];
-    for (int r = 0; r < ranks(); ++r)
-      for (int n2 = -h2; n2 <= h2; ++n2)
-        for (int n1 = -h1; n1 <= h1; ++n1)
-          for (int n0 = -h0; n0 <= h0; ++n0) {
+    // in_expanded's test is separable per axis: collect the image shifts that pass on each
+    // axis, then visit their combinations in the order (rank, n2, n1, n0) ascending.
+    constexpr int kMaxShifts = 2 * kMaxHops + 1;
+    for (int r = 0; r < ranks(); ++r) {
+      double lo[3], hi[3];
+      bounds(r, lo, hi);
+      int shifts[3][kMaxShifts], count[3] = {0, 0, 0};
+      bool any = true;
+      for (int d = 0; d < 3 && any; ++d) {
+        for (int n = -hops_[d]; n <= hops_[d]; ++n) {
+          const double t = s[d] + n;
+          if (!(t < lo[d] - margin_[d] || t > hi[d] + margin_[d])) shifts[d][count[d]++] = n;
+        }
+        any = count[d] > 0;
+      }
+      if (!any) continue;
+      for (int a2 = 0; a2 < count[2]; ++a2)
+        for (int a1 = 0; a1 < count[1]; ++a1)
+          for (int a0 = 0; a0 < count[0]; ++a0) {
+            const int n0 = shifts[0][a0], n1 = shifts[1][a1], n2 = shifts[2][a2];
             if (r == owner_rank && n0 == 0 && n1 == 0 && n2 == 0) continue;
-            const double t[3] = {s[0] + n0, s[1] + n1, s[2] + n2};
-            if (in_expanded(r, t)) visit(r, n0, n1, n2);
+            visit(r, n0, n1, n2);
           }
+    }
   }
-
 
  private:
   Box box_;

@@ -25,6 +25,9 @@ class NeighborList {
   double skin() const { return skin_; }
   double list_radius() const { return cutoff_ + skin_; }
   int max_neigh() const { return max_neigh_; }
+  // Lists only for local atoms [0, n) from the next build on (atoms beyond get empty lists;
+  // several ranks with pair styles: imported atoms need no list). Negative: every local atom.
+  void set_list_atoms(Index n) { n_list_ = n; }
   // The grid used by the last build (one counted transfer; tests and diagnostics).
   CellGrid grid();
 
@@ -87,6 +90,7 @@ class NeighborList {
   std::uint64_t id_;
   double cutoff_, skin_;
   int max_neigh_ = 0;
+  Index n_list_ = -1;  // set_list_atoms
   CellGrid grid_{};        // host estimate for the host's cell (sizes the arrays)
   Index cell_capacity_ = 0;
 };

@@ -38,6 +38,10 @@ class Potential {
   // Why this potential cannot run on several ranks ("" when it can; io/parallel_config.cpp
   // refuses with this text).
   virtual std::string several_ranks_refusal() const { return ""; }
+  // Whether the forces on owned atoms read the neighbour lists of imported atoms (many-body
+  // and message-passing models: their densities, descriptors, features). Pair styles do not:
+  // a rank then builds lists for its owned atoms only (imported atoms get empty lists).
+  virtual bool reads_import_lists() const { return true; }
 };
 
 // Import distance of a model whose atom energies depend on atoms up to `hops` neighbour hops

@@ -354,8 +354,13 @@ struct BuildVerlet {
   const SlotKey* key;  // canonical slot keys (ComputeSlotKeys)
   int* neigh;
   int* num_neigh;
+  Index n_list;  // atoms [n_list, n_local) get empty lists (NeighborList::set_list_atoms)
   MD_HD void operator()(Index i) const {
     if (!st->rebuild) return;
+    if (i >= n_list) {
+      num_neigh[i] = 0;
+      return;
+    }
     const CellGrid& grid = *grid_ptr;
     const int c = atom_cell[i];
     const int cx = c % grid.n[0], cy = (c / grid.n[0]) % grid.n[1], cz = c / (grid.n[0] * grid.n[1]);

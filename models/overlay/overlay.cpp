@@ -63,6 +63,12 @@ double PotentialSum::import_distance(double skin) const {
   return d;
 }
 
+bool PotentialSum::reads_import_lists() const {
+  for (const Term& t : terms_)
+    if (t.pot->reads_import_lists()) return true;
+  return false;
+}
+
 std::string PotentialSum::import_rule(double skin) const {
   std::string rule;
   double d = -1;
