@@ -83,6 +83,7 @@ struct Case {
   double margin = 0;            // 0: the skin
   int shrink_neigh_rank = -1;   // this rank starts with a too small neighbour capacity
   bool expect_rollback = false, expect_margin_rollback = false;
+  bool expect_no_margin_rollback = false;
 };
 
 void run_case(Comm& comm, const Case& c) {
@@ -163,7 +164,21 @@ void run_case(Comm& comm, const Case& c) {
   if (c.expect_rollback) check(comm, rollbacks > 0, c.name + ": a roll-back happened");
   if (c.expect_margin_rollback)
     check(comm, margin_rollbacks > 0, c.name + ": a margin roll-back happened");
+  if (c.expect_no_margin_rollback)
+    check(comm, margin_rollbacks == 0, c.name + ": the sync-point schedule avoided margin roll-backs");
   check(comm, st.steps == c.steps, c.name + ": all steps run");
+  // LJ reads no imported atom's list: imported atoms get empty lists, owned ones full ones.
+  {
+    const std::vector<int> nn = ctx.to_host(run.neighbors().num_neigh,
+                                            static_cast<std::size_t>(run.system().n_local()));
+    bool owned_listed = run.n_owned() == 0, imports_empty = true;
+    for (Index i = 0; i < run.system().n_local(); ++i) {
+      if (i < run.n_owned() && nn[static_cast<std::size_t>(i)] > 0) owned_listed = true;
+      if (i >= run.n_owned() && nn[static_cast<std::size_t>(i)] != 0) imports_empty = false;
+    }
+    check(comm, owned_listed && imports_empty,
+          c.name + ": lists for owned atoms only (a pair style)");
+  }
   if (comm.rank() == 0) {
     bool same = got.size() == ref.size();
     for (std::size_t i = 0; same && i < ref.size(); ++i)
@@ -215,6 +230,13 @@ int main(int argc, char** argv) {
     m.margin = 0.15;
     m.expect_rollback = m.expect_margin_rollback = true;
     cases.push_back(m);
+    Case d;
+    d.name = "schedule/default";  // a hot melt, one sync point at the end unless scheduled
+    d.steps = 300;
+    d.thermo_every = 300;
+    d.check_interval = 1000;
+    d.expect_no_margin_rollback = true;
+    cases.push_back(d);
     for (const Case& c : cases) run_case(comm, c);
     long f = failures;
     comm.max(&f, 1);
