@@ -113,6 +113,9 @@ void run_case(Comm& comm, const Case& c) {
   DistributedRun run(comm, ctx, s, Units::lj(), *pot, *integ, dt, skin, grid, 2.5 + skin,
                      c.margin, c.transport);
   run.setup();
+  // the margin check lets atoms move margin/2 between migrations: the imports must cover it
+  check(comm, run.decomposition().import_distance() >= 2.5 + skin + std::max(run.margin(), skin),
+        c.name + ": imports cover the margin");
   if (comm.rank() == c.shrink_neigh_rank) run.neighbors().set_max_neigh(run.system(), 4);
 
   // per-step counter differences: steady steps vs sync points
