@@ -13,12 +13,15 @@
 namespace md {
 
 namespace {
-// Default margin: the skin, or half the cutoff when larger. Atoms may move margin/2 between
-// migrations, so a margin of only the skin makes a hot liquid migrate (a sync point with a host
-// snapshot and new sub-systems) every few steps; measured on inputs/lj_liquid.toml, 2 ranks,
-// 400 steps: margin 0.3 / 1.0 / 2.0 sigma -> 8.3 / 4.2 / 3.6 s (141 / 18 / 9 migrations).
-double default_margin(double skin, double cutoff) {
-  return skin > 0.5 * cutoff ? skin : 0.5 * cutoff;
+// Default margin: the skin, or a fraction of the cutoff when larger (the cutoff for pair styles,
+// whose imported atoms cost no list and no force; half of it otherwise). Atoms may move
+// margin/2 between migrations, so a margin of only the skin makes a hot liquid migrate (a sync
+// point with a host snapshot and new sub-systems) every few steps; measured on
+// inputs/lj_liquid.toml, 2 ranks, 400 steps: margin 0.3 / 1.0 / 2.0 sigma -> 8.3 / 4.2 / 3.6 s
+// (141 / 18 / 9 migrations).
+double default_margin(double skin, const Potential& pot) {
+  const double m = pot.reads_import_lists() ? 0.5 * pot.cutoff() : pot.cutoff();
+  return skin > m ? skin : m;
 }
 using Clock = std::chrono::steady_clock;
 
@@ -122,7 +125,7 @@ DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global
                                double skin, std::array<int, 3> grid, double import_distance,
                                double margin, Transport transport)
     : comm_(&comm), ctx_(&ctx), units_(units), pot_(&pot), integ_(&integ), dt_(dt), skin_(skin),
-      margin_(margin > 0 ? margin : default_margin(skin, pot.cutoff())), transport_(transport),
+      margin_(margin > 0 ? margin : default_margin(skin, pot)), transport_(transport),
       // imports cover the list build from the reference (atoms up to skin/2 from it) and
       // every later build until some atom moved margin/2 since the migration
       dec_(global.box, grid, import_distance + std::max(margin_, skin)),

@@ -89,7 +89,7 @@ class DistributedRun {
   // global: the whole structure (every rank reads the same input); grid: sub-domains per
   // axis (product = comm.size()); import_distance: see engine/domain.hpp; margin: extra
   // import distance (atoms may move margin/2 between migrations; 0: the larger of the skin
-  // and half the cutoff);
+  // and the cutoff for pair styles, of the skin and half the cutoff otherwise);
   // transport: see Transport.
   DistributedRun(Comm& comm, Context& ctx, const Structure& global, const Units& units,
                  Potential& pot, Integrator& integ, double dt, double skin,

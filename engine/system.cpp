@@ -74,7 +74,7 @@ void System::reserve_ghosts(Index capacity) {
 
 SystemView System::view() const {
   return SystemView{n_local_,    n_types(),           x.data(),         y.data(), z.data(),
-                    type.data(), mass_of_type.data(), box_dev_.data()};
+                    type.data(), mass_of_type.data(), box_dev_.data(), n_owned()};
 }
 
 Structure System::download() const {

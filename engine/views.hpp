@@ -34,6 +34,9 @@ struct SystemView {
   const int* type;  // [n_local + n_ghost], ghosts carry their owner's type
   const double* mass_of_type;
   const Box* box;   // device copy of the cell (barostats change it on the device)
+  // Atoms whose forces are needed: [0, n_owned) (several ranks: the rest are imported copies
+  // whose forces are discarded; one rank: n_local). Models may skip force work beyond it.
+  Index n_owned = INT64_MAX;
 };
 
 // Device-side bookkeeping, one instance per list.

@@ -41,7 +41,7 @@ ParallelSettings read_parallel_section(Section& root) {
   if (p.transport != "auto" && p.transport != "host" && p.transport != "direct")
     sec->fail("transport", "must be \"host\", \"direct\" or \"auto\"");
   p.margin = sec->get_double("margin", 0.0);
-  if (p.margin < 0) sec->fail("margin", "must be non-negative (0: the larger of the skin and half the cutoff)");
+  if (p.margin < 0) sec->fail("margin", "must be non-negative (0: the default, the larger of the skin and the cutoff for pair styles, of the skin and half the cutoff otherwise)");
   sec->finish();
   return p;
 }

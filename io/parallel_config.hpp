@@ -25,7 +25,8 @@ struct ParallelSettings {
   // [parallel] transport: "host" (staged through host copies), "direct" (device buffers to
   // the transport: the CPU executor) or "auto" (direct where available, else host).
   std::string transport = "auto";
-  double margin = 0;  // [parallel] margin: extra import distance (0: max(skin, cutoff/2))
+  double margin = 0;  // [parallel] margin: extra import distance (0: max(skin, cutoff) for pair
+                      // styles, max(skin, cutoff/2) otherwise)
 };
 
 // Reads [parallel] from the input's root section (absent: defaults).

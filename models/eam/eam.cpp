@@ -87,7 +87,7 @@ struct EAMForceKernel {
     const double fpi = fp[i];
     const int nt = v.n_types;
     PairSums sums;
-    if (v.type2frho[ti] >= 0) {
+    if (v.type2frho[ti] >= 0 && i < sys.n_owned) {  // imported atoms' forces are discarded
       const AtomEnv env(sys, nl, i);
       for (int k = 0; k < env.count; ++k) {
         const NeighborSlot nb = env.neighbor(k);
