@@ -130,8 +130,8 @@ DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global
       // every later build until some atom moved margin/2 since the migration
       dec_(global.box, grid, import_distance + std::max(margin_, skin)),
       proto_(global), energy_(ctx, 0), virial_(ctx, 0), pack_(ctx, 1), unpack_(ctx, 1),
-      margin_disp2_(ctx, 1), margin_use_(ctx, 1), xm_(ctx, 0), ym_(ctx, 0), zm_(ctx, 0), ixm_(ctx, 0), iym_(ctx, 0),
-      izm_(ctx, 0), margin_flag_(ctx, 1), box_mig_(ctx, 1), step_dev_(ctx, 1), send_idx_(ctx, 0),
+      margin_disp2_(ctx, 1), margin_use_(ctx, 1), xm_(ctx, 0), ym_(ctx, 0), zm_(ctx, 0),
+      ixm_(ctx, 0), iym_(ctx, 0), izm_(ctx, 0), margin_flag_(ctx, 1), box_mig_(ctx, 1), step_dev_(ctx, 1), send_idx_(ctx, 0),
       thermo_(ctx) {
   if (dec_.ranks() != comm.size())
     throw Error("internal: decomposition grid does not match the number of ranks");

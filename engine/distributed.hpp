@@ -10,11 +10,13 @@
 // rebuild from the global maximum displacement (a device max through System::cross_rank,
 // engine/neighbor.cpp), so lists rebuild at the one-rank steps; thermostat sums are exact
 // fixed-point sums over owned atoms (engine/exact_sum.hpp). A device flag records when some
-// owned atom moved more than margin/2 since the last migration (imports may be incomplete).
-// At sync points (output, checkpoint, the end, at least every max_check_interval steps) the
-// ranks combine their flags (capacity overflow, margin violation, stop signal): if any is
-// set, every rank rolls back to the previous sync point and replays (capacities grown or
-// the interval halved); otherwise atoms migrate to their owners. A migration keeps every bit:
+// owned atom moved more than margin/2 since the last migration (imports may be incomplete),
+// a device scalar the largest fraction of that allowance used. At sync points (output,
+// checkpoint, the end, at least every max_check_interval steps, and where the measured use per
+// step predicts 1/1.5 of the allowance used) the ranks combine them (capacity overflow, margin
+// violation, stop signal, use): a flag set anywhere rolls every rank back to the previous sync
+// point to replay (capacities grown, or a shorter interval); otherwise atoms migrate to their
+// owners when less than half a fresh allowance is left. A migration keeps every bit:
 // each Atom carries the list build reference (x0,y0,z0), the new sub-system's list is built
 // from it without wrapping, and the current positions are restored.
 // Transports ([parallel] transport): "host" stages through counted host copies, "direct"
@@ -46,7 +48,7 @@ struct DistributedStats {
   long rebuild_bytes = 0;  // this rank's bytes sent at the last migration (atoms + lists)
   long step_bytes = 0;     // this rank's bytes sent per steady step (positions)
   double comm_seconds = 0;  // this rank's time in exchanges (host staging included)
-  long check_interval = 0;  // steps between sync points after margin roll-backs
+  long check_interval = 0;  // the last planned interval between sync points (steps)
   long margin_accepted = 0;  // one-step intervals flagged by the cell term (a cell flip), kept
   bool stopped = false;     // returned early because *stop was set on some rank
 };
