@@ -20,7 +20,7 @@ namespace {
 // inputs/lj_liquid.toml, 2 ranks, 400 steps: margin 0.3 / 1.0 / 2.0 sigma -> 8.3 / 4.2 / 3.6 s
 // (141 / 18 / 9 migrations).
 double default_margin(double skin, const Potential& pot) {
-  const double m = pot.reads_import_lists() ? 0.5 * pot.cutoff() : pot.cutoff();
+  const double m = pot.import_list_distance(0.0) > 0 ? 0.5 * pot.cutoff() : pot.cutoff();
   return skin > m ? skin : m;
 }
 using Clock = std::chrono::steady_clock;
@@ -367,7 +367,33 @@ void DistributedRun::rebuild(std::vector<Atom> candidates, bool from_reference, 
   // a capacity retry starts again from the unwrapped state. From the reference: the ghosts,
   // cells and neighbour order of the build that recorded it, then the current positions.
   nlist_ = std::make_unique<NeighborList>(*sys_, pot_->cutoff(), skin_);
-  if (!pot_->reads_import_lists()) nlist_->set_list_atoms(n_owned_);
+  // Lists for the owned atoms and the imported atoms within the model's list distance (+ the
+  // margin, as imports) of the sub-domain: the rest are only neighbours of those.
+  {
+    const double list_distance = pot_->import_list_distance(skin_);
+    if (list_distance < dec_.import_distance() - std::max(margin_, skin_)) {
+      std::vector<unsigned char> mask(std::max<std::size_t>(imports.size(), 1), 0);
+      stats_.listed_imports = 0;
+      if (list_distance > 0) {
+        const Decomposition near(gbox, dec_.grid(), list_distance + std::max(margin_, skin_));
+        for (std::size_t k = 0; k < imports.size(); ++k) {
+          const Atom& a = imports[k];
+          double s[3];
+          gbox.to_fractional(a.x, a.y, a.z, s);
+          for (int d = 0; d < 3; ++d)
+            if (gbox.periodic[d]) s[d] -= std::floor(s[d]);
+          near.for_each_import(s, -1, [&](int r, int, int, int) {
+            if (r == me) mask[k] = 1;
+          });
+          stats_.listed_imports += mask[k];
+        }
+      }
+      upload(*ctx_, mask, list_mask_);
+      nlist_->set_list_atoms(n_owned_, list_mask_.data());
+    } else {
+      stats_.listed_imports = static_cast<long>(imports.size());
+    }
+  }
   System& sys = *sys_;
   nlist_->reserve(sys, ghost_reserve_, neigh_reserve_);
   if (from_reference) {

@@ -45,6 +45,7 @@ struct DistributedStats {
   long steps = 0, rebuilds = 0, migrations = 0, rollbacks = 0, margin_rollbacks = 0;
   double wall_seconds = 0;
   long owned_min = 0, owned_max = 0, imported_max = 0;  // at the last migration, over ranks
+  long listed_imports = 0;  // this rank's imported atoms with a neighbour list (last migration)
   long rebuild_bytes = 0;  // this rank's bytes sent at the last migration (atoms + lists)
   long step_bytes = 0;     // this rank's bytes sent per steady step (positions)
   double comm_seconds = 0;  // this rank's time in exchanges (host staging included)
@@ -172,6 +173,7 @@ class DistributedRun {
   DeviceArray<Box> box_mig_;
   DeviceArray<long> step_dev_;
   DeviceArray<int> send_idx_;
+  DeviceArray<unsigned char> list_mask_;  // imported atoms that get a list
   ThermoCompute thermo_;
   std::vector<long> send_count_, recv_count_;  // per rank, atoms per step
   std::vector<long> send_bytes_, recv_bytes_;  // per rank, bytes per step

@@ -177,7 +177,8 @@ void NeighborList::update(System& sys, bool wrap) {
   parallel_for(ctx, n, BuildVerlet{st, grid, n, max_neigh_, r * r, sys.x.data(), sys.y.data(),
                                    sys.z.data(), atom_cell.data(), cell_start.data(),
                                    cell_count.data(), cell_atoms.data(), key.data(),
-                                   neigh.data(), num_neigh.data(), n_list_ < 0 ? n : n_list_});
+                                   neigh.data(), num_neigh.data(), n_list_ < 0 ? n : n_list_,
+                                   list_mask_});
   parallel_for(ctx, 1, FinishBuild{st, box, box_at_build.data()});
 }
 

@@ -25,9 +25,13 @@ class NeighborList {
   double skin() const { return skin_; }
   double list_radius() const { return cutoff_ + skin_; }
   int max_neigh() const { return max_neigh_; }
-  // Lists only for local atoms [0, n) from the next build on (atoms beyond get empty lists;
-  // several ranks with pair styles: imported atoms need no list). Negative: every local atom.
-  void set_list_atoms(Index n) { n_list_ = n; }
+  // Lists only for local atoms [0, n) and, beyond, for atoms n + k with mask[k] != 0 (device
+  // array; null: none) from the next build on; the others get empty lists (several ranks:
+  // imported atoms whose lists no owned force reads). Negative n: every local atom.
+  void set_list_atoms(Index n, const unsigned char* mask = nullptr) {
+    n_list_ = n;
+    list_mask_ = mask;
+  }
   // The grid used by the last build (one counted transfer; tests and diagnostics).
   CellGrid grid();
 
@@ -91,6 +95,7 @@ class NeighborList {
   double cutoff_, skin_;
   int max_neigh_ = 0;
   Index n_list_ = -1;  // set_list_atoms
+  const unsigned char* list_mask_ = nullptr;
   CellGrid grid_{};        // host estimate for the host's cell (sizes the arrays)
   Index cell_capacity_ = 0;
 };

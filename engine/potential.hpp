@@ -38,10 +38,12 @@ class Potential {
   // Why this potential cannot run on several ranks ("" when it can; io/parallel_config.cpp
   // refuses with this text).
   virtual std::string several_ranks_refusal() const { return ""; }
-  // Whether the forces on owned atoms read the neighbour lists of imported atoms (many-body
-  // and message-passing models: their densities, descriptors, features). Pair styles do not:
-  // a rank then builds lists for its owned atoms only (imported atoms get empty lists).
-  virtual bool reads_import_lists() const { return true; }
+  // How far (length) around its sub-domain a rank needs the neighbour lists of imported atoms
+  // (the run's margin is added). Many-body models: the atoms whose energies depend on an owned
+  // atom, its neighbours: cutoff + skin, as a pair style's imports (the outer imports are only
+  // neighbours of those and get empty lists). Pair styles: 0 (lists for owned atoms only).
+  // Message-passing models: every import (their features travel L hops).
+  virtual double import_list_distance(double skin) const { return cutoff() + skin; }
 };
 
 // Import distance of a model whose atom energies depend on atoms up to `hops` neighbour hops

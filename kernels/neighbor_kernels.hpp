@@ -354,10 +354,13 @@ struct BuildVerlet {
   const SlotKey* key;  // canonical slot keys (ComputeSlotKeys)
   int* neigh;
   int* num_neigh;
-  Index n_list;  // atoms [n_list, n_local) get empty lists (NeighborList::set_list_atoms)
+  // atoms [n_list, n_local) get empty lists unless list_mask[i - n_list] (may be null) is set
+  // (NeighborList::set_list_atoms)
+  Index n_list;
+  const unsigned char* list_mask;
   MD_HD void operator()(Index i) const {
     if (!st->rebuild) return;
-    if (i >= n_list) {
+    if (i >= n_list && !(list_mask && list_mask[i - n_list])) {
       num_neigh[i] = 0;
       return;
     }

@@ -35,6 +35,8 @@ class HipnnPotential : public Potential {
   double import_distance(double skin) const override {
     return receptive_import_distance(params_.n_interactions(), params_.cutoff, skin);
   }
+  // every imported atom's list (features travel n_interactions hops)
+  double import_list_distance(double skin) const override { return import_distance(skin); }
   std::string import_rule(double) const override {
     return "2 x " + std::to_string(params_.n_interactions()) + " interaction layers x cutoff + skin";
   }

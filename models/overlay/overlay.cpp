@@ -63,10 +63,10 @@ double PotentialSum::import_distance(double skin) const {
   return d;
 }
 
-bool PotentialSum::reads_import_lists() const {
-  for (const Term& t : terms_)
-    if (t.pot->reads_import_lists()) return true;
-  return false;
+double PotentialSum::import_list_distance(double skin) const {
+  double d = 0;
+  for (const Term& t : terms_) d = std::max(d, t.pot->import_list_distance(skin));
+  return d;
 }
 
 std::string PotentialSum::import_rule(double skin) const {

@@ -24,8 +24,8 @@ class PotentialSum : public Potential {
   double import_distance(double skin) const override;
   std::string import_rule(double skin) const override;
   std::string several_ranks_refusal() const override;
-  // True when any term reads them.
-  bool reads_import_lists() const override;
+  // The largest of the terms'.
+  double import_list_distance(double skin) const override;
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
                ForceRequest req) override;
   std::size_t size() const { return terms_.size(); }

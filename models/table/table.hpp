@@ -90,7 +90,7 @@ class TablePotential : public Potential {
   double cutoff() const override { return cutoff_; }
   // A pair style: the force on an owned atom needs only its own pairs.
   double import_distance(double skin) const override { return cutoff() + skin; }
-  bool reads_import_lists() const override { return false; }
+  double import_list_distance(double) const override { return 0.0; }
   std::string import_rule(double) const override { return "cutoff + skin"; }
   void compute(Context& ctx, const SystemView& sys, const NeighborView& nl, const ForceOut& out,
                ForceRequest req) override;
