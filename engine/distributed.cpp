@@ -56,28 +56,35 @@ struct SetCounter {
   MD_HD void operator()(Index) const { *step = value; }
 };
 // Displacement of an owned atom since the last migration, unwrapped by the image flags (the
-// list builds wrap positions) with the current cell's lattice vectors.
+// list builds wrap positions) with the current cell's lattice vectors, in the basis nearest
+// to the cell at the migration (a cell flip since then transformed the image flags; the
+// migration's flags are in that cell's basis: kernels/neighbor_kernels.hpp, nearest_basis).
 struct MigrationDisp2 {
   const double *x, *y, *z, *xm, *ym, *zm;
   const int *ix, *iy, *iz, *ixm, *iym, *izm;
-  const Box* box;
+  const Box *box, *box_mig;
   MD_HD double operator()(Index i) const {
+    int k[3];
+    const Box b = nearest_basis(*box, *box_mig, k);
+    int n0 = ix[i], n1 = iy[i];
+    to_nearest_basis_images(k, n0, n1, iz[i]);
     double t[3];
-    box->image_shift(ix[i] - ixm[i], iy[i] - iym[i], iz[i] - izm[i], t);
+    b.image_shift(n0 - ixm[i], n1 - iym[i], iz[i] - izm[i], t);
     const double dx = x[i] + t[0] - xm[i], dy = y[i] + t[1] - ym[i], dz = z[i] + t[2] - zm[i];
     return dx * dx + dy * dy + dz * dz;
   }
 };
 // Sticky margin flag: some owned atom moved more than (margin - d1 - d2)/2 since the last
 // migration, d1, d2 the two largest displacements of the cell's corners since then (as
-// DecideRebuild, kernels/neighbor_kernels.hpp): the imports may miss a neighbour.
+// DecideRebuild, kernels/neighbor_kernels.hpp), the cells compared modulo lattice vectors (a
+// flipped cell is the same lattice: margin_delta): the imports may miss a neighbour.
 struct MarginCheck {
   const double* disp2;
   const Box *box, *box_mig;
   double margin;
   int* flag;
   MD_HD void operator()(Index) const {
-    const double delta = rebuild_delta(*box, *box_mig, margin);
+    const double delta = margin_delta(*box, *box_mig, margin);
     if (*disp2 > delta * delta) *flag = 1;
   }
 };
@@ -101,9 +108,10 @@ DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global
                                double margin, Transport transport)
     : comm_(&comm), ctx_(&ctx), units_(units), pot_(&pot), integ_(&integ), dt_(dt), skin_(skin),
       margin_(margin > 0 ? margin : default_margin(skin, pot.cutoff())), transport_(transport),
-      // imports cover the list build from the reference (atoms up to skin/2 from it) and
-      // every later build until some atom moved margin/2 since the migration
-      dec_(global.box, grid, import_distance + std::max(margin > 0 ? margin : skin, skin)),
+      // imports reach the margin further (the margin in use, margin_: atoms move at most
+      // margin_/2 between migrations, MarginCheck) and at least a skin (the list reference
+      // of a migration lies up to skin/2 from the current positions)
+      dec_(global.box, grid, import_distance + std::max(margin_, skin)),
       proto_(global), energy_(ctx, 0), virial_(ctx, 0), pack_(ctx, 1), unpack_(ctx, 1),
       margin_disp2_(ctx, 1), xm_(ctx, 0), ym_(ctx, 0), zm_(ctx, 0), ixm_(ctx, 0), iym_(ctx, 0),
       izm_(ctx, 0), margin_flag_(ctx, 1), box_mig_(ctx, 1), step_dev_(ctx, 1), send_idx_(ctx, 0),
@@ -493,7 +501,7 @@ void DistributedRun::one_step(bool need_energy) {
   reduce(*ctx_, n_owned_,
          MigrationDisp2{sys.x.data(), sys.y.data(), sys.z.data(), xm_.data(), ym_.data(),
                         zm_.data(), sys.ix.data(), sys.iy.data(), sys.iz.data(), ixm_.data(),
-                        iym_.data(), izm_.data(), sys.box_device()},
+                        iym_.data(), izm_.data(), sys.box_device(), box_mig_.data()},
          MaxOp{}, 0.0, margin_disp2_.data());
   parallel_for(*ctx_, 1, MarginCheck{margin_disp2_.data(), sys.box_device(), box_mig_.data(),
                                      margin_, margin_flag_.data()});
