@@ -57,9 +57,9 @@ class Potential {
   // miss entries beyond rc, change no owned force. (An owned atom's own list, within
   // rc + skin + max(m, skin) of the sub-domain at the migration, is complete: its energy and
   // virial, e.g. GAP's three-body energy summed in a list-length lane order, are exact too.)
-  // 2 rc would do; one skin is kept to spare (the margin check's displacement uses the
-  // current cell's lattice vectors for wraps made in an earlier cell). Pair styles override
-  // with rc + skin, message-passing models with receptive_import_distance.
+  // 2 rc would do (run_case.py eam_slabs_nve, snap_zbl_slabs_nve: bitwise at 2 rc; EAM breaks
+  // at rc + skin, SNAP + ZBL at 0.75 rc: lattices reach less than 2 rc in two hops); one skin
+  // is kept to spare, as pair styles (rc + skin) and message-passing models keep it.
   virtual double import_distance(double skin) const {
     return receptive_import_distance(1, cutoff(), skin);
   }
