@@ -59,21 +59,28 @@ struct SetCounter {
   MD_HD void operator()(Index) const { *step = value; }
 };
 // Displacement of an owned atom since the last migration, unwrapped by the image flags (the
-// list builds wrap positions) with the current cell's lattice vectors.
+// list builds wrap positions) with the current cell's lattice vectors, in the basis nearest
+// to the cell at the migration (a cell flip since then transformed the image flags; the
+// migration's flags are in that cell's basis: kernels/neighbor_kernels.hpp, nearest_basis).
 struct MigrationDisp2 {
   const double *x, *y, *z, *xm, *ym, *zm;
   const int *ix, *iy, *iz, *ixm, *iym, *izm;
-  const Box* box;
+  const Box *box, *box_mig;
   MD_HD double operator()(Index i) const {
+    int k[3];
+    const Box b = nearest_basis(*box, *box_mig, k);
+    int n0 = ix[i], n1 = iy[i];
+    to_nearest_basis_images(k, n0, n1, iz[i]);
     double t[3];
-    box->image_shift(ix[i] - ixm[i], iy[i] - iym[i], iz[i] - izm[i], t);
+    b.image_shift(n0 - ixm[i], n1 - iym[i], iz[i] - izm[i], t);
     const double dx = x[i] + t[0] - xm[i], dy = y[i] + t[1] - ym[i], dz = z[i] + t[2] - zm[i];
     return dx * dx + dy * dy + dz * dz;
   }
 };
 // Sticky margin flag: some owned atom moved more than (margin - d1 - d2)/2 since the last
 // migration, d1, d2 the two largest displacements of the cell's corners since then (as
-// DecideRebuild, kernels/neighbor_kernels.hpp): the imports may miss a neighbour.
+// DecideRebuild, kernels/neighbor_kernels.hpp), the cells compared modulo lattice vectors (a
+// flipped cell is the same lattice: margin_delta): the imports may miss a neighbour.
 // It also keeps the largest fraction of that allowance used since the migration (`use`,
 // sticky; > 1 when violated): the host reads it at sync points to decide whether to migrate
 // and how far to run before the next sync point.
@@ -84,7 +91,7 @@ struct MarginCheck {
   int* flag;
   double* use;
   MD_HD void operator()(Index) const {
-    const double delta = rebuild_delta(*box, *box_mig, margin);
+    const double delta = margin_delta(*box, *box_mig, margin);
     if (*disp2 > delta * delta) *flag = 1;
     const double u = delta > 0.0 ? sqrt(*disp2) / delta : 1e30;
     if (u > *use) *use = u;
@@ -126,8 +133,9 @@ DistributedRun::DistributedRun(Comm& comm, Context& ctx, const Structure& global
                                double margin, Transport transport)
     : comm_(&comm), ctx_(&ctx), units_(units), pot_(&pot), integ_(&integ), dt_(dt), skin_(skin),
       margin_(margin > 0 ? margin : default_margin(skin, pot)), transport_(transport),
-      // imports cover the list build from the reference (atoms up to skin/2 from it) and
-      // every later build until some atom moved margin/2 since the migration
+      // imports reach the margin further (the margin in use, margin_: atoms move at most
+      // margin_/2 between migrations, MarginCheck) and at least a skin (the list reference
+      // of a migration lies up to skin/2 from the current positions)
       dec_(global.box, grid, import_distance + std::max(margin_, skin)),
       proto_(global), energy_(ctx, 0), virial_(ctx, 0), pack_(ctx, 1), unpack_(ctx, 1),
       margin_disp2_(ctx, 1), margin_use_(ctx, 1), xm_(ctx, 0), ym_(ctx, 0), zm_(ctx, 0),
@@ -547,7 +555,7 @@ void DistributedRun::one_step(bool need_energy) {
   reduce(*ctx_, n_owned_,
          MigrationDisp2{sys.x.data(), sys.y.data(), sys.z.data(), xm_.data(), ym_.data(),
                         zm_.data(), sys.ix.data(), sys.iy.data(), sys.iz.data(), ixm_.data(),
-                        iym_.data(), izm_.data(), sys.box_device()},
+                        iym_.data(), izm_.data(), sys.box_device(), box_mig_.data()},
          MaxOp{}, 0.0, margin_disp2_.data());
   parallel_for(*ctx_, 1, MarginCheck{margin_disp2_.data(), sys.box_device(), box_mig_.data(),
                                      margin_, margin_flag_.data(), margin_use_.data()});
@@ -585,7 +593,7 @@ DistributedStats DistributedRun::run(long nsteps, const DistributedObservers& ob
   const long first = step_, end = step_ + nsteps;
   const long rebuilds0 = rebuilds_, migrations0 = stats_.migrations;
   stats_.comm_seconds = 0;
-  stats_.rollbacks = stats_.margin_rollbacks = stats_.margin_accepted = 0;
+  stats_.rollbacks = stats_.margin_rollbacks = 0;
   stats_.stopped = false;
   parallel_for(*ctx_, 1, SetCounter{step_dev_.data(), step_});
   // Output as Simulation::run emits it.
@@ -627,16 +635,13 @@ DistributedStats DistributedRun::run(long nsteps, const DistributedObservers& ob
                      static_cast<long>(std::ceil(std::min(use_here, 1e6) * 1e6))};
     comm_->max(flags, 4);
     const double use = static_cast<double>(flags[3]) * 1e-6;
-    // A one-step interval cannot be shortened: its flag comes from the cell term (a barostat
-    // flipping a tilted cell moves the corners by a lattice vector while the lattice, and so the
-    // import geometry, barely changes; atoms do not move margin/2 in one step). Accepted, and
-    // the migration below rebuilds the imports for the new cell.
-    bool must_migrate = false;
-    if (flags[1] && !flags[0] && step_ - snap_step_ <= 1) {
-      flags[1] = 0;
-      must_migrate = true;
-      ++stats_.margin_accepted;
-    }
+    // A one-step interval cannot be shortened: an atom (or the cell's shape, compared modulo
+    // lattice vectors, so a flip does not count) moved margin/2 in one step. Replaying would
+    // repeat it forever: every rank stops with the same message.
+    if (flags[1] && !flags[0] && step_ - snap_step_ <= 1)
+      throw Error("step " + std::to_string(step_) + ": an atom or the cell moved more than " +
+                  "half the [parallel] margin (" + std::to_string(margin_) + ") in one step " +
+                  "(atoms overlapping, timestep too large?); a larger margin allows more");
     if (flags[0] || flags[1]) {
       // Every rank rolls back to the previous sync point together and replays.
       if (overflow) {
@@ -665,7 +670,7 @@ DistributedStats DistributedRun::run(long nsteps, const DistributedObservers& ob
     if (since > 0) use_rate_ = std::max(use / static_cast<double>(since), 0.5 * use_rate_);
     const long fresh = sync_interval(use_rate_, 1.0, cap);
     const long stay = use >= 1.0 ? 0 : sync_interval(use_rate_, 1.0 - use, cap);
-    if (must_migrate || 2 * stay < fresh) {
+    if (2 * stay < fresh) {
       migrate();
       planned = fresh;
     } else {

@@ -50,7 +50,6 @@ struct DistributedStats {
   long step_bytes = 0;     // this rank's bytes sent per steady step (positions)
   double comm_seconds = 0;  // this rank's time in exchanges (host staging included)
   long check_interval = 0;  // the last planned interval between sync points (steps)
-  long margin_accepted = 0;  // one-step intervals flagged by the cell term (a cell flip), kept
   bool stopped = false;     // returned early because *stop was set on some rank
 };
 

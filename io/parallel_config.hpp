@@ -33,9 +33,9 @@ struct ParallelSettings {
 ParallelSettings read_parallel_section(Section& root);
 
 // The import distance for a potential: Potential::import_distance (engine/potential.hpp):
-// cutoff + skin for pair styles, 2 (cutoff + skin) for many-body models (an owned atom's force
-// needs its neighbours' complete environments), 2 L cutoff + skin for message-passing models
-// of L layers; an overlay takes its widest term's.
+// cutoff + skin for pair styles, 2 cutoff + skin for many-body models (an owned atom's force
+// needs its neighbours' environments within the cutoff), 2 L cutoff + skin for message-passing
+// models of L layers; an overlay takes its widest term's. DistributedRun adds the margin.
 double import_distance(const Potential& pot, double skin);
 
 // The grid for `ranks` ranks: the given one (checked: product, thickness) or the automatic

@@ -43,6 +43,39 @@ MD_HD inline double rebuild_delta(const Box& box, const Box& box0, double skin) 
   return delta;
 }
 
+// The cell `box` in the basis of its lattice nearest to `ref`: a' = a, b' = b + k[0] a,
+// c' = c + k[2] b + k[1] a with the integers that bring the tilts xy, yz, xz closest to
+// ref's (a barostat's cell flip changes the basis, not the lattice: LAMMPS' flip, the
+// Nose-Hoover integrator's flip_cell). box itself, bit for bit, with k = 0 unless a tilt moved
+// by more than half a cell length. Image flags n (box's basis) become n' = (n0 - k0 n1 +
+// (k0 k2 - k1) n2, n1 - k2 n2, n2) in the returned basis (to_nearest_basis_images).
+MD_HD inline Box nearest_basis(const Box& box, const Box& ref, int k[3]) {
+  k[2] = static_cast<int>(floor((ref.yz - box.yz) / box.l[1] + 0.5));
+  k[1] = static_cast<int>(floor((ref.xz - (box.xz + k[2] * box.xy)) / box.l[0] + 0.5));
+  k[0] = static_cast<int>(floor((ref.xy - box.xy) / box.l[0] + 0.5));
+  Box out = box;
+  if (k[2] != 0) {
+    out.yz = box.yz + k[2] * box.l[1];
+    out.xz = box.xz + k[2] * box.xy;
+  }
+  if (k[1] != 0) out.xz += k[1] * box.l[0];
+  if (k[0] != 0) out.xy = box.xy + k[0] * box.l[0];
+  return out;
+}
+MD_HD inline void to_nearest_basis_images(const int k[3], int& n0, int& n1, int n2) {
+  n0 = n0 - k[0] * n1 + (k[0] * k[2] - k[1]) * n2;
+  n1 = n1 - k[2] * n2;
+}
+
+// rebuild_delta for the several-rank margin check (engine/distributed.cpp, MarginCheck):
+// the cells compared modulo lattice vectors (the current cell in the basis nearest to the
+// cell at the migration), so a cell flip alone does not count as a deformation. The one-rank
+// list keeps rebuild_delta: a flip rebuilds its list.
+MD_HD inline double margin_delta(const Box& box, const Box& box_mig, double margin) {
+  int k[3];
+  return rebuild_delta(nearest_basis(box, box_mig, k), box_mig, margin);
+}
+
 // Rebuild when an atom may have moved into the list radius: largest displacement since the
 // build > rebuild_delta (the skin less the cell corners' displacements, halved).
 struct DecideRebuild {

@@ -175,6 +175,62 @@ MTK_METAL = ('ensemble = "npt"\nthermostat = {{ kind = "nose-hoover", temperatur
              'barostat = {{ pressure = {p}, pdamp = 0.2, coupling = "{coupling}" }}')
 
 
+# Two atoms approaching head-on across a sub-domain boundary (x = 10 on 2 ranks; 4 ranks: x = 10
+# or y = 5 splits), two spectators so that every rank owns an atom. At the migration (step 0)
+# they are 3.3 apart, 3.2 from the other sub-domain: beyond the import distance (2.8) plus a
+# skin, within it plus the default margin (1.25 = cutoff/2). They move 0.6 each in 24 steps
+# (less than margin/2, so no margin roll-back) and interact from step ~16: exact only if the
+# imports reach the margin further (engine/distributed.cpp, dec_).
+APPROACH_DATA = """two LJ atoms approaching head-on across a sub-domain boundary
+
+4 atoms
+1 atom types
+
+0 20 xlo xhi
+0 10 ylo yhi
+0 10 zlo zhi
+
+Masses
+
+1 1.0
+
+Atoms # atomic
+
+1 1 9.9 5.5 5.0
+2 1 13.2 5.5 5.0
+3 1 2.5 0.5 0.5
+4 1 17.5 0.5 0.5
+
+Velocities
+
+1 5.0 0 0
+2 -5.0 0 0
+3 0 0 0
+4 0 0 0
+"""
+LJ_APPROACH = '''units = "lj"
+[system]
+data = "cell.data"
+type_names = ["A"]
+[potential]
+style = "lj"
+cutoff = 2.5
+pairs = [{{ types = ["A", "A"], epsilon = 1.0, sigma = 1.0 }}]
+[neighbor]
+skin = 0.3
+[run]
+ensemble = "nve"
+timestep = 0.005
+steps = {steps}
+[output]
+thermo = {{ every = 1000 }}
+data = {{ file = "out.data" }}
+'''
+# SNAP + ZBL under MTK NPT (aniso, 1500 K, -2 GPa): the hot lattice under tension expands, each
+# axis on its own (13.264 -> 13.37-13.39 A in 200 steps, one rank).
+SNAP_ZBL_MTK = MTK_METAL.format(t=1500.0, p=-20000.0, coupling='aniso').replace('pdamp = 0.2', 'pdamp = 0.1')
+
+
 def triclinic_data(path, tilt=(0.21, -0.13, 0.17)):
     """fcc 5x5x5 (a = 1.6796) in a sheared cell: xy, xz, yz tilts (fractions of the lengths),
     atoms at the same fractions."""
@@ -242,9 +298,20 @@ CASES = {
     'lj_thin_mtk': lambda s: (LJ.format(system=LJ_LATTICE.format(repeat='[8, 8, 1]'), ensemble=MTK_LJ.format(coupling='aniso'), steps=s), False),
     'eam_mtk': lambda s: (EAM.format(pot=POT, ensemble=MTK_METAL.format(t=1200.0, p=-2000.0, coupling='aniso'), steps=s), False),
     'deepmd_mtk': lambda s: (DEEPMD.format(src=SRC, ensemble=MTK_METAL.format(t=600.0, p=0.0, coupling='iso'), steps=s), False),
+    # many-body models on four slabs (grid [1, 1, 4]) thicker than the import distance plus the
+    # margin: each rank imports part of its neighbours' slabs, so a too short import distance
+    # breaks the equality (the 4 x 4 x 4 cells above import every atom). EAM: z 57.8 A, slab
+    # 14.5 A, 2 rc + skin + margin = 13.4 A; SNAP + ZBL: z 53.1 A, slab 13.3 A, 12.3 A.
+    'eam_slabs_nve': lambda s: (EAM.format(pot=POT, ensemble=NVE, steps=s).replace(
+        'repeat = [4, 4, 4]', 'repeat = [3, 3, 16]') + SLABS, False),
+    'snap_zbl_slabs_nve': lambda s: (SNAP_ZBL.format(src=SRC, ensemble=NVE, steps=s).replace(
+        'repeat = [4, 4, 4]', 'repeat = [3, 3, 16]') + SLABS, False),
+    'snap_zbl_mtk': lambda s: (SNAP_ZBL.format(src=SRC, ensemble=SNAP_ZBL_MTK, steps=s), False),
+    # the imports must reach the margin further than the import distance (24 steps)
+    'lj_approach_margin': lambda s: (LJ_APPROACH.format(steps=s), APPROACH_DATA),
 }
 NPT_CASES = {'lj_cubic_mtk', 'lj_cubic_scr', 'lj_triclinic_mtk', 'lj_flip_mtk', 'lj_thin_mtk', 'eam_mtk',
-             'deepmd_mtk'}
+             'deepmd_mtk', 'snap_zbl_mtk'}
 
 
 def box_lines(path):
@@ -325,7 +392,10 @@ def main():
         return bad_inputs(args.mdgpu, mpirun, env)
     text, data = CASES[args.case](args.steps)
     with tempfile.TemporaryDirectory() as tmp:
-        if data:
+        if isinstance(data, str):  # the data file itself
+            with open(os.path.join(tmp, 'cell.data'), 'w') as f:
+                f.write(data)
+        elif data:
             triclinic_data(os.path.join(tmp, 'cell.data'), *([data] if isinstance(data, tuple) else []))
         with open(os.path.join(tmp, 'in.toml'), 'w') as f:  # step 0 (start.data): what moved
             f.write(CASES[args.case](0)[0].replace('"out.data"', '"start.data"'))
