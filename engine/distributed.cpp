@@ -635,10 +635,10 @@ DistributedStats DistributedRun::run(long nsteps, const DistributedObservers& ob
                      static_cast<long>(std::ceil(std::min(use_here, 1e6) * 1e6))};
     comm_->max(flags, 4);
     const double use = static_cast<double>(flags[3]) * 1e-6;
-    // A one-step interval cannot be shortened: an atom (or the cell's shape, compared modulo
-    // lattice vectors, so a flip does not count) moved margin/2 in one step. Replaying would
-    // repeat it forever: every rank stops with the same message.
-    if (flags[1] && !flags[0] && step_ - snap_step_ <= 1)
+    // A violation one step after a migration cannot be replayed shorter: an atom (or the
+    // cell's shape, compared modulo lattice vectors, so a flip does not count) moved margin/2
+    // in one step. Replaying would repeat it forever: every rank stops with the same message.
+    if (flags[1] && !flags[0] && step_ - mig_step_ <= 1)
       throw Error("step " + std::to_string(step_) + ": an atom or the cell moved more than " +
                   "half the [parallel] margin (" + std::to_string(margin_) + ") in one step " +
                   "(atoms overlapping, timestep too large?); a larger margin allows more");
@@ -669,8 +669,11 @@ DistributedStats DistributedRun::run(long nsteps, const DistributedObservers& ob
     const long since = step_ - mig_step_;
     if (since > 0) use_rate_ = std::max(use / static_cast<double>(since), 0.5 * use_rate_);
     const long fresh = sync_interval(use_rate_, 1.0, cap);
-    const long stay = use >= 1.0 ? 0 : sync_interval(use_rate_, 1.0 - use, cap);
-    if (2 * stay < fresh) {
+    // (less than one step's worth left: migrate)
+    const long stay = use >= 1.0 || (use_rate_ > 0 && 1.0 - use < 1.5 * use_rate_)
+                          ? 0
+                          : sync_interval(use_rate_, 1.0 - use, cap);
+    if (2 * stay < fresh || stay == 0) {
       migrate();
       planned = fresh;
     } else {
