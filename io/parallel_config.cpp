@@ -42,6 +42,10 @@ ParallelSettings read_parallel_section(Section& root) {
     sec->fail("transport", "must be \"host\", \"direct\" or \"auto\"");
   p.margin = sec->get_double("margin", 0.0);
   if (p.margin < 0) sec->fail("margin", "must be non-negative (0: the larger of the skin and half the cutoff)");
+  p.timeout = sec->get_double("timeout", 600.0);
+  if (p.timeout < 0)
+    sec->fail("timeout", "must be a non-negative number of seconds (the longest wait of a rank in "
+                         "one exchange before the job stops; 0: no limit)");
   sec->finish();
   return p;
 }
@@ -87,6 +91,9 @@ namespace {
 
 int run_parallel_job(Job& job, const RunOverrides& ov) {
   Comm& comm = world();
+  comm.timeout = job.parallel.timeout;  // the watchdog of every collective from here on
+  comm.step = -1;
+  comm.note = "this run wrote no checkpoint yet";
   const bool terminal = !ov.quiet && comm.rank() == 0;
   // What several ranks support (this slice): refused with the reason, same on every rank.
   const std::string style = job.potential->style();
@@ -227,6 +234,8 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
     }
     write_checkpoint_on_rank0(comm, job.checkpoint_file, c);
     last_checkpoint = run.step();
+    comm.note = fmt::format("the last checkpoint (step {}) is {}", last_checkpoint,
+                            job.checkpoint_file);
   };
 
   // The time loop (engine/distributed.hpp): sync points at output and checkpoint steps and at
@@ -257,6 +266,8 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   obs.checkpoint_every = job.checkpoint_every;
   obs.on_checkpoint = write_ckpt;
   obs.stop = stop;
+  comm.step = run.step();
+  obs.after_step = [&](long step, bool) { comm.step = step; };  // for the watchdog's message
   if (safety)  // at every sync point after the migration, before output
     obs.on_sync = [&]() {
       if (run.step() > first_step)

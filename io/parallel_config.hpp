@@ -26,6 +26,9 @@ struct ParallelSettings {
   // the transport: the CPU executor) or "auto" (direct where available, else host).
   std::string transport = "auto";
   double margin = 0;  // [parallel] margin: extra import distance (0: max(skin, cutoff/2))
+  // [parallel] timeout: seconds a rank may wait in one collective before the job stops with
+  // "a rank stopped responding" (Comm::timeout; 0: wait forever).
+  double timeout = 600;
 };
 
 // Reads [parallel] from the input's root section (absent: defaults).

@@ -7,14 +7,18 @@
                     step with one checkpoint and one message, exit 3;
   --mode term-rank  SIGTERM to one rank only (rank 3): the ranks agree at their next sync
                     point and stop together as above, exit 3;
+  --mode hang       one rank of a 2-rank run stops responding (SIGSTOP to rank 1) with
+                    [parallel] timeout = 5: the other stops the job within a bound, with one
+                    line naming the situation and the silent rank, a non-zero exit, and the
+                    last checkpoint intact (the stopped rank is killed afterwards);
   --mode safety     a [safety] check fails (atoms leave a non-periodic box): every rank stops
                     at the same sync step with one message naming the rank and cause, exit 4
                     as on one rank (which is run too; its check step may differ: the ranks
                     check at their own sync points).
-In the first three modes the checkpoint left behind is continued on one rank to the end and must equal
+In the first four modes the checkpoint left behind is continued on one rank to the end and must equal
 the uninterrupted one-rank run bitwise (compare_data.py --bitwise).
 Exit 77 (ctest SKIP_RETURN_CODE) when mpirun is absent or mdgpu was built without MPI.
-Usage: rank_death.py --mdgpu BIN --mode kill9|usr1|term-rank [--steps 600]"""
+Usage: rank_death.py --mdgpu BIN --mode kill9|usr1|term-rank|hang|safety [--steps 600]"""
 import argparse
 import os
 import re
@@ -32,6 +36,8 @@ import restart_case  # noqa: E402
 
 RANKS = 4
 TIMEOUT = 120  # seconds: a hang fails the test
+HANG_TIMEOUT = 5  # [parallel] timeout of the hang mode (seconds)
+HANG_BOUND = 40   # seconds from the SIGSTOP to the end of the job
 
 
 def rank_pids(mpirun_pid):
@@ -85,7 +91,7 @@ def safety(args, mpirun, env, text):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--mdgpu', required=True)
-    ap.add_argument('--mode', required=True, choices=['kill9', 'usr1', 'term-rank', 'safety'])
+    ap.add_argument('--mode', required=True, choices=['kill9', 'usr1', 'term-rank', 'hang', 'safety'])
     ap.add_argument('--steps', type=int, default=600)
     args = ap.parse_args()
     mpirun = shutil.which('mpirun') or shutil.which('mpiexec')
@@ -100,6 +106,11 @@ def main():
         'checkpoint = { file = "run.ckpt" }', 'checkpoint = { file = "run.ckpt", every = 40 }')
     if args.mode == 'safety':
         return safety(args, mpirun, env, text)
+    ranks = RANKS
+    if args.mode == 'hang':
+        ranks = 2
+        text += f'[parallel]\ntimeout = {HANG_TIMEOUT}\n'
+
     with tempfile.TemporaryDirectory() as tmp:
         dirs = {}
         for name in ('ref', 'run'):
@@ -114,7 +125,7 @@ def main():
             return 1
         d = dirs['run']
         ckpt = os.path.join(d, 'run.ckpt')
-        proc = subprocess.Popen([mpirun, '--allow-run-as-root', '--oversubscribe', '-np', str(RANKS),
+        proc = subprocess.Popen([mpirun, '--allow-run-as-root', '--oversubscribe', '-np', str(ranks),
                                  args.mdgpu, 'run', 'in.toml'], cwd=d, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         t0 = time.time()
@@ -133,15 +144,25 @@ def main():
             os.kill(pids[2], signal.SIGKILL)
         elif args.mode == 'usr1':
             proc.send_signal(signal.SIGUSR1)
+        elif args.mode == 'hang':
+            os.kill(pids[1], signal.SIGSTOP)
         else:
             os.kill(pids[3], signal.SIGTERM)
+        t_signal = time.time()
         try:
             out, err = proc.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             proc.kill()
             print(f'HANG: the ranks did not stop within {TIMEOUT} s')
             return 1
+        finally:
+            if args.mode == 'hang':  # the stopped rank, if mpirun left it behind
+                try:
+                    os.kill(pids[1], signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         elapsed = time.time() - t0
+        since_signal = time.time() - t_signal
         ours = [l for l in err.splitlines() if l.startswith('mdgpu:')]
         print(f'{args.mode}: mpirun exit {proc.returncode} after {elapsed:.1f} s; ranks {pids}')
         print('\n'.join('  ' + l for l in err.strip().splitlines() if l.strip() and not l.startswith('---')))
@@ -149,6 +170,13 @@ def main():
         if args.mode == 'kill9':
             ok = (proc.returncode != 0 and
                   re.search(r'rank 2 .*exited on signal 9', err.replace('\n', ' ')) is not None)
+        elif args.mode == 'hang':
+            lines = [l for l in ours if 'a rank stopped responding' in l]
+            print(f'hang: the job ended {since_signal:.1f} s after the SIGSTOP '
+                  f'(timeout {HANG_TIMEOUT} s, bound {HANG_BOUND} s)')
+            ok = (proc.returncode != 0 and since_signal < HANG_BOUND and len(lines) == 1 and
+                  'rank 0 waited' in lines[0] and 'rank 1 did not answer' in lines[0] and
+                  'the last checkpoint (step ' in lines[0] and 'run.ckpt' in lines[0])
         else:
             stops = [l for l in ours if 'stopped by signal' in l]
             ok = (proc.returncode == 3 and len(stops) == 1 and f'on {RANKS} ranks' in stops[0] and
