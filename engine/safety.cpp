@@ -48,6 +48,8 @@ void SafetyMonitor::track_step(NeighborList& nl, long step) {
   parallel_for(*ctx_, 1, TrackDisplacement{nl.status.data(), status_.data(), step, limit2_});
 }
 
+void SafetyMonitor::reset_tracking() { parallel_for(*ctx_, 1, ResetSafety{status_.data()}); }
+
 void SafetyMonitor::check(System& sys, long step) {
   const Index n = sys.n_local();
   reduce_sum(*ctx_, n,
