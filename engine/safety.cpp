@@ -100,7 +100,9 @@ void SafetyMonitor::check(System& sys, long step) {
                       num(std::sqrt(st.worst_disp2)) +
                       " length units since the last neighbour build, more than the limit " +
                       num(std::sqrt(limit2_)) +
-                      " (the skin) within one step (timestep too large or forces blowing up?)");
+                      (limits_.max_displacement > 0 ? " ([safety] max_displacement)"
+                                                    : " (the skin)") +
+                      " within one step (timestep too large or forces blowing up?)");
   }
 }
 
