@@ -11,6 +11,8 @@
                     [parallel] timeout = 5: the other stops the job within a bound, with one
                     line naming the situation and the silent rank, a non-zero exit, and the
                     last checkpoint intact (the stopped rank is killed afterwards);
+                    --hang-ranks N --hang-rank R: R of N stopped (the lowest other rank
+                    reports);
   --mode safety     a [safety] check fails (atoms leave a non-periodic box): every rank stops
                     at the same sync step with one message naming the rank and cause, exit 4
                     as on one rank (which is run too; its check step may differ: the ranks
@@ -125,6 +127,8 @@ def main():
     ap.add_argument('--mdgpu', required=True)
     ap.add_argument('--mode', required=True, choices=['kill9', 'usr1', 'term-rank', 'hang', 'safety', 'displacement'])
     ap.add_argument('--steps', type=int, default=600)
+    ap.add_argument('--hang-ranks', type=int, default=2, help='--mode hang: ranks of the run')
+    ap.add_argument('--hang-rank', type=int, default=1, help='--mode hang: the rank stopped')
     args = ap.parse_args()
     mpirun = shutil.which('mpirun') or shutil.which('mpiexec')
     if not mpirun:
@@ -140,7 +144,7 @@ def main():
         return safety(args, mpirun, env, text, args.mode)
     ranks = RANKS
     if args.mode == 'hang':
-        ranks = 2
+        ranks = args.hang_ranks
         text += f'[parallel]\ntimeout = {HANG_TIMEOUT}\n'
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -177,7 +181,7 @@ def main():
         elif args.mode == 'usr1':
             proc.send_signal(signal.SIGUSR1)
         elif args.mode == 'hang':
-            os.kill(pids[1], signal.SIGSTOP)
+            os.kill(pids[args.hang_rank], signal.SIGSTOP)
         else:
             os.kill(pids[3], signal.SIGTERM)
         t_signal = time.time()
@@ -190,7 +194,7 @@ def main():
         finally:
             if args.mode == 'hang':  # the stopped rank, if mpirun left it behind
                 try:
-                    os.kill(pids[1], signal.SIGKILL)
+                    os.kill(pids[args.hang_rank], signal.SIGKILL)
                 except ProcessLookupError:
                     pass
         elapsed = time.time() - t0
@@ -207,7 +211,8 @@ def main():
             print(f'hang: the job ended {since_signal:.1f} s after the SIGSTOP '
                   f'(timeout {HANG_TIMEOUT} s, bound {HANG_BOUND} s)')
             ok = (proc.returncode != 0 and since_signal < HANG_BOUND and len(lines) == 1 and
-                  'rank 0 waited' in lines[0] and 'rank 1 did not answer' in lines[0] and
+                  f'rank {0 if args.hang_rank else 1} waited' in lines[0] and
+                  f'rank {args.hang_rank} did not answer' in lines[0] and
                   'the last checkpoint (step ' in lines[0] and 'run.ckpt' in lines[0])
         else:
             stops = [l for l in ours if 'stopped by signal' in l]
