@@ -5,6 +5,7 @@
 // against the deadline (the watchdog: a rank that stopped responding stops the job instead
 // of leaving its peers blocked forever); waiting ranks answer "are you there" messages on a
 // private communicator so the rank that reports can name the ranks that did not answer.
+// Timeout 0: the blocking collectives, as before the watchdog.
 #include <mpi.h>
 #include <sched.h>
 
@@ -68,9 +69,9 @@ class MpiComm : public Comm {
   int local_rank() const override { return local_; }
   std::string transport() const override { return "mpi"; }
   void barrier() override {
-    MPI_Request req;
-    check(MPI_Ibarrier(MPI_COMM_WORLD, &req), "barrier");
-    wait(&req, "a barrier");
+    collective("a barrier", [&](MPI_Request* q) {
+      return q ? MPI_Ibarrier(MPI_COMM_WORLD, q) : MPI_Barrier(MPI_COMM_WORLD);
+    });
   }
   void max(double* v, int n) override {
     all_reduce(v, n, MPI_DOUBLE, MPI_MAX);
@@ -90,10 +91,12 @@ class MpiComm : public Comm {
       throw Error("internal: all_to_all needs one buffer per rank");
     std::vector<int> scount(size_), rcount(size_), sdisp(size_), rdisp(size_);
     for (int r = 0; r < size_; ++r) scount[r] = static_cast<int>(send[r].size());
-    MPI_Request req;
-    check(MPI_Ialltoall(scount.data(), 1, MPI_INT, rcount.data(), 1, MPI_INT, MPI_COMM_WORLD, &req),
-          "all-to-all counts");
-    wait(&req, "an all-to-all (counts)");
+    collective("an all-to-all (counts)", [&](MPI_Request* q) {
+      return q ? MPI_Ialltoall(scount.data(), 1, MPI_INT, rcount.data(), 1, MPI_INT,
+                               MPI_COMM_WORLD, q)
+               : MPI_Alltoall(scount.data(), 1, MPI_INT, rcount.data(), 1, MPI_INT,
+                              MPI_COMM_WORLD);
+    });
     std::vector<std::uint8_t> sbuf, rbuf;
     int st = 0, rt = 0;
     for (int r = 0; r < size_; ++r) {
@@ -105,10 +108,12 @@ class MpiComm : public Comm {
       if (r != rank_) bytes_sent += scount[r];
     }
     rbuf.resize(static_cast<std::size_t>(rt));
-    check(MPI_Ialltoallv(sbuf.data(), scount.data(), sdisp.data(), MPI_BYTE, rbuf.data(),
-                         rcount.data(), rdisp.data(), MPI_BYTE, MPI_COMM_WORLD, &req),
-          "all-to-all");
-    wait(&req, "an all-to-all");
+    collective("an all-to-all", [&](MPI_Request* q) {
+      return q ? MPI_Ialltoallv(sbuf.data(), scount.data(), sdisp.data(), MPI_BYTE, rbuf.data(),
+                                rcount.data(), rdisp.data(), MPI_BYTE, MPI_COMM_WORLD, q)
+               : MPI_Alltoallv(sbuf.data(), scount.data(), sdisp.data(), MPI_BYTE, rbuf.data(),
+                               rcount.data(), rdisp.data(), MPI_BYTE, MPI_COMM_WORLD);
+    });
     ++messages;
     std::vector<std::vector<std::uint8_t>> recv(static_cast<std::size_t>(size_));
     for (int r = 0; r < size_; ++r)
@@ -130,30 +135,33 @@ class MpiComm : public Comm {
       rt += rcount[r];
       if (r != rank_) bytes_sent += scount[r];
     }
-    MPI_Request req;
-    check(MPI_Ialltoallv(send, scount.data(), sdisp.data(), MPI_BYTE, recv, rcount.data(),
-                         rdisp.data(), MPI_BYTE, MPI_COMM_WORLD, &req),
-          "all-to-all");
-    wait(&req, "an all-to-all exchange");
+    collective("an all-to-all exchange", [&](MPI_Request* q) {
+      return q ? MPI_Ialltoallv(send, scount.data(), sdisp.data(), MPI_BYTE, recv, rcount.data(),
+                                rdisp.data(), MPI_BYTE, MPI_COMM_WORLD, q)
+               : MPI_Alltoallv(send, scount.data(), sdisp.data(), MPI_BYTE, recv, rcount.data(),
+                               rdisp.data(), MPI_BYTE, MPI_COMM_WORLD);
+    });
     ++messages;
   }
   std::vector<std::vector<std::uint8_t>> all_gather(const std::vector<std::uint8_t>& mine) override {
     int n = static_cast<int>(mine.size());
     std::vector<int> counts(size_), disp(size_);
-    MPI_Request req;
-    check(MPI_Iallgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD, &req),
-          "all-gather counts");
-    wait(&req, "an all-gather (counts)");
+    collective("an all-gather (counts)", [&](MPI_Request* q) {
+      return q ? MPI_Iallgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD, q)
+               : MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    });
     int total = 0;
     for (int r = 0; r < size_; ++r) {
       disp[r] = total;
       total += counts[r];
     }
     std::vector<std::uint8_t> buf(static_cast<std::size_t>(total));
-    check(MPI_Iallgatherv(mine.data(), n, MPI_BYTE, buf.data(), counts.data(), disp.data(),
-                          MPI_BYTE, MPI_COMM_WORLD, &req),
-          "all-gather");
-    wait(&req, "an all-gather");
+    collective("an all-gather", [&](MPI_Request* q) {
+      return q ? MPI_Iallgatherv(mine.data(), n, MPI_BYTE, buf.data(), counts.data(),
+                                 disp.data(), MPI_BYTE, MPI_COMM_WORLD, q)
+               : MPI_Allgatherv(mine.data(), n, MPI_BYTE, buf.data(), counts.data(),
+                                disp.data(), MPI_BYTE, MPI_COMM_WORLD);
+    });
     bytes_sent += static_cast<long>(n) * (size_ - 1);
     ++messages;
     std::vector<std::vector<std::uint8_t>> out(static_cast<std::size_t>(size_));
@@ -171,23 +179,33 @@ class MpiComm : public Comm {
   using Clock = std::chrono::steady_clock;
   static constexpr int kPing = 1, kPong = 2;  // tags on watch_
 
-  void all_reduce(void* v, int n, MPI_Datatype type, MPI_Op op) {
+  // One collective: call(nullptr) makes the blocking call (no timeout: the MPI library's own
+  // wait), call(&request) starts the non-blocking one, which wait() completes by the deadline.
+  template <class Call>
+  void collective(const char* what, Call call) {
+    if (!(timeout > 0)) {
+      check(call(nullptr), what);
+      return;
+    }
     MPI_Request req;
-    check(MPI_Iallreduce(MPI_IN_PLACE, v, n, type, op, MPI_COMM_WORLD, &req), "all-reduce");
-    wait(&req, "an all-reduce");
+    check(call(&req), what);
+    wait(&req, what);
+  }
+
+  void all_reduce(void* v, int n, MPI_Datatype type, MPI_Op op) {
+    collective("an all-reduce", [&](MPI_Request* q) {
+      return q ? MPI_Iallreduce(MPI_IN_PLACE, v, n, type, op, MPI_COMM_WORLD, q)
+               : MPI_Allreduce(MPI_IN_PLACE, v, n, type, op, MPI_COMM_WORLD);
+    });
   }
 
   static double since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
   }
 
-  // Completes a request; with a timeout, polls it against the deadline (spins first, then
-  // yields the core, then naps: the ranks may share cores) and answers the peers' pings.
+  // Completes a request by polling it against the deadline (spins first, then yields the
+  // core, then naps: the ranks may share cores) and answers the peers' pings meanwhile.
   void wait(MPI_Request* r, const char* what) {
-    if (!(timeout > 0)) {
-      check(MPI_Wait(r, MPI_STATUS_IGNORE), what);
-      return;
-    }
     const Clock::time_point t0 = Clock::now();
     for (long poll = 0;; ++poll) {
       int done = 0;
