@@ -109,7 +109,8 @@ def safety(args, mpirun, env, text, mode='safety'):
             # the same message after the rank prefix, the same last good state
             strip = re.sub(r'^mdgpu: error: rank \d+ \(counting its owned and imported atoms\): ',
                            'mdgpu: error: ', en[0])
-            same = strip == e1[0] and 'an atom moved' in e1[0] and s1 == sn and s1 not in (None, '0')
+            same = (strip == e1[0] and 'an atom moved' in e1[0] and s1 == sn and
+                    s1 not in (None, '0'))
             cmp = subprocess.run([sys.executable, os.path.join(HERE, 'compare_data.py'),
                                   os.path.join(tmp, 'np1', 'in.last_good.data'),
                                   os.path.join(tmp, f'np{ranks}', 'in.last_good.data'),
@@ -125,7 +126,8 @@ def safety(args, mpirun, env, text, mode='safety'):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--mdgpu', required=True)
-    ap.add_argument('--mode', required=True, choices=['kill9', 'usr1', 'term-rank', 'hang', 'safety', 'displacement'])
+    ap.add_argument('--mode', required=True,
+                    choices=['kill9', 'usr1', 'term-rank', 'hang', 'safety', 'displacement'])
     ap.add_argument('--steps', type=int, default=600)
     ap.add_argument('--hang-ranks', type=int, default=2, help='--mode hang: ranks of the run')
     ap.add_argument('--hang-rank', type=int, default=1, help='--mode hang: the rank stopped')
