@@ -216,6 +216,7 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   const std::string run_id = new_run_id();
   long last_checkpoint = -1;
   auto write_ckpt = [&]() {
+    comm.step = run.step();  // (after_step reports this sync step after the checkpoint)
     if (thermo) thermo->flush();
     Checkpoint c = capture_distributed_checkpoint(run, comm, job.initial, *job.integrator,
                                                   run.step(), job.dt);
@@ -232,10 +233,8 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
         record_output(c, t->spec().file, t->position(), t->spec().format != "h5md");
       }
     }
-    write_checkpoint_on_rank0(comm, job.checkpoint_file, c);
+    write_checkpoint_on_rank0(comm, job.checkpoint_file, c);  // sets comm.note
     last_checkpoint = run.step();
-    comm.note = fmt::format("the last checkpoint (step {}) is {}", last_checkpoint,
-                            job.checkpoint_file);
   };
 
   // The time loop (engine/distributed.hpp): sync points at output and checkpoint steps and at

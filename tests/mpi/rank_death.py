@@ -215,7 +215,7 @@ def main():
             ok = (proc.returncode != 0 and since_signal < HANG_BOUND and len(lines) == 1 and
                   f'rank {0 if args.hang_rank else 1} waited' in lines[0] and
                   f'rank {args.hang_rank} did not answer' in lines[0] and
-                  'the last checkpoint (step ' in lines[0] and 'run.ckpt' in lines[0])
+                  'the last checkpoint' in lines[0] and 'run.ckpt' in lines[0])
         else:
             stops = [l for l in ours if 'stopped by signal' in l]
             ok = (proc.returncode == 3 and len(stops) == 1 and f'on {RANKS} ranks' in stops[0] and
