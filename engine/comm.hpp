@@ -53,7 +53,18 @@ class Comm {
   // Bytes moved by all_to_all / all_gather from this rank (diagnostics, message sizes).
   long bytes_sent = 0;
   long messages = 0;
+  // Watchdog ([parallel] timeout, io/parallel_config.cpp): a rank that waits longer than
+  // `timeout` seconds in one collective stops the job (MPI: the waits poll non-blocking
+  // collectives against a deadline; one line naming this rank, the step, the wait and the
+  // ranks that did not answer; exit kExitUnresponsive). 0: wait forever. `step` (the step
+  // reached) and `note` (e.g. where the last checkpoint is) only go into that line.
+  double timeout = 0;
+  long step = -1;
+  std::string note;
 };
+
+// Exit code of a run stopped because a rank stopped responding ([parallel] timeout).
+constexpr int kExitUnresponsive = 6;
 
 class SerialComm : public Comm {
  public:

@@ -548,6 +548,7 @@ void DistributedRun::one_step(bool need_energy) {
   // is global through System::cross_rank); all on the device.
   refresh_imports();
   nlist_->update(*sys_);
+  if (after_list_update) after_list_update(step_ + 1);
   compute_forces(need_energy || integ_->needs_virial());
   const StepData d2{dt_, step_, energy_.data(), virial_.data(), step_dev_.data()};
   integ_->step_two(*ctx_, *sys_, d2);

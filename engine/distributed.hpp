@@ -139,6 +139,13 @@ class DistributedRun {
   Index n_owned() const { return n_owned_; }
   Transport transport() const { return transport_; }
   double margin() const { return margin_; }
+  // Called in every step right after the neighbour-list update with the step being made
+  // (io/parallel_config.cpp records the [safety] displacement of that step's check, as one
+  // rank does); empty: nothing. Device work only (no host read).
+  std::function<void(long)> after_list_update;
+  // Back to the state of the last sync point (collective: the roll-back snapshot; the [safety]
+  // last good state after a failed check).
+  void rollback_to_last_sync() { restore_snapshot(); }
 
  private:
   void rebuild(std::vector<Atom> candidates, bool from_reference, const Box& box,

@@ -48,6 +48,8 @@ void SafetyMonitor::track_step(NeighborList& nl, long step) {
   parallel_for(*ctx_, 1, TrackDisplacement{nl.status.data(), status_.data(), step, limit2_});
 }
 
+void SafetyMonitor::reset_tracking() { parallel_for(*ctx_, 1, ResetSafety{status_.data()}); }
+
 void SafetyMonitor::check(System& sys, long step) {
   const Index n = sys.n_local();
   reduce_sum(*ctx_, n,
@@ -98,7 +100,9 @@ void SafetyMonitor::check(System& sys, long step) {
                       num(std::sqrt(st.worst_disp2)) +
                       " length units since the last neighbour build, more than the limit " +
                       num(std::sqrt(limit2_)) +
-                      " (the skin) within one step (timestep too large or forces blowing up?)");
+                      (limits_.max_displacement > 0 ? " ([safety] max_displacement)"
+                                                    : " (the skin)") +
+                      " within one step (timestep too large or forces blowing up?)");
   }
 }
 

@@ -33,6 +33,9 @@ class SafetyMonitor {
   ~SafetyMonitor();
   // Per step, after the neighbour update: records the displacement of this step's check.
   void track_step(NeighborList& nl, long step);
+  // Forgets the recorded displacement (several ranks: the steps since the last sync point are
+  // replayed after a collective roll-back).
+  void reset_tracking();
   // At sync points (one counted transfer each): throws SafetyError naming step, atom ids
   // and cause when positions/velocities/forces are not finite, an atom left a non-periodic
   // box, or an atom moved more than the limit between two neighbour checks.

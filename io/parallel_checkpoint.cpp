@@ -114,19 +114,30 @@ Checkpoint capture_distributed_checkpoint(DistributedRun& run, Comm& comm, const
 
 void write_checkpoint_on_rank0(Comm& comm, const std::string& path, const Checkpoint& c) {
   std::string error;
+  // Comm::note: where the last checkpoint is, for the watchdog's message ([parallel] timeout)
+  const std::string note_before = comm.note;
+  const std::string written =
+      "the last checkpoint (step " + std::to_string(c.step) + ") is " + path;
   if (comm.rank() == 0) {
     try {
       write_checkpoint(path, c);
+      comm.note = written;
     } catch (const std::exception& e) {
       error = e.what();
       if (error.empty()) error = "write failed";
     }
+  } else {
+    comm.note = "the last checkpoint is " + path + " (step " + std::to_string(c.step) +
+                " if rank 0 finished writing it, else the one before)";
   }
   // Every rank learns rank 0's outcome (so all stop with the same message).
   const auto all = comm.all_gather(std::vector<std::uint8_t>(error.begin(), error.end()));
-  if (!all[0].empty())
+  if (!all[0].empty()) {
+    comm.note = note_before;
     throw InputError(path, 0, "checkpoint not written by rank 0: " +
                                   std::string(all[0].begin(), all[0].end()));
+  }
+  comm.note = written;
 }
 
 std::vector<DistributedRun::Atom> checkpoint_atoms(const Checkpoint& c, const Structure& input,

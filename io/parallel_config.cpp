@@ -41,7 +41,13 @@ ParallelSettings read_parallel_section(Section& root) {
   if (p.transport != "auto" && p.transport != "host" && p.transport != "direct")
     sec->fail("transport", "must be \"host\", \"direct\" or \"auto\"");
   p.margin = sec->get_double("margin", 0.0);
-  if (p.margin < 0) sec->fail("margin", "must be non-negative (0: the default, the larger of the skin and the cutoff for pair styles, of the skin and half the cutoff otherwise)");
+  if (p.margin < 0)
+    sec->fail("margin", "must be non-negative (0: the default, the larger of the skin and the "
+                        "cutoff for pair styles, of the skin and half the cutoff otherwise)");
+  p.timeout = sec->get_double("timeout", 600.0);
+  if (p.timeout < 0)
+    sec->fail("timeout", "must be a non-negative number of seconds (the longest wait of a rank in "
+                         "one exchange before the job stops; 0: no limit)");
   sec->finish();
   return p;
 }
@@ -87,6 +93,9 @@ namespace {
 
 int run_parallel_job(Job& job, const RunOverrides& ov) {
   Comm& comm = world();
+  comm.timeout = job.parallel.timeout;  // the watchdog of every collective from here on
+  comm.step = -1;
+  comm.note = "this run wrote no checkpoint yet";
   const bool terminal = !ov.quiet && comm.rank() == 0;
   // What several ranks support (this slice): refused with the reason, same on every rank.
   const std::string style = job.potential->style();
@@ -169,8 +178,8 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
     run.setup();
   }
   // [safety] (engine/safety.hpp) with a collective verdict: the overlap check at the start of
-  // a new run, the non-finite / left-the-box checks at sync points (output, checkpoint and
-  // check_every steps). The per-step displacement check of one rank is not made on ranks.
+  // a new run, the non-finite / left-the-box / displacement checks at sync points (output,
+  // checkpoint and check_every steps; the displacement recorded every step, below).
   std::unique_ptr<SafetyMonitor> safety;
   if (job.safety) safety = std::make_unique<SafetyMonitor>(*job.ctx, job.safety_limits, skin);
   if (safety && !restart) {
@@ -209,6 +218,7 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   const std::string run_id = new_run_id();
   long last_checkpoint = -1;
   auto write_ckpt = [&]() {
+    comm.step = run.step();  // (after_step reports this sync step after the checkpoint)
     if (thermo) thermo->flush();
     Checkpoint c = capture_distributed_checkpoint(run, comm, job.initial, *job.integrator,
                                                   run.step(), job.dt);
@@ -225,7 +235,7 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
         record_output(c, t->spec().file, t->position(), t->spec().format != "h5md");
       }
     }
-    write_checkpoint_on_rank0(comm, job.checkpoint_file, c);
+    write_checkpoint_on_rank0(comm, job.checkpoint_file, c);  // sets comm.note
     last_checkpoint = run.step();
   };
 
@@ -257,6 +267,20 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   obs.checkpoint_every = job.checkpoint_every;
   obs.on_checkpoint = write_ckpt;
   obs.stop = stop;
+  comm.step = run.step();
+  long last_step_seen = run.step();
+  obs.after_step = [&](long step, bool) {
+    comm.step = step;  // for the watchdog's message
+    // a step not beyond the last one seen: a collective roll-back, the steps since the last
+    // sync point are replayed (and their displacements recorded again)
+    if (safety && step <= last_step_seen) safety->reset_tracking();
+    last_step_seen = step;
+  };
+  // The per-step displacement record of one rank (io/app.cpp), made by every rank after the
+  // list update of each step: the list's displacement is the global maximum over the ranks
+  // (engine/neighbor.cpp), so the verdict and its message are the one-rank ones; it is read by
+  // SafetyMonitor::check at the sync points below (one device kernel per step, no host read).
+  if (safety) run.after_list_update = [&](long step) { safety->track_step(run.neighbors(), step); };
   if (safety)  // at every sync point after the migration, before output
     obs.on_sync = [&]() {
       if (run.step() > first_step)
@@ -265,17 +289,25 @@ int run_parallel_job(Job& job, const RunOverrides& ov) {
   DistributedStats st;
   try {
     st = run.run(job.steps - run.step(), obs);
-  } catch (const SafetyError& e) {
+  } catch (const SafetyError& e) {  // on every rank (collective_safety), at the same step
     if (thermo) thermo->flush();
     for (auto& w : trajs) w->sync();
-    if (rank0)
-      std::fprintf(stderr, "mdgpu: error: %s\nmdgpu: all %d ranks stopped at step %ld; %s\n",
-                   e.what(), comm.size(), run.step(),
+    // [safety] last_good: the state of the last sync point (it passed the checks), gathered
+    // on rank 0 in input id order like the data file, as one rank writes it.
+    const long stopped_at = run.step();
+    run.rollback_to_last_sync();
+    const Structure good = run.gather();
+    if (rank0) {
+      write_lammps_data(job.last_good_file, good, "units " + job.units.name);
+      std::fprintf(stderr,
+                   "mdgpu: error: %s\nmdgpu: all %d ranks stopped at step %ld; the state at "
+                   "step %ld (the last good one) was written to %s%s\n",
+                   e.what(), comm.size(), stopped_at, run.step(), job.last_good_file.c_str(),
                    last_checkpoint >= 0
-                       ? fmt::format("the last checkpoint (step {}, it passed the checks) is {}",
-                                     last_checkpoint, job.checkpoint_file).c_str()
-                       : "this run wrote no checkpoint before ([safety] last_good is not "
-                         "written on several ranks)");
+                       ? fmt::format("; the last checkpoint (step {}) is {}", last_checkpoint,
+                                     job.checkpoint_file).c_str()
+                       : "");
+    }
     return kExitSafety;
   }
   if (thermo) thermo->flush();

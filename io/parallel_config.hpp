@@ -27,6 +27,9 @@ struct ParallelSettings {
   std::string transport = "auto";
   double margin = 0;  // [parallel] margin: extra import distance (0: max(skin, cutoff) for pair
                       // styles, max(skin, cutoff/2) otherwise)
+  // [parallel] timeout: seconds a rank may wait in one collective before the job stops with
+  // "a rank stopped responding" (Comm::timeout; 0: wait forever).
+  double timeout = 600;
 };
 
 // Reads [parallel] from the input's root section (absent: defaults).
