@@ -142,7 +142,7 @@ TEST_SUITE("domain") {
     check_imports(make_box(8.4, 8.4, 8.4), {1, 1, 4}, 2.8, 80, 3);
     // sheared cell
     check_imports(make_box(10, 9, 8, 2.1, -1.3, 1.5), {2, 2, 2}, 3.5, 80, 4);
-    // many-body distance 2 (cutoff + skin) on a small cell
+    // a distance wider than the cell (11.9: many-body 2 cutoff + skin + margin) on a small cell
     check_imports(make_box(7.2, 7.2, 7.2, 1.0, 0.5, -0.7), {1, 2, 2}, 11.9, 30, 5);
   }
 
