@@ -121,6 +121,13 @@ long sync_interval(double rate, double budget, long cap) {
   return std::max(1L, static_cast<long>(n));
 }
 
+// Fractional position of (x, y, z), wrapped into [0, 1) on periodic axes (host decisions).
+void wrapped_fractional(const Box& box, double x, double y, double z, double s[3]) {
+  box.to_fractional(x, y, z, s);
+  for (int d = 0; d < 3; ++d)
+    if (box.periodic[d]) s[d] -= std::floor(s[d]);
+}
+
 template <class T>
 void copy_in(Context& ctx, DeviceArray<T>& dev, const std::vector<T>& host) {
   if (!host.empty()) ctx.copy_h2d(dev.data(), host.data(), host.size() * sizeof(T));
@@ -273,9 +280,7 @@ void DistributedRun::rebuild(std::vector<Atom> candidates, bool from_reference, 
   for (std::size_t k = 0; k < owned.size(); ++k) {
     const Atom& a = owned[k];
     double s[3];
-    gbox.to_fractional(a.x, a.y, a.z, s);
-    for (int d = 0; d < 3; ++d)
-      if (gbox.periodic[d]) s[d] -= std::floor(s[d]);
+    wrapped_fractional(gbox, a.x, a.y, a.z, s);
     int last = -1;
     dec_.for_each_import(s, me, [&](int r, int, int, int) {
       if (r == me || r == last) return;  // own images: this rank's periodic ghosts
@@ -381,25 +386,19 @@ void DistributedRun::rebuild(std::vector<Atom> candidates, bool from_reference, 
     const double list_distance = pot_->import_list_distance(skin_);
     if (list_distance < dec_.import_distance() - std::max(margin_, skin_)) {
       std::vector<unsigned char> mask(std::max<std::size_t>(imports.size(), 1), 0);
-      stats_.listed_imports = 0;
       if (list_distance > 0) {
         const Decomposition near(gbox, dec_.grid(), list_distance + std::max(margin_, skin_));
         for (std::size_t k = 0; k < imports.size(); ++k) {
           const Atom& a = imports[k];
           double s[3];
-          gbox.to_fractional(a.x, a.y, a.z, s);
-          for (int d = 0; d < 3; ++d)
-            if (gbox.periodic[d]) s[d] -= std::floor(s[d]);
+          wrapped_fractional(gbox, a.x, a.y, a.z, s);
           near.for_each_import(s, -1, [&](int r, int, int, int) {
             if (r == me) mask[k] = 1;
           });
-          stats_.listed_imports += mask[k];
         }
       }
       upload(*ctx_, mask, list_mask_);
       nlist_->set_list_atoms(n_owned_, list_mask_.data());
-    } else {
-      stats_.listed_imports = static_cast<long>(imports.size());
     }
   }
   System& sys = *sys_;

@@ -45,7 +45,6 @@ struct DistributedStats {
   long steps = 0, rebuilds = 0, migrations = 0, rollbacks = 0, margin_rollbacks = 0;
   double wall_seconds = 0;
   long owned_min = 0, owned_max = 0, imported_max = 0;  // at the last migration, over ranks
-  long listed_imports = 0;  // this rank's imported atoms with a neighbour list (last migration)
   long rebuild_bytes = 0;  // this rank's bytes sent at the last migration (atoms + lists)
   long step_bytes = 0;     // this rank's bytes sent per steady step (positions)
   double comm_seconds = 0;  // this rank's time in exchanges (host staging included)
